@@ -1,0 +1,88 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dependency direction (lower never imports higher):
+//   NetStoreCore -> NetStoreProtocol -> NetStoreClient -> netstore (CLI)
+//   NetStoreCore -> NetStoreStorage -> NetStoreAuth -> NetStoreServer -> netstore-server
+let package = Package(
+    name: "NetStore",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "netstore-server", targets: ["netstore-server"]),
+        .executable(name: "netstore", targets: ["netstore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+    ],
+    targets: [
+        // Pure value types shared by every layer: ids, attributes, name rules, limits, error codes.
+        .target(name: "NetStoreCore"),
+        // Wire format: frames, requests, responses. Pure codec over NIOCore buffers, no sockets.
+        .target(name: "NetStoreProtocol", dependencies: [
+            "NetStoreCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        // Blocks on disk and the SQLite namespace.
+        .target(name: "NetStoreStorage", dependencies: [
+            "NetStoreCore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Accounts: users, password hashing, session tokens, login throttling.
+        .target(name: "NetStoreAuth", dependencies: [
+            "NetStoreCore", "NetStoreStorage",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The NIO server: sockets, sessions, dispatch of requests to storage and auth.
+        .target(name: "NetStoreServer", dependencies: [
+            "NetStoreCore", "NetStoreProtocol", "NetStoreStorage", "NetStoreAuth",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Client library used by the CLI (and later the mount and web viewer).
+        .target(name: "NetStoreClient", dependencies: [
+            "NetStoreCore", "NetStoreProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "netstore-server", dependencies: [
+            "NetStoreServer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "netstore", dependencies: [
+            "NetStoreClient",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "NetStoreCoreTests", dependencies: ["NetStoreCore"]),
+        .testTarget(name: "NetStoreProtocolTests", dependencies: [
+            "NetStoreProtocol", .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .testTarget(name: "NetStoreStorageTests", dependencies: ["NetStoreStorage"]),
+        .testTarget(name: "NetStoreAuthTests", dependencies: ["NetStoreAuth", "NetStoreStorage"]),
+        .testTarget(name: "NetStoreServerTests", dependencies: [
+            "NetStoreServer", "NetStoreClient", "NetStoreProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .testTarget(name: "NetStoreClientTests", dependencies: ["NetStoreClient"]),
+        // Starts the real netstore-server and netstore binaries on 127.0.0.1.
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "NetStoreCore", "NetStoreProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+    ]
+)

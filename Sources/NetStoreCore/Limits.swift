@@ -1,0 +1,31 @@
+/// Every size NetStore accepts has a limit; they live here so that the codec,
+/// the server and the clients agree.
+public enum Limits {
+    /// Content is cut into blocks of this size; only a file's last block may be shorter.
+    public static let blockSize = 1 << 20
+    /// The largest block a server accepts.
+    public static let maxBlockSize = 4 << 20
+    /// The largest frame, header included: a full block plus room for its header.
+    public static let maxFrameSize = maxBlockSize + 64 * 1024
+    /// A COMMIT's block list: 262,144 blocks of 1 MiB is a 256 GiB file.
+    public static let maxBlocksPerCommit = 262_144
+    public static let maxFileSize: UInt64 = UInt64(maxBlocksPerCommit) * UInt64(blockSize)
+    /// HAS_BLOCKS asks about at most this many hashes at once.
+    public static let maxHashesPerQuery = 4096
+    /// A file or directory name, in UTF-8 bytes (as NAME_MAX).
+    public static let maxNameLength = 255
+    /// A symlink target, in UTF-8 bytes (as PATH_MAX - 1).
+    public static let maxSymlinkTarget = 4095
+    public static let maxUserNameLength = 64
+    public static let maxPasswordLength = 1024
+    public static let minPasswordLength = 8
+    public static let maxTokenLength = 256
+    /// An error message on the wire, in UTF-8 bytes.
+    public static let maxMessageLength = 1024
+    /// READDIR returns at most this many entries per page.
+    public static let maxReaddirPage = 4096
+    /// USER_LIST returns at most this many accounts.
+    public static let maxUsersListed = 10_000
+    /// Hard links to one node.
+    public static let maxLinks: UInt32 = 65_000
+}

@@ -1,0 +1,35 @@
+/// What a frame asks for. A response carries its request's opcode, so the
+/// decoder knows the shape of the reply's payload.
+public enum Opcode: UInt16, Sendable, Hashable, CaseIterable {
+    case ping = 0x0001
+    case login = 0x0002
+    case auth = 0x0003
+    case logout = 0x0004
+    case status = 0x0005
+
+    case lookup = 0x0101
+    case getattr = 0x0102
+    case readdir = 0x0103
+    case mkdir = 0x0104
+    case create = 0x0105
+    case mknod = 0x0106
+    case unlink = 0x0107
+    case rmdir = 0x0108
+    case rename = 0x0109
+    case link = 0x010A
+    case symlink = 0x010B
+    case readlink = 0x010C
+    case setattr = 0x010D
+    case statfs = 0x010E
+
+    case hasBlocks = 0x0201
+    case putBlock = 0x0202
+    case getBlock = 0x0203
+    case commit = 0x0204
+    case getContent = 0x0205
+
+    case userAdd = 0x0301
+    case userPasswd = 0x0302
+    case userList = 0x0303
+    case userRemove = 0x0304
+}

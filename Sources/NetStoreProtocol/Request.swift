@@ -1,0 +1,83 @@
+import NIOCore
+import NetStoreCore
+
+/// Everything a client can ask of a server. Every name is checked by the
+/// server (NameRules); the codec only checks lengths.
+public enum Request: Sendable, Hashable {
+    case ping
+    /// A new session for a user name and password.
+    case login(user: String, password: String)
+    /// Resume a session with a token from an earlier LOGIN.
+    case auth(token: String)
+    /// Revoke this connection's session token.
+    case logout
+    case status
+
+    case lookup(parent: NodeID, name: String)
+    case getattr(node: NodeID)
+    /// Entries after `cookie` (0 for the first page), at most `limit`.
+    case readdir(directory: NodeID, cookie: UInt64, limit: UInt32)
+    case mkdir(parent: NodeID, name: String, mode: UInt32, uid: UInt32, gid: UInt32)
+    /// Creates an empty regular file; EEXIST if the name is taken.
+    case create(parent: NodeID, name: String, mode: UInt32, uid: UInt32, gid: UInt32)
+    /// Creates a regular file or a fifo.
+    case mknod(parent: NodeID, name: String, kind: NodeKind, mode: UInt32, uid: UInt32, gid: UInt32)
+    case unlink(parent: NodeID, name: String)
+    case rmdir(parent: NodeID, name: String)
+    case rename(parent: NodeID, name: String, newParent: NodeID, newName: String, flags: RenameFlags)
+    /// A hard link to `node` named `newName` in `newParent`.
+    case link(node: NodeID, newParent: NodeID, newName: String)
+    case symlink(parent: NodeID, name: String, target: String, uid: UInt32, gid: UInt32)
+    case readlink(node: NodeID)
+    case setattr(node: NodeID, changes: SetAttributes)
+    case statfs
+
+    /// Which of these blocks the server already holds.
+    case hasBlocks([BlockID])
+    /// Stores a block; the server checks that `data` hashes to `id`.
+    case putBlock(id: BlockID, data: ByteBuffer)
+    case getBlock(id: BlockID)
+    /// Replaces a file's content atomically, if its version is still `baseVersion`.
+    case commit(node: NodeID, baseVersion: UInt64, size: UInt64, blocks: [BlockID])
+    /// A file's current version, size and block list.
+    case getContent(node: NodeID)
+
+    case userAdd(name: String, password: String, role: Role)
+    /// An admin sets anyone's password; a user sets their own with `oldPassword`.
+    case userPasswd(name: String, oldPassword: String, newPassword: String)
+    case userList
+    case userRemove(name: String)
+
+    public var opcode: Opcode {
+        switch self {
+        case .ping: .ping
+        case .login: .login
+        case .auth: .auth
+        case .logout: .logout
+        case .status: .status
+        case .lookup: .lookup
+        case .getattr: .getattr
+        case .readdir: .readdir
+        case .mkdir: .mkdir
+        case .create: .create
+        case .mknod: .mknod
+        case .unlink: .unlink
+        case .rmdir: .rmdir
+        case .rename: .rename
+        case .link: .link
+        case .symlink: .symlink
+        case .readlink: .readlink
+        case .setattr: .setattr
+        case .statfs: .statfs
+        case .hasBlocks: .hasBlocks
+        case .putBlock: .putBlock
+        case .getBlock: .getBlock
+        case .commit: .commit
+        case .getContent: .getContent
+        case .userAdd: .userAdd
+        case .userPasswd: .userPasswd
+        case .userList: .userList
+        case .userRemove: .userRemove
+        }
+    }
+}

@@ -1,0 +1,25 @@
+import NIOCore
+import NetStoreCore
+
+/// A successful reply. Which case answers which opcode:
+/// - `.empty`: ping, logout, unlink, rmdir, rename, putBlock, userPasswd, userRemove
+/// - `.session`: login, auth
+/// - `.attributes`: lookup, getattr, mkdir, create, mknod, link, symlink, setattr, commit
+/// - `.page`: readdir · `.target`: readlink · `.stats`: statfs · `.status`: status
+/// - `.presence`: hasBlocks · `.block`: getBlock · `.content`: getContent
+/// - `.user`: userAdd · `.users`: userList
+public enum Response: Sendable, Hashable {
+    case empty
+    case session(SessionInfo)
+    case attributes(NodeAttributes)
+    case page(DirectoryPage)
+    case target(String)
+    case stats(FileSystemStats)
+    case status(ServerStatus)
+    /// One flag per asked id, in the order asked.
+    case presence([Bool])
+    case block(ByteBuffer)
+    case content(FileContent)
+    case user(UserInfo)
+    case users([UserInfo])
+}

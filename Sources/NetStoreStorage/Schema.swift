@@ -1,0 +1,81 @@
+import GRDB
+
+/// The metadata database's migrations. A released migration is never edited:
+/// a change of schema is a new migration appended here.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            // Key/value facts about this store (its id, software version that created it, ...).
+            try db.execute(sql: """
+                CREATE TABLE meta (
+                    key TEXT PRIMARY KEY NOT NULL,
+                    value TEXT NOT NULL
+                ) WITHOUT ROWID;
+
+                CREATE TABLE users (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    role INTEGER NOT NULL,
+                    password_hash TEXT NOT NULL,
+                    root_node INTEGER NOT NULL,
+                    created_ns INTEGER NOT NULL,
+                    password_changed_ns INTEGER NOT NULL
+                );
+
+                -- Tokens are stored only as their SHA-256.
+                CREATE TABLE sessions (
+                    token_hash BLOB PRIMARY KEY NOT NULL,
+                    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    created_ns INTEGER NOT NULL,
+                    expires_ns INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX sessions_user ON sessions(user_id);
+
+                -- One row per inode. `blocks` is the current version's block list:
+                -- 32-byte ids concatenated (an all-zero id is a hole).
+                CREATE TABLE nodes (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    account INTEGER NOT NULL,
+                    kind INTEGER NOT NULL,
+                    mode INTEGER NOT NULL,
+                    uid INTEGER NOT NULL,
+                    gid INTEGER NOT NULL,
+                    nlink INTEGER NOT NULL,
+                    size INTEGER NOT NULL,
+                    atime_ns INTEGER NOT NULL,
+                    mtime_ns INTEGER NOT NULL,
+                    ctime_ns INTEGER NOT NULL,
+                    version INTEGER NOT NULL,
+                    target TEXT,
+                    blocks BLOB NOT NULL DEFAULT x''
+                );
+                CREATE INDEX nodes_account ON nodes(account);
+
+                -- Directory entries, apart from nodes so that hard links work.
+                -- `id` is the READDIR cookie: stable while the entry exists.
+                CREATE TABLE entries (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    parent INTEGER NOT NULL,
+                    name TEXT NOT NULL,
+                    node INTEGER NOT NULL,
+                    UNIQUE (parent, name)
+                );
+                CREATE INDEX entries_parent_id ON entries(parent, id);
+                CREATE INDEX entries_node ON entries(node);
+
+                -- Every block on disk. `refs` counts references from block lists;
+                -- a block with none is collected once older than a grace period
+                -- (an upload in progress may be about to commit it).
+                CREATE TABLE blocks (
+                    hash BLOB PRIMARY KEY NOT NULL,
+                    size INTEGER NOT NULL,
+                    refs INTEGER NOT NULL DEFAULT 0,
+                    stored_ns INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX blocks_unreferenced ON blocks(stored_ns) WHERE refs = 0;
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,1 @@
+print("netstore-server: not implemented yet")

@@ -1,0 +1,1 @@
+print("netstore: not implemented yet")
