@@ -68,7 +68,10 @@ let package = Package(
 
         .testTarget(name: "NetStoreCoreTests", dependencies: ["NetStoreCore"]),
         .testTarget(name: "NetStoreProtocolTests", dependencies: [
-            "NetStoreProtocol", .product(name: "NIOCore", package: "swift-nio"),
+            "NetStoreProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOTestUtils", package: "swift-nio"),
         ]),
         .testTarget(name: "NetStoreStorageTests", dependencies: ["NetStoreStorage"]),
         .testTarget(name: "NetStoreAuthTests", dependencies: ["NetStoreAuth", "NetStoreStorage"]),
@@ -77,7 +80,11 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
-        .testTarget(name: "NetStoreClientTests", dependencies: ["NetStoreClient"]),
+        .testTarget(name: "NetStoreClientTests", dependencies: [
+            "NetStoreClient", "NetStoreProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         // Starts the real netstore-server and netstore binaries on 127.0.0.1.
         .testTarget(name: "IntegrationTests", dependencies: [
             "NetStoreCore", "NetStoreProtocol",
