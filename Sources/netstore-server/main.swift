@@ -1,1 +1,81 @@
-print("netstore-server: not implemented yet")
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import NetStoreServer
+
+@main
+struct ServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "netstore-server",
+        abstract: "Serve a NetStore file store.")
+
+    @Option(help: "primary (backups arrive with replication).")
+    var role: String = "primary"
+
+    @Option(help: "Address to listen on, HOST:PORT.")
+    var listen: String = "127.0.0.1:7070"
+
+    @Option(help: "Data directory (default ~/.local/share/netstore/primary).")
+    var data: String?
+
+    @Option(help: "File holding the first admin's password, used when the store is new.")
+    var adminPasswordFile: String?
+
+    @Option(help: "Seconds a login stays valid (default 30 days).")
+    var tokenLifetime: Int64 = 30 * 24 * 3600
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        guard role == "primary" else {
+            throw ValidationError("role '\(role)' is not supported yet: use --role primary")
+        }
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+              (0...65535).contains(port)
+        else {
+            throw ValidationError("--listen takes HOST:PORT, e.g. 127.0.0.1:7070")
+        }
+        let host = String(listen[..<colon])
+        guard tokenLifetime > 0 else { throw ValidationError("--token-lifetime must be positive") }
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "netstore-server")
+        let config = ServerConfiguration(
+            host: host, port: port,
+            dataDirectory: data.map { URL(fileURLWithPath: $0) } ?? ServerConfiguration.defaultDataDirectory(),
+            adminPasswordFile: adminPasswordFile.map { URL(fileURLWithPath: $0) },
+            tokenLifetimeSeconds: tokenLifetime)
+        let server: NetStoreServer
+        do {
+            server = try NetStoreServer(configuration: config, logger: logger)
+        } catch {
+            logger.critical("cannot open the store in \(config.dataDirectory.path): \(error)")
+            throw ExitCode.failure
+        }
+        let signals = [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                logger.info("shutting down (signal \(number))")
+                server.shutdown()
+            }
+            source.resume()
+            return source
+        }
+        defer { signals.forEach { $0.cancel() } }
+        do {
+            try await server.run()
+        } catch {
+            logger.critical("cannot serve on \(listen): \(error)")
+            await server.close()
+            throw ExitCode.failure
+        }
+        await server.close()
+    }
+}

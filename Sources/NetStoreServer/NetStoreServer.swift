@@ -1,0 +1,174 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import NetStoreAuth
+import NetStoreCore
+import NetStoreProtocol
+import NetStoreStorage
+import Synchronization
+
+/// The network server: accepts connections, decodes frames, runs each request
+/// through the dispatcher (many at once per connection) and writes the replies.
+public final class NetStoreServer: Sendable {
+    public let configuration: ServerConfiguration
+    public let store: Store
+    public let accounts: AccountService
+    let dispatcher: RequestDispatcher
+    let logger: Logger
+    let group: MultiThreadedEventLoopGroup
+    let threadPool: NIOThreadPool
+    private let state = Mutex(State())
+
+    private struct State {
+        var listener: Channel?
+        var connections: [ObjectIdentifier: Channel] = [:]
+        var shuttingDown = false
+    }
+
+    /// Opens the store and, on an empty one, creates the first admin.
+    public init(configuration: ServerConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        try FileManager.default.createDirectory(
+            at: configuration.dataDirectory, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
+        store = try Store(directory: configuration.dataDirectory, logger: logger)
+        accounts = AccountService(store: store, tokenLifetimeSeconds: configuration.tokenLifetimeSeconds)
+        if let generated = try accounts.bootstrapAdmin(
+            passwordFile: configuration.adminPasswordFile,
+            dataDirectory: configuration.dataDirectory, logger: logger)
+        {
+            logger.notice("created the first account 'admin'; its password is in \(generated.path)")
+        }
+        group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        threadPool = NIOThreadPool(numberOfThreads: configuration.storageThreads)
+        threadPool.start()
+        dispatcher = RequestDispatcher(store: store, accounts: accounts, threadPool: threadPool, logger: logger)
+    }
+
+    /// Binds and serves until `shutdown()`; returns once every connection has closed.
+    public func run(onListening: @Sendable (SocketAddress) -> Void = { _ in }) async throws {
+        let listener = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RequestFrameDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(ResponseFrameEncoder()))
+                    return try NIOAsyncChannel<RequestFrame, ResponseFrame>(wrappingChannelSynchronously: channel)
+                }
+            }
+        let stopNow = state.withLock { state -> Bool in
+            state.listener = listener.channel
+            return state.shuttingDown
+        }
+        if stopNow { try? await listener.channel.close() }
+        if let address = listener.channel.localAddress {
+            logger.info("listening on \(configuration.host):\(address.port ?? configuration.port)",
+                        metadata: ["data": "\(configuration.dataDirectory.path)"])
+            onListening(address)
+        }
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { await self.collectGarbagePeriodically() }
+            try await listener.executeThenClose { inbound in
+                for try await connection in inbound {
+                    group.addTask { await self.serve(connection) }
+                }
+            }
+            // The listener is closed: stop the collector; connections drain on their own.
+            group.cancelAll()
+        }
+        logger.info("stopped")
+    }
+
+    /// Stops accepting, lets requests in flight finish, then closes every connection.
+    public func shutdown() {
+        let (listener, connections) = state.withLock { state in
+            state.shuttingDown = true
+            return (state.listener, Array(state.connections.values))
+        }
+        listener?.close(promise: nil)
+        for connection in connections {
+            // Half-close: no new requests are read; replies in flight are still written.
+            connection.close(mode: .input, promise: nil)
+        }
+    }
+
+    /// Releases threads; call after `run()` returned.
+    public func close() async {
+        try? await threadPool.shutdownGracefully()
+        try? await group.shutdownGracefully()
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<RequestFrame, ResponseFrame>) async {
+        let channel = connection.channel
+        let key = ObjectIdentifier(channel)
+        let refused = state.withLock { state -> Bool in
+            if state.shuttingDown { return true }
+            state.connections[key] = channel
+            return false
+        }
+        defer { _ = state.withLock { $0.connections.removeValue(forKey: key) } }
+        if refused {
+            try? await channel.close()
+            return
+        }
+        let peer = channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
+        let session = ConnectionSession(peer: peer)
+        let dispatcher = self.dispatcher
+        let maxInFlight = configuration.maxRequestsInFlightPerConnection
+        let logger = self.logger
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    var unfinished = 0
+                    do {
+                        for try await frame in inbound {
+                            if unfinished >= maxInFlight {
+                                try await group.next()
+                                unfinished -= 1
+                            }
+                            unfinished += 1
+                            group.addTask {
+                                let result = await dispatcher.handle(frame.request, session: session)
+                                try await outbound.write(ResponseFrame(
+                                    requestID: frame.requestID, opcode: frame.request.opcode, result: result))
+                            }
+                        }
+                    } catch let error as ProtocolError {
+                        try await group.waitForAll()
+                        logger.warning("closing connection after a malformed frame",
+                                       metadata: ["peer": "\(peer)", "reason": "\(error.reason)"])
+                        try? await outbound.write(ResponseFrame(
+                            requestID: 0, opcode: .ping,
+                            result: .failure(NetStoreError(.protocolError, error.reason))))
+                    }
+                    try await group.waitForAll()
+                }
+            }
+        } catch {
+            logger.debug("connection ended", metadata: ["peer": "\(peer)", "error": "\(error)"])
+        }
+    }
+
+    private func collectGarbagePeriodically() async {
+        let interval = configuration.garbageIntervalSeconds
+        let grace = configuration.garbageGraceSeconds
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: .seconds(interval))
+            } catch {
+                return
+            }
+            let cutoff = AccountService.wallClock() - grace * 1_000_000_000
+            do {
+                let removed = try await threadPool.runIfActive { [store] in try store.collectGarbage(storedBefore: cutoff) }
+                if removed > 0 { logger.info("collected unreferenced blocks", metadata: ["count": "\(removed)"]) }
+            } catch {
+                logger.error("block collection failed", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}

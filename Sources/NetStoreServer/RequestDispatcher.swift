@@ -1,0 +1,105 @@
+import Foundation
+import Logging
+import NIOPosix
+import NetStoreAuth
+import NetStoreCore
+import NetStoreProtocol
+import NetStoreStorage
+
+/// Turns one request into one result: checks who is asking, then calls storage
+/// or accounts. No sockets here, so it is tested in process.
+public final class RequestDispatcher: Sendable {
+    public static let softwareVersion = "0.1.0"
+
+    let store: Store
+    let accounts: AccountService
+    let threadPool: NIOThreadPool
+    let clock: @Sendable () -> Int64
+    let logger: Logger
+    let startedNs: Int64
+    let role: String
+
+    public init(
+        store: Store,
+        accounts: AccountService,
+        threadPool: NIOThreadPool,
+        role: String = "primary",
+        logger: Logger,
+        clock: @escaping @Sendable () -> Int64 = AccountService.wallClock
+    ) {
+        self.store = store
+        self.accounts = accounts
+        self.threadPool = threadPool
+        self.role = role
+        self.logger = logger
+        self.clock = clock
+        self.startedNs = clock()
+    }
+
+    public func handle(_ request: Request, session: ConnectionSession) async -> Result<Response, NetStoreError> {
+        do {
+            return .success(try await respond(to: request, session: session))
+        } catch let error as NetStoreError {
+            return .failure(error)
+        } catch {
+            logger.error("request failed", metadata: ["opcode": "\(request.opcode)", "error": "\(error)"])
+            return .failure(NetStoreError(.io, "the server failed: \(error)"))
+        }
+    }
+
+    private func respond(to request: Request, session: ConnectionSession) async throws -> Response {
+        switch request {
+        case .ping:
+            return .empty
+        case .status:
+            let counts = try await storage { try self.store.counts() }
+            return .status(ServerStatus(
+                role: role, softwareVersion: Self.softwareVersion,
+                uptimeSeconds: UInt64(max(0, clock() - startedNs) / 1_000_000_000),
+                nodeCount: counts.nodes, userCount: counts.users,
+                blockCount: counts.blocks, blockBytes: counts.blockBytes))
+        case let .login(user, password):
+            let info = try await accounts.login(user: user, password: password, source: session.peer)
+            await session.signIn(user: info.user, token: info.token)
+            logger.info("login", metadata: ["user": "\(user)", "peer": "\(session.peer)"])
+            return .session(info)
+        case let .auth(token):
+            let info = try await storage { try self.accounts.authenticate(token: token) }
+            await session.signIn(user: info.user, token: token)
+            return .session(info)
+        case .logout:
+            guard let token = await session.token else {
+                throw NetStoreError(.notAuthenticated, "not logged in")
+            }
+            try await storage { try self.accounts.logout(token: token) }
+            await session.signOut()
+            return .empty
+        default:
+            let user = try await currentUser(session)
+            return try await respondAuthenticated(to: request, user: user)
+        }
+    }
+
+    /// The session's user, checked again against the token on every request so that
+    /// a revoked token (logout elsewhere, password change) stops working at once.
+    private func currentUser(_ session: ConnectionSession) async throws -> UserInfo {
+        guard let token = await session.token else {
+            throw NetStoreError(.notAuthenticated, "log in first (LOGIN or AUTH)")
+        }
+        do {
+            let info = try await storage { try self.accounts.authenticate(token: token) }
+            await session.refresh(user: info.user)
+            return info.user
+        } catch let error as NetStoreError where error.code == .badToken {
+            await session.signOut()
+            throw error
+        }
+    }
+
+    /// Runs blocking SQLite and disk work off the event loops.
+    func storage<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await threadPool.runIfActive(body)
+    }
+
+    var now: Int64 { clock() }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import NetStoreAuth
+import NetStoreCore
+import NetStoreProtocol
+import NetStoreStorage
+import Testing
+
+/// The dispatcher with a real store and account service, no sockets.
+final class DispatcherHarness: @unchecked Sendable {
+    let directory: URL
+    let store: Store
+    let accounts: AccountService
+    let pool: NIOThreadPool
+    let dispatcher: RequestDispatcher
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("dispatcher-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let logger = Logger(label: "test")
+        store = try Store(directory: directory, logger: logger)
+        accounts = AccountService(store: store)
+        let passwordFile = directory.appendingPathComponent("admin-pw")
+        try "admin-password".write(to: passwordFile, atomically: true, encoding: .utf8)
+        _ = try accounts.bootstrapAdmin(passwordFile: passwordFile, dataDirectory: directory, logger: logger)
+        pool = NIOThreadPool(numberOfThreads: 2)
+        pool.start()
+        dispatcher = RequestDispatcher(store: store, accounts: accounts, threadPool: pool, logger: logger)
+    }
+
+    func session(_ user: String, _ password: String) async throws -> (ConnectionSession, SessionInfo) {
+        let session = ConnectionSession(peer: "test")
+        guard case let .success(.session(info)) = await dispatcher.handle(.login(user: user, password: password), session: session)
+        else { throw NetStoreError(.badCredentials, "login \(user)") }
+        return (session, info)
+    }
+
+    deinit {
+        try? pool.syncShutdownGracefully()
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+@Suite("RequestDispatcher")
+struct RequestDispatcherTests {
+    @Test("file requests need a session")
+    func needsSession() async throws {
+        let harness = try DispatcherHarness()
+        let anonymous = ConnectionSession(peer: "test")
+        let result = await harness.dispatcher.handle(.getattr(node: 1), session: anonymous)
+        #expect(result == .failure(NetStoreError(.notAuthenticated, "log in first (LOGIN or AUTH)")))
+        #expect(await harness.dispatcher.handle(.ping, session: anonymous) == .success(.empty))
+    }
+
+    @Test("login, create, list, and logout revokes the session")
+    func sessionLifecycle() async throws {
+        let harness = try DispatcherHarness()
+        let (session, info) = try await harness.session("admin", "admin-password")
+        let root = info.user.rootNode
+        let made = await harness.dispatcher.handle(.mkdir(parent: root, name: "docs", mode: 0o755, uid: 1, gid: 2), session: session)
+        guard case let .success(.attributes(dir)) = made else { Issue.record("mkdir: \(made)"); return }
+        #expect(dir.kind == .directory && dir.uid == 1 && dir.gid == 2)
+        let listed = await harness.dispatcher.handle(.readdir(directory: root, cookie: 0, limit: 10), session: session)
+        guard case let .success(.page(page)) = listed else { Issue.record("readdir: \(listed)"); return }
+        #expect(page.entries.map(\.name) == ["docs"])
+        #expect(await harness.dispatcher.handle(.logout, session: session) == .success(.empty))
+        let after = await harness.dispatcher.handle(.getattr(node: root), session: session)
+        guard case let .failure(error) = after else { Issue.record("getattr after logout succeeded"); return }
+        #expect(error.code == .notAuthenticated)
+
+        // The token itself no longer authenticates a new connection.
+        let other = ConnectionSession(peer: "test")
+        let resumed = await harness.dispatcher.handle(.auth(token: info.token), session: other)
+        guard case let .failure(authError) = resumed else { Issue.record("revoked token accepted"); return }
+        #expect(authError.code == .badToken)
+    }
+
+    @Test("user management is for admins; a user changes their own password with the old one")
+    func accountRules() async throws {
+        let harness = try DispatcherHarness()
+        let (admin, _) = try await harness.session("admin", "admin-password")
+        let added = await harness.dispatcher.handle(.userAdd(name: "bob", password: "bob-password", role: .user), session: admin)
+        guard case .success(.user) = added else { Issue.record("userAdd: \(added)"); return }
+        let (bob, _) = try await harness.session("bob", "bob-password")
+
+        let refused = await harness.dispatcher.handle(.userAdd(name: "eve", password: "eve-password", role: .admin), session: bob)
+        guard case let .failure(error) = refused else { Issue.record("a user added a user"); return }
+        #expect(error.code == .accessDenied)
+        let list = await harness.dispatcher.handle(.userList, session: bob)
+        guard case .failure = list else { Issue.record("a user listed users"); return }
+
+        let wrongOld = await harness.dispatcher.handle(
+            .userPasswd(name: "bob", oldPassword: "not-bobs", newPassword: "bob-new-password"), session: bob)
+        guard case let .failure(wrongOldError) = wrongOld else { Issue.record("password changed without the old one"); return }
+        #expect(wrongOldError.code == .badCredentials)
+        let others = await harness.dispatcher.handle(
+            .userPasswd(name: "admin", oldPassword: "admin-password", newPassword: "hijacked-pw"), session: bob)
+        guard case .failure = others else { Issue.record("a user changed the admin's password"); return }
+        let changed = await harness.dispatcher.handle(
+            .userPasswd(name: "bob", oldPassword: "bob-password", newPassword: "bob-new-password"), session: bob)
+        #expect(changed == .success(.empty))
+        _ = try await harness.session("bob", "bob-new-password")
+    }
+}
