@@ -119,8 +119,15 @@ struct FuzzHarness {
         }
     }
 
-    func check(minimumCases: Int, sourceLocation: SourceLocation = #_sourceLocation) {
+    /// `frames`/`errors`: the inputs must have reached that outcome at least
+    /// once, so a generator that only ever makes one kind of input shows up.
+    func check(
+        minimumCases: Int, frames expectFrames: Bool = false, errors expectErrors: Bool = false,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))", sourceLocation: sourceLocation)
         #expect(cases >= minimumCases, "seed \(Self.seed)", sourceLocation: sourceLocation)
+        if expectFrames { #expect(frames > 0, "seed \(Self.seed): no input decoded", sourceLocation: sourceLocation) }
+        if expectErrors { #expect(errors > 0, "seed \(Self.seed): no input refused", sourceLocation: sourceLocation) }
     }
 }
