@@ -7,8 +7,9 @@ public enum Limits {
     public static let maxBlockSize = 4 << 20
     /// The largest frame, header included: a full block plus room for its header.
     public static let maxFrameSize = maxBlockSize + 64 * 1024
-    /// A COMMIT's block list: 262,144 blocks of 1 MiB is a 256 GiB file.
-    public static let maxBlocksPerCommit = 262_144
+    /// A COMMIT's block list: 131,072 blocks of 1 MiB is a 128 GiB file, and
+    /// its 4 MiB of ids fit in one frame.
+    public static let maxBlocksPerCommit = 131_072
     public static let maxFileSize: UInt64 = UInt64(maxBlocksPerCommit) * UInt64(blockSize)
     /// HAS_BLOCKS asks about at most this many hashes at once.
     public static let maxHashesPerQuery = 4096
