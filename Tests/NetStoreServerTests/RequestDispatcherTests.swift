@@ -5,6 +5,7 @@ import NIOPosix
 import NetStoreAuth
 import NetStoreCore
 import NetStoreProtocol
+import NetStoreServer
 import NetStoreStorage
 import Testing
 

@@ -11,12 +11,16 @@ final class Fixture: @unchecked Sendable {
     init(serverArguments: [String] = []) async throws {
         dir = try TemporaryDirectory()
         server = try await ServerProcess(directory: dir, extraArguments: serverArguments)
-        admin = cli(as: "admin")
+        admin = Self.makeCLI(dir: dir, server: server, label: "admin")
         try admin.login("admin", password: ServerProcess.adminPassword, in: dir)
     }
 
     /// A CLI with a config directory of its own (its own saved session).
     func cli(as label: String) -> CLI {
+        Self.makeCLI(dir: dir, server: server, label: label)
+    }
+
+    private static func makeCLI(dir: TemporaryDirectory, server: ServerProcess, label: String) -> CLI {
         let config = dir.path("config-\(label)-\(UUID().uuidString.prefix(6))")
         try? FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
         return CLI(server: server.address, configDirectory: config)

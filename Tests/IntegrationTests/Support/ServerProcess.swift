@@ -8,7 +8,7 @@ final class ServerProcess: @unchecked Sendable {
     let extraArguments: [String]
     private(set) var port: Int = 0
     private var process: Process?
-    private let log = Mutex("")
+    private let log = LogBuffer()
 
     static let adminPassword = "admin-secret-pw"
 
@@ -93,6 +93,12 @@ final class ServerProcess: @unchecked Sendable {
             process.waitUntilExit()
         }
     }
+}
+
+/// Output collected from a child process's pipe on another thread.
+final class LogBuffer: Sendable {
+    private let text = Mutex("")
+    func withLock<T>(_ body: (inout String) -> T) -> T { text.withLock { body(&$0) } }
 }
 
 struct TestFailure: Error, CustomStringConvertible {
