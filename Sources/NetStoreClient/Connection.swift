@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 import NIOCore
 import NIOPosix
@@ -105,7 +110,15 @@ public final class Connection: Sendable {
         switch error {
         case let error as NetStoreError: error.message.isEmpty ? error.code.name : error.message
         case let error as ProtocolError: error.description
-        case let error as IOError: error.description
+        case let error as IOError: String(cString: strerror(error.errnoCode)).lowercased()
+        case let error as NIOConnectionError:
+            if let first = error.connectionErrors.first {
+                describe(first.error)
+            } else if error.dnsAError != nil || error.dnsAAAAError != nil {
+                "cannot resolve the host name \(error.host)"
+            } else {
+                "\(error)"
+            }
         default: "\(error)"
         }
     }
@@ -144,7 +157,7 @@ private final class ResponseDispatcher: ChannelInboundHandler {
     }
 
     private func fail(context: ChannelHandlerContext, reason: String) {
-        logger.warning("connection failed", metadata: ["server": "\(address)", "reason": "\(reason)"])
+        logger.info("connection failed", metadata: ["server": "\(address)", "reason": "\(reason)"])
         pending.failAll(with: NetStoreError(.io, "lost the connection to \(address): \(reason)"))
         context.close(promise: nil)
     }
