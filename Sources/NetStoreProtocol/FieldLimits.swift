@@ -1,0 +1,36 @@
+import NetStoreCore
+
+/// A length-limited wire field: what the encoder refuses to write and the
+/// decoder refuses to read, from the one table in docs/protocol.md.
+struct FieldLimit: Sendable {
+    /// Names the field in error messages ("a name", "a block list").
+    let label: String
+    /// The most bytes (strings, bytes) or elements (lists) the field may hold.
+    let limit: Int
+    /// The code a caller sees when it tries to send more.
+    let code: ErrorCode
+
+    // Strings (string16), in UTF-8 bytes.
+    static let name = FieldLimit(label: "a name", limit: Limits.maxNameLength, code: .nameTooLong)
+    static let userName = FieldLimit(label: "a user name", limit: Limits.maxUserNameLength, code: .invalid)
+    static let password = FieldLimit(label: "a password", limit: Limits.maxPasswordLength, code: .invalid)
+    static let token = FieldLimit(label: "a session token", limit: Limits.maxTokenLength, code: .invalid)
+    static let symlinkTarget = FieldLimit(
+        label: "a symlink target", limit: Limits.maxSymlinkTarget, code: .nameTooLong)
+    static let message = FieldLimit(label: "an error message", limit: Limits.maxMessageLength, code: .invalid)
+    /// Strings the spec gives no smaller limit (server role and version):
+    /// only what a string16 can hold.
+    static let text = FieldLimit(label: "a text field", limit: Int(UInt16.max), code: .invalid)
+
+    // Lists, in elements.
+    static let hashQuery = FieldLimit(
+        label: "a block query", limit: Limits.maxHashesPerQuery, code: .invalid)
+    static let blockList = FieldLimit(
+        label: "a block list", limit: Limits.maxBlocksPerCommit, code: .fileTooBig)
+    static let directoryPage = FieldLimit(
+        label: "a directory page", limit: Limits.maxReaddirPage, code: .invalid)
+    static let userList = FieldLimit(label: "a user list", limit: Limits.maxUsersListed, code: .invalid)
+
+    // Bytes (bytes32).
+    static let blockData = FieldLimit(label: "block data", limit: Limits.maxBlockSize, code: .fileTooBig)
+}

@@ -1,0 +1,137 @@
+import NIOCore
+import NetStoreCore
+
+/// Response payloads (docs/protocol.md, "Response payloads"). The opcode the
+/// frame answers decides the payload's shape.
+enum ResponseCodec {
+    /// Whether `response` is the kind of reply `opcode` gets.
+    static func response(_ response: Response, answers opcode: Opcode) -> Bool {
+        switch (response, opcode) {
+        case (.empty, .ping), (.empty, .logout), (.empty, .unlink), (.empty, .rmdir), (.empty, .rename),
+             (.empty, .putBlock), (.empty, .userPasswd), (.empty, .userRemove):
+            return true
+        case (.session, .login), (.session, .auth):
+            return true
+        case (.attributes, .lookup), (.attributes, .getattr), (.attributes, .mkdir), (.attributes, .create),
+             (.attributes, .mknod), (.attributes, .link), (.attributes, .symlink), (.attributes, .setattr),
+             (.attributes, .commit):
+            return true
+        case (.page, .readdir), (.target, .readlink), (.stats, .statfs), (.status, .status),
+             (.presence, .hasBlocks), (.block, .getBlock), (.content, .getContent), (.user, .userAdd),
+             (.users, .userList):
+            return true
+        default:
+            return false
+        }
+    }
+
+    static func writePayload(of response: Response, into buffer: inout ByteBuffer) throws(NetStoreError) {
+        switch response {
+        case .empty:
+            break
+        case .session(let session):
+            try buffer.writeString16(session.token, .token)
+            try buffer.writeUser(session.user)
+            buffer.writeInteger(session.expiresNs)
+        case .attributes(let attributes):
+            buffer.writeAttributes(attributes)
+        case .page(let page):
+            buffer.writeBool(page.isLast)
+            try buffer.writeCount(page.entries.count, .directoryPage)
+            for entry in page.entries {
+                try buffer.writeString16(entry.name, .name)
+                buffer.writeInteger(entry.cookie)
+                buffer.writeAttributes(entry.attributes)
+            }
+        case .target(let target):
+            try buffer.writeString16(target, .symlinkTarget)
+        case .stats(let stats):
+            buffer.writeInteger(stats.blockSize)
+            buffer.writeInteger(stats.totalBytes)
+            buffer.writeInteger(stats.freeBytes)
+            buffer.writeInteger(stats.availableBytes)
+            buffer.writeInteger(stats.totalFiles)
+            buffer.writeInteger(stats.freeFiles)
+            buffer.writeInteger(stats.maxNameLength)
+        case .status(let status):
+            try buffer.writeString16(status.role, .text)
+            try buffer.writeString16(status.softwareVersion, .text)
+            buffer.writeInteger(status.uptimeSeconds)
+            buffer.writeInteger(status.nodeCount)
+            buffer.writeInteger(status.userCount)
+            buffer.writeInteger(status.blockCount)
+            buffer.writeInteger(status.blockBytes)
+        case .presence(let flags):
+            try buffer.writeCount(flags.count, .hashQuery)
+            for flag in flags { buffer.writeBool(flag) }
+        case .block(let data):
+            try buffer.writeBytes32(data, .blockData)
+        case .content(let content):
+            buffer.writeInteger(content.version)
+            buffer.writeInteger(content.size)
+            try buffer.writeBlockIDs(content.blocks, .blockList)
+        case .user(let user):
+            try buffer.writeUser(user)
+        case .users(let users):
+            try buffer.writeCount(users.count, .userList)
+            for user in users { try buffer.writeUser(user) }
+        }
+    }
+
+    static func readPayload(answering opcode: Opcode, from reader: inout PayloadReader) throws(ProtocolError) -> Response {
+        switch opcode {
+        case .ping, .logout, .unlink, .rmdir, .rename, .putBlock, .userPasswd, .userRemove:
+            return .empty
+        case .login, .auth:
+            return .session(SessionInfo(
+                token: try reader.string16(.token), user: try reader.user(), expiresNs: try reader.i64("expiry")))
+        case .lookup, .getattr, .mkdir, .create, .mknod, .link, .symlink, .setattr, .commit:
+            return .attributes(try reader.attributes())
+        case .readdir:
+            let isLast = try reader.bool("isLast")
+            let count = try reader.count(.directoryPage, minElementSize: 2 + 8 + PayloadReader.attributesSize)
+            var entries = [DirectoryEntry]()
+            entries.reserveCapacity(count)
+            for _ in 0..<count {
+                let name = try reader.string16(.name)
+                let cookie = try reader.u64("cookie")
+                entries.append(DirectoryEntry(name: name, attributes: try reader.attributes(), cookie: cookie))
+            }
+            return .page(DirectoryPage(entries: entries, isLast: isLast))
+        case .readlink:
+            return .target(try reader.string16(.symlinkTarget))
+        case .statfs:
+            return .stats(FileSystemStats(
+                blockSize: try reader.u32("stats"), totalBytes: try reader.u64("stats"),
+                freeBytes: try reader.u64("stats"), availableBytes: try reader.u64("stats"),
+                totalFiles: try reader.u64("stats"), freeFiles: try reader.u64("stats"),
+                maxNameLength: try reader.u32("stats")))
+        case .status:
+            return .status(ServerStatus(
+                role: try reader.string16(.text), softwareVersion: try reader.string16(.text),
+                uptimeSeconds: try reader.u64("status"), nodeCount: try reader.u64("status"),
+                userCount: try reader.u64("status"), blockCount: try reader.u64("status"),
+                blockBytes: try reader.u64("status")))
+        case .hasBlocks:
+            let count = try reader.count(.hashQuery, minElementSize: 1)
+            var flags = [Bool]()
+            flags.reserveCapacity(count)
+            for _ in 0..<count { flags.append(try reader.bool("a presence flag")) }
+            return .presence(flags)
+        case .getBlock:
+            return .block(try reader.bytes32(.blockData))
+        case .getContent:
+            return .content(FileContent(
+                version: try reader.u64("version"), size: try reader.u64("size"),
+                blocks: try reader.blockIDs(.blockList)))
+        case .userAdd:
+            return .user(try reader.user())
+        case .userList:
+            let count = try reader.count(.userList, minElementSize: PayloadReader.minUserSize)
+            var users = [UserInfo]()
+            users.reserveCapacity(count)
+            for _ in 0..<count { users.append(try reader.user()) }
+            return .users(users)
+        }
+    }
+}

@@ -1,0 +1,163 @@
+import NIOCore
+import NetStoreCore
+@testable import NetStoreProtocol
+
+/// Sample values and frames: one of every request and every response.
+enum Fixtures {
+    static func block(_ byte: UInt8) -> BlockID {
+        BlockID(bytes: [UInt8](repeating: byte, count: BlockID.byteCount))!
+    }
+
+    static let attributes = NodeAttributes(
+        id: 5, kind: .file, mode: 0o644, uid: 1000, gid: 1000, nlink: 1, size: 4096,
+        atimeNs: 1_000_000_000, mtimeNs: 2_000_000_000, ctimeNs: -1, version: 2)
+    static let directory = NodeAttributes(
+        id: 1, kind: .directory, mode: 0o755, uid: 0, gid: 0, nlink: 3, size: 0,
+        atimeNs: .min, mtimeNs: .max, ctimeNs: 0, version: .max)
+    static let alice = UserInfo(id: 2, name: "alice", role: .user, rootNode: 10, createdNs: 1_700_000_000_000_000_000)
+    static let root = UserInfo(id: 1, name: "root", role: .admin, rootNode: 1, createdNs: 0)
+    static let data = ByteBuffer(bytes: (0..<100).map { UInt8($0) })
+
+    static let requests: [Request] = [
+        .ping,
+        .login(user: "alice", password: "correct horse"),
+        .auth(token: "tok-0123456789"),
+        .logout,
+        .status,
+        .lookup(parent: 1, name: "a.txt"),
+        .getattr(node: 5),
+        .readdir(directory: 1, cookie: 0, limit: 100),
+        .mkdir(parent: 1, name: "docs", mode: 0o755, uid: 1000, gid: 100),
+        .create(parent: 1, name: "new file", mode: 0o644, uid: 1000, gid: 100),
+        .mknod(parent: 1, name: "pipe", kind: .fifo, mode: 0o600, uid: 1, gid: 2),
+        .unlink(parent: 1, name: "old"),
+        .rmdir(parent: 1, name: "empty"),
+        .rename(parent: 1, name: "a", newParent: 2, newName: "b", flags: [.noReplace]),
+        .rename(parent: 1, name: "a", newParent: 1, newName: "b", flags: [.exchange]),
+        .link(node: 5, newParent: 2, newName: "hard link"),
+        .symlink(parent: 1, name: "ln", target: "../some/where", uid: 1000, gid: 100),
+        .readlink(node: 7),
+        .setattr(node: 5, changes: SetAttributes()),
+        .setattr(node: 5, changes: SetAttributes(
+            mode: 0o600, uid: 3, gid: 4, size: 1 << 40, atime: .now, mtime: .nanoseconds(-5))),
+        .setattr(node: 5, changes: SetAttributes(size: 0, mtime: .now)),
+        .statfs,
+        .hasBlocks([]),
+        .hasBlocks([block(1), block(2), .hole]),
+        .putBlock(id: block(3), data: data),
+        .putBlock(id: block(4), data: ByteBuffer()),
+        .getBlock(id: block(5)),
+        .commit(node: 5, baseVersion: 2, size: 2_000_000, blocks: [block(6), .hole]),
+        .getContent(node: 5),
+        .userAdd(name: "bob", password: "s3cret-pass", role: .admin),
+        .userPasswd(name: "bob", oldPassword: "", newPassword: "ünïcødé 🔑"),
+        .userList,
+        .userRemove(name: "bob"),
+    ]
+
+    static var requestFrames: [RequestFrame] {
+        requests.enumerated().map { RequestFrame(requestID: UInt64($0.offset) * 0x0101_0101 + 1, request: $0.element) }
+    }
+
+    static let responses: [(Opcode, Response)] = [
+        (.ping, .empty),
+        (.rename, .empty),
+        (.login, .session(SessionInfo(token: "tok-0123456789", user: alice, expiresNs: 1 << 62))),
+        (.auth, .session(SessionInfo(token: "", user: root, expiresNs: -3))),
+        (.getattr, .attributes(attributes)),
+        (.commit, .attributes(directory)),
+        (.readdir, .page(DirectoryPage(entries: [], isLast: true))),
+        (.readdir, .page(DirectoryPage(entries: [
+            DirectoryEntry(name: "a.txt", attributes: attributes, cookie: 1),
+            DirectoryEntry(name: "ÄÖÜ", attributes: directory, cookie: .max),
+        ], isLast: false))),
+        (.readlink, .target("../target")),
+        (.statfs, .stats(FileSystemStats(
+            blockSize: 1 << 20, totalBytes: 1 << 40, freeBytes: 1 << 39, availableBytes: 1 << 38,
+            totalFiles: 1_000_000, freeFiles: 999_000, maxNameLength: 255))),
+        (.status, .status(ServerStatus(
+            role: "primary", softwareVersion: "0.1.0", uptimeSeconds: 42, nodeCount: 10, userCount: 2,
+            blockCount: 7, blockBytes: 7 << 20))),
+        (.hasBlocks, .presence([true, false, true])),
+        (.hasBlocks, .presence([])),
+        (.getBlock, .block(data)),
+        (.getContent, .content(FileContent(version: 3, size: 5, blocks: [block(9)]))),
+        (.userAdd, .user(alice)),
+        (.userList, .users([root, alice])),
+        (.userList, .users([])),
+    ]
+
+    static let errors: [(Opcode, NetStoreError)] = [
+        (.lookup, NetStoreError(.noEntry, "no entry 'x' in directory 1")),
+        (.login, NetStoreError(.badCredentials, "wrong user name or password")),
+        (.commit, NetStoreError(.missingBlocks, "")),
+        (.getBlock, NetStoreError(.corruptBlock, "block ab… failed its hash check")),
+        (.mkdir, NetStoreError(.notPrimary, "ask the primary")),
+    ]
+
+    static var responseFrames: [ResponseFrame] {
+        var frames = responses.enumerated().map {
+            ResponseFrame(requestID: UInt64($0.offset) + 1000, opcode: $0.element.0, result: .success($0.element.1))
+        }
+        frames += errors.enumerated().map {
+            ResponseFrame(requestID: UInt64($0.offset) + 2000, opcode: $0.element.0, result: .failure($0.element.1))
+        }
+        // Every error code travels.
+        frames += ErrorCode.allCases.map {
+            ResponseFrame(requestID: 3000 + UInt64($0.rawValue), opcode: .ping, result: .failure(NetStoreError($0, $0.name)))
+        }
+        return frames
+    }
+
+    static func encoded(_ frame: RequestFrame) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        FrameCodec.encode(frame, into: &buffer)
+        return buffer
+    }
+
+    static func encoded(_ frame: ResponseFrame) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        FrameCodec.encode(frame, into: &buffer)
+        return buffer
+    }
+}
+
+extension ByteBuffer {
+    /// Bytes from hex digits; spaces and line breaks are ignored.
+    init(hex: String) {
+        let digits = hex.filter { !$0.isWhitespace }
+        precondition(digits.count % 2 == 0, "odd number of hex digits")
+        var bytes = [UInt8]()
+        var index = digits.startIndex
+        while index < digits.endIndex {
+            let next = digits.index(index, offsetBy: 2)
+            bytes.append(UInt8(digits[index..<next], radix: 16)!)
+            index = next
+        }
+        self.init(bytes: bytes)
+    }
+
+    var hexDump: String {
+        readableBytesView.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }
+            .joined(separator: " ")
+    }
+}
+
+/// A frame built field by field, to make malformed ones.
+func rawFrame(
+    kind: UInt8 = 1, opcode: UInt16, status: UInt16 = 0, requestID: UInt64 = 1,
+    magic: UInt16 = 0x4E53, version: UInt8 = 1, payload: (inout ByteBuffer) -> Void = { _ in }
+) -> ByteBuffer {
+    var body = ByteBuffer()
+    payload(&body)
+    var buffer = ByteBuffer()
+    buffer.writeInteger(UInt32(16 + body.readableBytes))
+    buffer.writeInteger(magic)
+    buffer.writeInteger(version)
+    buffer.writeInteger(kind)
+    buffer.writeInteger(opcode)
+    buffer.writeInteger(status)
+    buffer.writeInteger(requestID)
+    buffer.writeImmutableBuffer(body)
+    return buffer
+}

@@ -1,0 +1,84 @@
+import NIOCore
+import NetStoreCore
+import NetStoreProtocol
+import Testing
+
+/// Frames compared byte for byte with hex written by hand from docs/protocol.md.
+@Suite struct GoldenBytesTests {
+    private func expectRequest(_ frame: RequestFrame, _ hex: String) throws {
+        let expected = ByteBuffer(hex: hex)
+        let actual = Fixtures.encoded(frame)
+        #expect(actual == expected, "\(actual.hexDump)\n!=\n\(expected.hexDump)")
+        var input = expected
+        #expect(try FrameDecoder().nextRequest(from: &input) == frame)
+        #expect(input.readableBytes == 0)
+    }
+
+    private func expectResponse(_ frame: ResponseFrame, _ hex: String) throws {
+        let expected = ByteBuffer(hex: hex)
+        let actual = Fixtures.encoded(frame)
+        #expect(actual == expected, "\(actual.hexDump)\n!=\n\(expected.hexDump)")
+        var input = expected
+        #expect(try FrameDecoder().nextResponse(from: &input) == frame)
+        #expect(input.readableBytes == 0)
+    }
+
+    @Test func ping() throws {
+        try expectRequest(RequestFrame(requestID: 1, request: .ping), """
+            00000010 4e53 01 01 0001 0000 0000000000000001
+            """)
+    }
+
+    @Test func lookup() throws {
+        try expectRequest(RequestFrame(requestID: 7, request: .lookup(parent: 1, name: "a.txt")), """
+            0000001f 4e53 01 01 0101 0000 0000000000000007
+            0000000000000001 0005 612e747874
+            """)
+    }
+
+    @Test func commitWithTwoBlocks() throws {
+        let request = Request.commit(
+            node: 42, baseVersion: 3, size: 0x100001, blocks: [Fixtures.block(0xAA), Fixtures.block(0xBB)])
+        try expectRequest(RequestFrame(requestID: 0x0102_0304_0506_0708, request: request), """
+            0000006c 4e53 01 01 0204 0000 0102030405060708
+            000000000000002a 0000000000000003 0000000000100001
+            00000002
+            aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+            bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb
+            """)
+    }
+
+    @Test func setattrMaskAndTimeChanges() throws {
+        let changes = SetAttributes(mode: 0o600, size: 0, atime: .now, mtime: .nanoseconds(123))
+        try expectRequest(RequestFrame(requestID: 2, request: .setattr(node: 5, changes: changes)), """
+            0000003f 4e53 01 01 010d 0000 0000000000000002
+            0000000000000005 09 00000180 00000000 00000000 0000000000000000
+            01 0000000000000000
+            02 000000000000007b
+            """)
+    }
+
+    @Test func attributesResponse() throws {
+        let frame = ResponseFrame(requestID: 9, opcode: .getattr, result: .success(.attributes(Fixtures.attributes)))
+        try expectResponse(frame, """
+            00000051 4e53 01 02 0102 0000 0000000000000009
+            0000000000000005 01 000001a4 000003e8 000003e8 00000001 0000000000001000
+            000000003b9aca00 0000000077359400 ffffffffffffffff 0000000000000002
+            """)
+    }
+
+    @Test func errorResponse() throws {
+        let frame = ResponseFrame(requestID: 7, opcode: .lookup, result: .failure(NetStoreError(.noEntry, "not found")))
+        try expectResponse(frame, """
+            0000001b 4e53 01 02 0101 0002 0000000000000007
+            0009 6e6f7420666f756e64
+            """)
+    }
+
+    @Test func applicationErrorCode() throws {
+        let frame = ResponseFrame(requestID: 8, opcode: .commit, result: .failure(NetStoreError(.versionConflict)))
+        try expectResponse(frame, """
+            00000012 4e53 01 02 0204 03ee 0000000000000008 0000
+            """)
+    }
+}
