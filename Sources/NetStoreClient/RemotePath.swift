@@ -14,7 +14,7 @@ public struct RemotePath: Sendable, Hashable, CustomStringConvertible {
         var body = Substring(text)
         if body.hasPrefix("/") { body = body.dropFirst() }
         // One trailing slash is allowed, as shells complete directories that way.
-        if body.hasSuffix("/") { body = body.dropLast() }
+        if body.count > 1, body.hasSuffix("/") { body = body.dropLast() }
         if body.isEmpty {
             self.components = []
             return
