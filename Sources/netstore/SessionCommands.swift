@@ -18,11 +18,17 @@ struct Login: AsyncParsableCommand {
         let password = try passwordFile.map(Terminal.readPasswordFile)
             ?? Terminal.readPassword(prompt: "Password for \(user): ")
         let client = global.client(servers: servers, credentials: .password(user: user, password: password))
-        defer { Task { await client.close() } }
-        let session = try await client.requireSession()
-        try global.sessionFile.save(SavedSession(user: session.user.name, token: session.token, servers: servers))
+        let session: SessionInfo
+        var server = ""
+        do {
+            session = try await client.requireSession()
+            server = client.currentServer.map { " on \($0)" } ?? ""
+            try global.sessionFile.save(SavedSession(user: session.user.name, token: session.token, servers: servers))
+        } catch {
+            await client.close()
+            throw error
+        }
         await client.close()
-        let server = client.currentServer.map { " on \($0)" } ?? ""
         Terminal.printError("logged in as \(session.user.name) (\(session.user.role.name))\(server)")
     }
 }
