@@ -109,6 +109,11 @@ public final class NetStoreClient: Sendable {
     public func send(_ request: Request) async throws(NetStoreError) -> Response {
         let first = try await link()
         switch await first.connection.exchange(request) {
+        case .reply(.failure(let error)) where error.code == .notPrimary && configuration.servers.count > 1:
+            // A backup refused the request without applying it: the primary may
+            // be reachable again, so reconnect from the top of the list and ask once more.
+            await drop(first.connection)
+            logger.info("reconnecting to find the primary", metadata: ["server": "\(first.connection.address)"])
         case .reply(let result):
             return try result.get()
         case .lost(let error):
@@ -152,6 +157,11 @@ public final class NetStoreClient: Sendable {
             if state.closed { return .closed }
             if let link = state.link, link.connection.isActive { return .ready(link) }
             if let connecting = state.connecting { return .wait(connecting) }
+            if let stale = state.link {
+                // Failed already; closing it releases its socket.
+                state.link = nil
+                Task { await stale.connection.close() }
+            }
             let task = Task { await self.openLink() }
             state.connecting = task
             return .wait(task)

@@ -215,4 +215,32 @@ struct ClientTransferTests {
         await client.close()
         await server.stop()
     }
+
+    @Test("a mutation a backup refuses goes to the primary once it is back")
+    func notPrimary() async throws {
+        let placeholder = try await TestServer.start { _, _ in .ignore }
+        let primaryPort = placeholder.port
+        await placeholder.stop()
+        let backup = try await TestServer.start { _, request in
+            switch request {
+            case .auth: .reply(.success(.session(FakeStore.session(token: ""))))
+            case .mkdir: .reply(.failure(NetStoreError(.notPrimary, "this server is a backup")))
+            default: .reply(.success(.empty))
+            }
+        }
+        let client = NetStoreClient(
+            servers: [ServerAddress(host: "127.0.0.1", port: primaryPort), ServerAddress(host: "127.0.0.1", port: backup.port)],
+            credentials: .token(FakeStore.token))
+        try await client.ping()
+        #expect(client.currentServer?.port == backup.port)
+
+        let store = FakeStore()
+        let primary = try await TestServer.start(port: primaryPort) { _, request in store.respond(request) }
+        let made = try await client.mkdir(parent: FakeStore.root, name: "d")
+        #expect(made.kind == .directory)
+        #expect(client.currentServer?.port == primaryPort)
+        await client.close()
+        await primary.stop()
+        await backup.stop()
+    }
 }

@@ -29,7 +29,7 @@ final class TestServer: Sendable {
         self.channel = channel
     }
 
-    static func start(_ respond: @escaping Responder) async throws -> TestServer {
+    static func start(port: Int = 0, _ respond: @escaping Responder) async throws -> TestServer {
         let counter = Atomic<Int>(0)
         let box = Mutex<TestServer?>(nil)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -43,7 +43,7 @@ final class TestServer: Sendable {
                     try child.pipeline.syncOperations.addHandler(ScriptedHandler(connection: number, respond: respond))
                 }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .bind(host: "127.0.0.1", port: port).get()
         let server = TestServer(port: channel.localAddress!.port!, channel: channel)
         box.withLock { $0 = server }
         return server
