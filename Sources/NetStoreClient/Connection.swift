@@ -1,0 +1,164 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Logging
+import NIOCore
+import NIOPosix
+import NetStoreCore
+import NetStoreProtocol
+
+/// One TCP connection to one server, with many requests in flight at once.
+///
+/// Each request gets the next id; replies are matched to their requests by id,
+/// in whatever order they come. An error reply fails only its own request. A
+/// lost connection, or a malformed frame from the server (after which the
+/// connection is closed), fails every pending request with `.io`.
+/// A `Connection` neither authenticates nor reconnects: `NetStoreClient` does.
+public final class Connection: Sendable {
+    public let address: ServerAddress
+    private let channel: any Channel
+    private let pending: PendingRequests
+    private let logger: Logger
+
+    private init(address: ServerAddress, channel: any Channel, pending: PendingRequests, logger: Logger) {
+        self.address = address
+        self.channel = channel
+        self.pending = pending
+        self.logger = logger
+    }
+
+    /// Opens a connection, failing with `.timedOut` or `.io` when the server
+    /// cannot be reached within `timeout`.
+    public static func connect(
+        to address: ServerAddress,
+        timeout: Duration = .seconds(5),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "netstore.client")
+    ) async throws(NetStoreError) -> Connection {
+        let pending = PendingRequests()
+        let bootstrap = ClientBootstrap(group: group)
+            .connectTimeout(TimeAmount(timeout))
+            .channelOption(.socketOption(.so_keepalive), value: 1)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ResponseFrameDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(RequestFrameEncoder()))
+                    try channel.pipeline.syncOperations.addHandler(
+                        ResponseDispatcher(pending: pending, address: address, logger: logger))
+                }
+            }
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.connect(host: address.host, port: address.port).get()
+        } catch ChannelError.connectTimeout {
+            throw NetStoreError(.timedOut, "cannot connect to \(address): no answer within \(timeout)")
+        } catch {
+            throw NetStoreError(.io, "cannot connect to \(address): \(Self.describe(error))")
+        }
+        logger.debug("connected", metadata: ["server": "\(address)"])
+        return Connection(address: address, channel: channel, pending: pending, logger: logger)
+    }
+
+    /// Sends a request and waits for its reply. An error reply throws the
+    /// `NetStoreError` it carries; a lost connection throws `.io`.
+    public func send(_ request: Request) async throws(NetStoreError) -> Response {
+        switch await exchange(request) {
+        case .reply(let result): return try result.get()
+        case .lost(let error): throw error
+        }
+    }
+
+    /// Like `send`, but tells a lost connection apart from an error reply, so
+    /// that the caller can decide whether to reconnect and retry.
+    func exchange(_ request: Request) async -> PendingRequests.Outcome {
+        do {
+            try request.checkLimits()
+        } catch {
+            return .reply(.failure(error))
+        }
+        return await withCheckedContinuation { continuation in
+            guard let id = pending.register(continuation) else { return }
+            let frame = RequestFrame(requestID: id, request: request)
+            channel.writeAndFlush(frame).whenFailure { [pending, address] error in
+                pending.fail(id, with: NetStoreError(
+                    .io, "lost the connection to \(address): cannot send: \(Self.describe(error))"))
+            }
+        }
+    }
+
+    /// True until the connection is closed or lost.
+    public var isActive: Bool { pending.failure == nil && channel.isActive }
+
+    /// Requests sent whose replies have not come yet.
+    public var pendingCount: Int { pending.count }
+
+    /// Closes the connection; requests still pending fail with `.io`.
+    public func close() async {
+        pending.failAll(with: NetStoreError(.io, "lost the connection to \(address): closed by the client"))
+        do {
+            try await channel.close()
+        } catch ChannelError.alreadyClosed {
+        } catch {
+            logger.debug("close failed", metadata: ["server": "\(address)", "error": "\(error)"])
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let error as NetStoreError: error.message.isEmpty ? error.code.name : error.message
+        case let error as ProtocolError: error.description
+        case let error as IOError: String(cString: strerror(error.errnoCode)).lowercased()
+        case let error as NIOConnectionError:
+            if let first = error.connectionErrors.first {
+                describe(first.error)
+            } else if error.dnsAError != nil || error.dnsAAAAError != nil {
+                "cannot resolve the host name \(error.host)"
+            } else {
+                "\(error)"
+            }
+        default: "\(error)"
+        }
+    }
+}
+
+/// Hands each reply to the request waiting for it; fails them all when the
+/// connection goes away.
+private final class ResponseDispatcher: ChannelInboundHandler {
+    typealias InboundIn = ResponseFrame
+
+    private let pending: PendingRequests
+    private let address: ServerAddress
+    private let logger: Logger
+
+    init(pending: PendingRequests, address: ServerAddress, logger: Logger) {
+        self.pending = pending
+        self.address = address
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        if !pending.complete(frame) {
+            // A reply nobody asked for: the server and this client disagree about the stream.
+            fail(context: context, reason: "protocol error: a reply to unknown request \(frame.requestID)")
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        fail(context: context, reason: Connection.describe(error))
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        pending.failAll(with: NetStoreError(.io, "lost the connection to \(address): closed by the server"))
+        context.fireChannelInactive()
+    }
+
+    private func fail(context: ChannelHandlerContext, reason: String) {
+        logger.info("connection failed", metadata: ["server": "\(address)", "reason": "\(reason)"])
+        pending.failAll(with: NetStoreError(.io, "lost the connection to \(address): \(reason)"))
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,252 @@
+import Logging
+import NIOCore
+import NIOPosix
+import NetStoreCore
+import NetStoreProtocol
+import Synchronization
+
+/// A logged-in session with a NetStore cluster: the API the command line, the
+/// mount and the web viewer build on.
+///
+/// Connects to the first reachable server of its list (trying them in order),
+/// authenticates every new connection (AUTH with the session's token, or LOGIN
+/// with a password), and reconnects when the connection is lost. A request that
+/// is safe to repeat (a read, a block transfer, a ping) is sent again once after
+/// a reconnect; a namespace mutation never is, because the server may have
+/// applied it before the connection broke: its error is reported instead.
+public final class NetStoreClient: Sendable {
+    /// How each new connection proves who it is.
+    public enum Credentials: Sendable, Hashable {
+        /// No authentication (enough for PING and STATUS).
+        case none
+        /// LOGIN for a new token. Reconnects use AUTH with that token and fall
+        /// back to LOGIN if it was revoked.
+        case password(user: String, password: String)
+        /// AUTH with a token saved from an earlier LOGIN.
+        case token(String)
+    }
+
+    public struct Configuration: Sendable {
+        /// Tried in order; must not be empty.
+        public var servers: [ServerAddress]
+        public var credentials: Credentials
+        public var connectTimeout: Duration
+        public var eventLoopGroup: any EventLoopGroup
+        public var logger: Logger
+
+        public init(
+            servers: [ServerAddress],
+            credentials: Credentials,
+            connectTimeout: Duration = .seconds(5),
+            eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+            logger: Logger = Logger(label: "netstore.client")
+        ) {
+            precondition(!servers.isEmpty, "a client needs at least one server")
+            self.servers = servers
+            self.credentials = credentials
+            self.connectTimeout = connectTimeout
+            self.eventLoopGroup = eventLoopGroup
+            self.logger = logger
+        }
+    }
+
+    /// An authenticated connection and the session it carries.
+    struct Link: Sendable {
+        let connection: Connection
+        let session: SessionInfo?
+    }
+
+    private struct State {
+        var link: Link?
+        var connecting: Task<Result<Link, NetStoreError>, Never>?
+        /// The newest token: the saved one, or the one the last LOGIN returned.
+        var token: String?
+        var closed = false
+    }
+
+    public let configuration: Configuration
+    let logger: Logger
+    private let state: Mutex<State>
+
+    public init(_ configuration: Configuration) {
+        self.configuration = configuration
+        self.logger = configuration.logger
+        var initial = State()
+        if case .token(let token) = configuration.credentials { initial.token = token }
+        self.state = Mutex(initial)
+    }
+
+    public convenience init(servers: [ServerAddress], credentials: Credentials, logger: Logger? = nil) {
+        var configuration = Configuration(servers: servers, credentials: credentials)
+        if let logger { configuration.logger = logger }
+        self.init(configuration)
+    }
+
+    /// The current session (nil before the first connection, or without credentials).
+    public var session: SessionInfo? { state.withLock { $0.link?.session } }
+
+    /// The server currently connected to.
+    public var currentServer: ServerAddress? { state.withLock { $0.link?.connection.address } }
+
+    /// Connects and authenticates now (otherwise the first request does) and
+    /// returns the session: the user, their root directory and the token.
+    @discardableResult
+    public func connect() async throws(NetStoreError) -> SessionInfo? {
+        try await link().session
+    }
+
+    /// The session, connecting first if needed; fails when there are no credentials.
+    public func requireSession() async throws(NetStoreError) -> SessionInfo {
+        guard let session = try await link().session else {
+            throw NetStoreError(.notAuthenticated, "not logged in")
+        }
+        return session
+    }
+
+    /// Sends one request, reconnecting first if the connection was lost.
+    /// Idempotent requests are retried once on a new connection if the
+    /// connection breaks while they are in flight.
+    public func send(_ request: Request) async throws(NetStoreError) -> Response {
+        let first = try await link()
+        switch await first.connection.exchange(request) {
+        case .reply(.failure(let error)) where error.code == .notPrimary && configuration.servers.count > 1:
+            // A backup refused the request without applying it: the primary may
+            // be reachable again, so reconnect from the top of the list and ask once more.
+            await drop(first.connection)
+            logger.info("reconnecting to find the primary", metadata: ["server": "\(first.connection.address)"])
+        case .reply(let result):
+            return try result.get()
+        case .lost(let error):
+            await drop(first.connection)
+            guard request.isIdempotent else { throw error }
+            logger.info("retrying after a lost connection", metadata: ["error": "\(error.message)"])
+        }
+        let second = try await link()
+        switch await second.connection.exchange(request) {
+        case .reply(let result):
+            return try result.get()
+        case .lost(let error):
+            await drop(second.connection)
+            throw error
+        }
+    }
+
+    /// Closes the connection; later requests fail.
+    public func close() async {
+        let (link, connecting) = state.withLock { state in
+            state.closed = true
+            defer { state.link = nil; state.connecting = nil }
+            return (state.link, state.connecting)
+        }
+        // A connection attempt under way sees `closed` when it ends and closes its own connection.
+        connecting?.cancel()
+        await link?.connection.close()
+    }
+
+    // MARK: - Connecting
+
+    private enum Next {
+        case ready(Link)
+        case wait(Task<Result<Link, NetStoreError>, Never>)
+        case closed
+    }
+
+    /// The live link, or a new one. Concurrent callers share one connection attempt.
+    func link() async throws(NetStoreError) -> Link {
+        let next: Next = state.withLock { state in
+            if state.closed { return .closed }
+            if let link = state.link, link.connection.isActive { return .ready(link) }
+            if let connecting = state.connecting { return .wait(connecting) }
+            if let stale = state.link {
+                // Failed already; closing it releases its socket.
+                state.link = nil
+                Task { await stale.connection.close() }
+            }
+            let task = Task { await self.openLink() }
+            state.connecting = task
+            return .wait(task)
+        }
+        switch next {
+        case .ready(let link): return link
+        case .closed: throw NetStoreError(.badHandle, "the client was closed")
+        case .wait(let task): return try await task.value.get()
+        }
+    }
+
+    private func openLink() async -> Result<Link, NetStoreError> {
+        let result = await connectAndAuthenticate()
+        let stale: Connection? = state.withLock { state in
+            state.connecting = nil
+            guard case .success(let link) = result else { return nil }
+            if state.closed { return link.connection }
+            state.link = link
+            if let token = link.session?.token, !token.isEmpty { state.token = token }
+            return nil
+        }
+        if let stale {
+            await stale.close()
+            return .failure(NetStoreError(.badHandle, "the client was closed"))
+        }
+        return result
+    }
+
+    private func connectAndAuthenticate() async -> Result<Link, NetStoreError> {
+        let servers = configuration.servers
+        for server in servers {
+            if Task.isCancelled { break }
+            let connection: Connection
+            do {
+                connection = try await Connection.connect(
+                    to: server, timeout: configuration.connectTimeout,
+                    group: configuration.eventLoopGroup, logger: logger)
+            } catch {
+                logger.debug("server unreachable", metadata: ["server": "\(server)", "error": "\(error.message)"])
+                continue
+            }
+            do {
+                let session = try await authenticate(connection)
+                logger.debug("session established", metadata: ["server": "\(server)"])
+                return .success(Link(connection: connection, session: session))
+            } catch {
+                await connection.close()
+                // A connection lost during authentication: the next server may do better.
+                if error.code == .io { continue }
+                return .failure(error)
+            }
+        }
+        let list = ServerAddress.formatList(servers)
+        return .failure(NetStoreError(.io, "cannot reach any server (\(list)): is netstore-server running?"))
+    }
+
+    private func authenticate(_ connection: Connection) async throws(NetStoreError) -> SessionInfo? {
+        let token = state.withLock { $0.token }
+        if let token {
+            do throws(NetStoreError) {
+                let response = try await connection.send(.auth(token: token))
+                guard case .session(var session) = response else { throw unexpected(response, to: .auth) }
+                // AUTH's reply leaves the token out: the client already holds it.
+                if session.token.isEmpty { session.token = token }
+                return session
+            } catch where error.code == .badToken {
+                // A revoked or expired token: a password, if we have one, makes a new session.
+                guard case .password = configuration.credentials else { throw error }
+            }
+        }
+        guard case .password(let user, let password) = configuration.credentials else { return nil }
+        let response = try await connection.send(.login(user: user, password: password))
+        guard case .session(let session) = response else { throw unexpected(response, to: .login) }
+        return session
+    }
+
+    /// Forgets a connection that failed, so that the next request reconnects.
+    private func drop(_ connection: Connection) async {
+        state.withLock { state in
+            if state.link?.connection === connection { state.link = nil }
+        }
+        await connection.close()
+    }
+
+    func unexpected(_ response: Response, to opcode: Opcode) -> NetStoreError {
+        NetStoreError(.protocolError, "the server answered \(opcode) with an unexpected \(response.kindName) reply")
+    }
+}

@@ -1,0 +1,37 @@
+import NetStoreProtocol
+
+extension Request {
+    /// True when sending the request twice has the same effect as sending it
+    /// once, so it may be retried after a lost connection. A namespace mutation
+    /// is not: the server may have applied it before the connection broke.
+    public var isIdempotent: Bool {
+        switch self {
+        case .ping, .status, .lookup, .getattr, .readdir, .readlink, .statfs,
+             .hasBlocks, .putBlock, .getBlock, .getContent, .userList:
+            true
+        case .login, .auth, .logout, .mkdir, .create, .mknod, .unlink, .rmdir, .rename,
+             .link, .symlink, .setattr, .commit, .userAdd, .userPasswd, .userRemove:
+            false
+        }
+    }
+}
+
+extension Response {
+    /// The reply's kind, for error messages.
+    var kindName: String {
+        switch self {
+        case .empty: "empty"
+        case .session: "session"
+        case .attributes: "attributes"
+        case .page: "page"
+        case .target: "target"
+        case .stats: "stats"
+        case .status: "status"
+        case .presence: "presence"
+        case .block: "block"
+        case .content: "content"
+        case .user: "user"
+        case .users: "users"
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import NetStoreClient
+import NetStoreCore
+
+struct Login: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Log in and save the session for later commands.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The user name.") var user: String
+    @Option(help: "Read the password from the first line of this file instead of asking.")
+    var passwordFile: String?
+
+    func run() async throws {
+        let saved = try? global.sessionFile.load()
+        let servers = try global.servers(saved: saved)
+        try NameRules.validateUserName(user)
+        let password = try passwordFile.map(Terminal.readPasswordFile)
+            ?? Terminal.readPassword(prompt: "Password for \(user): ")
+        let client = global.client(servers: servers, credentials: .password(user: user, password: password))
+        let session: SessionInfo
+        var server = ""
+        do {
+            session = try await client.requireSession()
+            server = client.currentServer.map { " on \($0)" } ?? ""
+            try global.sessionFile.save(SavedSession(user: session.user.name, token: session.token, servers: servers))
+        } catch {
+            await client.close()
+            throw error
+        }
+        await client.close()
+        Terminal.printError("logged in as \(session.user.name) (\(session.user.role.name))\(server)")
+    }
+}
+
+struct Logout: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Revoke the session's token on the server and forget it here.")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let file = global.sessionFile
+        guard let saved = try file.load() else { throw NetStoreError(.notAuthenticated, "not logged in") }
+        let client = global.client(servers: try global.servers(saved: saved), credentials: .token(saved.token))
+        do {
+            try await client.logout()
+        } catch where error.code == .badToken {
+            // The server no longer knows the token: it is as revoked as it can be.
+        } catch {
+            await client.close()
+            throw NetStoreError(error.code, "\(CommandFailure.describe(error)); the session was kept: "
+                + "run 'netstore logout' again once a server answers, or delete \(file.path)")
+        }
+        try file.delete()
+        Terminal.printError("logged out \(saved.user)")
+    }
+}
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show each server's role, uptime and counts.")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let saved = try? global.sessionFile.load()
+        let servers = try global.servers(saved: saved)
+        let probes = await ClusterStatus.probe(servers, token: saved?.token, logger: ClientLogging.standardError())
+        var failed = false
+        for probe in probes {
+            switch probe.result {
+            case .success(let status):
+                print("\(probe.server)  \(status.role)  up \(Formatting.duration(seconds: status.uptimeSeconds))"
+                    + "  version \(status.softwareVersion)  nodes \(status.nodeCount)  users \(status.userCount)"
+                    + "  blocks \(status.blockCount) (\(ByteCount.format(status.blockBytes)))")
+            case .failure(let error):
+                failed = true
+                print("\(probe.server)  unreachable: \(CommandFailure.describe(error))")
+            }
+        }
+        if failed { throw ExitCode.failure }
+    }
+}

@@ -1,1 +1,0 @@
-print("netstore: not implemented yet")
