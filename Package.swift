@@ -64,6 +64,7 @@ let package = Package(
         .executableTarget(name: "netstore", dependencies: [
             "NetStoreClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
 
         .testTarget(name: "NetStoreCoreTests", dependencies: ["NetStoreCore"]),
