@@ -45,7 +45,6 @@ public final class Connection: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ResponseFrameDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(RequestFrameEncoder()))
                     try channel.pipeline.syncOperations.addHandler(
                         ResponseDispatcher(pending: pending, address: address, logger: logger))
                 }
@@ -74,14 +73,17 @@ public final class Connection: Sendable {
     /// Like `send`, but tells a lost connection apart from an error reply, so
     /// that the caller can decide whether to reconnect and retry.
     func exchange(_ request: Request) async -> PendingRequests.Outcome {
-        do {
-            try request.checkLimits()
-        } catch {
-            return .reply(.failure(error))
-        }
         return await withCheckedContinuation { continuation in
             guard let id = pending.register(continuation) else { return }
-            let frame = RequestFrame(requestID: id, request: request)
+            // Encoded here rather than in the pipeline: a frame that breaks a limit
+            // fails only its own request instead of closing the connection.
+            var frame = channel.allocator.buffer(capacity: 128)
+            do throws(NetStoreError) {
+                try FrameCodec.tryEncode(RequestFrame(requestID: id, request: request), into: &frame)
+            } catch {
+                pending.refuse(id, with: error)
+                return
+            }
             channel.writeAndFlush(frame).whenFailure { [pending, address] error in
                 pending.fail(id, with: NetStoreError(
                     .io, "lost the connection to \(address): cannot send: \(Self.describe(error))"))

@@ -55,6 +55,12 @@ final class PendingRequests: Sendable {
         return true
     }
 
+    /// Answers one request with an error without sending it (its frame breaks a limit).
+    func refuse(_ id: UInt64, with error: NetStoreError) {
+        let continuation = state.withLock { $0.waiting.removeValue(forKey: id) }
+        continuation?.resume(returning: .reply(.failure(error)))
+    }
+
     /// Fails one request (its frame could not be written).
     func fail(_ id: UInt64, with error: NetStoreError) {
         let continuation = state.withLock { $0.waiting.removeValue(forKey: id) }
