@@ -63,7 +63,8 @@ import Testing
         var encoded = ""
         let elapsed = clock.measure { encoded = production.hash("a production password") }
         #expect(production.verify("a production password", against: encoded))
-        // Loose bound: a debug build on a shared machine; typically well under 250 ms.
-        #expect(elapsed < .seconds(1), "scrypt N=2^15 r=8 took \(elapsed)")
+        // About 60 ms in a release build on this 2-core machine, about 250 ms in a debug build
+        // (BoringSSL unoptimised); the bound is loose because the machine is shared.
+        #expect(elapsed < .seconds(2), "scrypt N=2^15 r=8 took \(elapsed)")
     }
 }
