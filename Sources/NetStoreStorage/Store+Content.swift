@@ -13,6 +13,7 @@ extension Store {
     }
 
     /// Swaps in a new block list atomically if the file is still at `baseVersion`.
+    @discardableResult
     public func commit(account: AccountID, node: NodeID, baseVersion: UInt64, size: UInt64, blocks: [BlockID], now: Int64) throws -> NodeAttributes {
         if size > Limits.maxFileSize {
             throw NetStoreError(.fileTooBig, "a file is at most \(Limits.maxFileSize) bytes; the commit names \(size)")

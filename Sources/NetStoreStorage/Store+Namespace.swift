@@ -88,6 +88,7 @@ extension Store {
     }
 
     /// Gives `node` another name; directories cannot be linked.
+    @discardableResult
     public func link(account: AccountID, node: NodeID, newParent: NodeID, newName: String, now: Int64) throws -> NodeAttributes {
         try NameRules.validateEntryName(newName)
         return try write { db in
@@ -152,6 +153,7 @@ extension Store {
 
     /// Changes the attributes named in `changes`; ctime always moves to `now`.
     /// A size truncates or extends a file's content (a new version).
+    @discardableResult
     public func setattr(account: AccountID, node: NodeID, changes: SetAttributes, now: Int64) throws -> NodeAttributes {
         if let size = changes.size, size > Limits.maxFileSize {
             throw NetStoreError(.fileTooBig, "a file is at most \(Limits.maxFileSize) bytes")

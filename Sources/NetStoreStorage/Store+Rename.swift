@@ -36,7 +36,8 @@ extension Store {
             if moving.kind == .directory, try Self.isWithin(db, newParent, directory: moving.id) {
                 throw NetStoreError(.invalid, "cannot move directory '\(name)' into itself or its own subdirectory")
             }
-            var links: [NodeID: Int] = [parent: 0, newParent: 0]
+            // The two parents may be one directory.
+            var links = Dictionary([(parent, 0), (newParent, 0)], uniquingKeysWith: +)
             if let replaced = target?.node {
                 if moving.kind == .directory {
                     guard replaced.kind == .directory else {
@@ -66,7 +67,7 @@ extension Store {
             // A new entry id: a listing in progress sees the moved entry at the end, as a new one.
             try NodeRows.insertEntry(db, parent: newParent, name: newName, node: moving.id)
             try NodeRows.touchChange(db, moving.id, now: now)
-            for directory in Set([parent, newParent]).sorted() {
+            for directory in links.keys.sorted() {
                 try NodeRows.touchDirectory(db, directory, nlinkDelta: links[directory, default: 0], now: now)
             }
         }
@@ -86,7 +87,7 @@ extension Store {
         let update = try db.cachedStatement(sql: "UPDATE entries SET node = ? WHERE id = ?")
         try update.execute(arguments: [Int64(target.node.id), source.entry])
         try update.execute(arguments: [Int64(source.node.id), target.entry])
-        var links: [NodeID: Int] = [source.parent: 0, target.parent: 0]
+        var links = Dictionary([(source.parent, 0), (target.parent, 0)], uniquingKeysWith: +)
         if source.node.kind == .directory {
             links[source.parent, default: 0] -= 1
             links[target.parent, default: 0] += 1

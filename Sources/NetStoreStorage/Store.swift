@@ -44,13 +44,12 @@ public final class Store: Sendable {
         var configuration = Configuration()
         configuration.label = "netstore"
         configuration.foreignKeysEnabled = true
-        configuration.prepareDatabase { db in
-            // An acknowledged change must survive power loss: fsync the WAL on every commit.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         let path = directory.appendingPathComponent("metadata.sqlite").path
         do {
             database = try DatabasePool(path: path, configuration: configuration)
+            // An acknowledged change must survive power loss: fsync the WAL on every
+            // commit. Set after the pool's own WAL setup, which chooses NORMAL.
+            try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try Schema.migrator.migrate(database)
         } catch let error as DatabaseError {
             throw Self.storeError(error, "open the metadata database \(path)")
