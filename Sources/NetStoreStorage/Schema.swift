@@ -33,7 +33,9 @@ enum Schema {
                 CREATE INDEX sessions_user ON sessions(user_id);
 
                 -- One row per inode. `blocks` is the current version's block list:
-                -- 32-byte ids concatenated (an all-zero id is a hole).
+                -- 32-byte ids concatenated (an all-zero id is a hole). Directories
+                -- have nlink 2 + their subdirectories; a node whose nlink reaches 0
+                -- is deleted (no open-unlinked files: the mount holds none open).
                 CREATE TABLE nodes (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
                     account INTEGER NOT NULL,
@@ -56,15 +58,16 @@ enum Schema {
                 -- `id` is the READDIR cookie: stable while the entry exists.
                 CREATE TABLE entries (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    parent INTEGER NOT NULL,
+                    parent INTEGER NOT NULL REFERENCES nodes(id),
                     name TEXT NOT NULL,
-                    node INTEGER NOT NULL,
+                    node INTEGER NOT NULL REFERENCES nodes(id),
                     UNIQUE (parent, name)
                 );
                 CREATE INDEX entries_parent_id ON entries(parent, id);
                 CREATE INDEX entries_node ON entries(node);
 
-                -- Every block on disk. `refs` counts references from block lists;
+                -- Every block on disk. `refs` counts references from block lists
+                -- (a block used twice in one list counts twice; holes are not here);
                 -- a block with none is collected once older than a grace period
                 -- (an upload in progress may be about to commit it).
                 CREATE TABLE blocks (
@@ -74,6 +77,8 @@ enum Schema {
                     stored_ns INTEGER NOT NULL
                 ) WITHOUT ROWID;
                 CREATE INDEX blocks_unreferenced ON blocks(stored_ns) WHERE refs = 0;
+
+                INSERT INTO meta (key, value) VALUES ('format', '1');
                 """)
         }
         return migrator

@@ -2,31 +2,12 @@ import Foundation
 import GRDB
 import Logging
 import NetStoreCore
-
-// STUB: signatures only; the real storage engine replaces the bodies.
-
-/// Immutable blocks on local disk, named by their SHA-256.
-public final class BlockStore: Sendable {
-    public let directory: URL
-
-    public init(directory: URL) throws {
-        self.directory = directory
-        fatalError("not implemented")
-    }
-
-    public static func id(of bytes: UnsafeRawBufferPointer) -> BlockID { fatalError("not implemented") }
-
-    public func contains(_ id: BlockID) -> Bool { fatalError("not implemented") }
-
-    /// Writes a block durably (temp file, fsync, rename, fsync of the directory).
-    /// Throws `.invalid` when `bytes` do not hash to `id`; storing a block twice is a no-op.
-    public func write(_ id: BlockID, bytes: UnsafeRawBufferPointer) throws { fatalError("not implemented") }
-
-    /// Reads and verifies a block: `.noEntry` if absent, `.corruptBlock` if its bytes do not match `id`.
-    public func read(_ id: BlockID) throws -> [UInt8] { fatalError("not implemented") }
-
-    public func remove(_ id: BlockID) throws { fatalError("not implemented") }
-}
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The store: the SQLite namespace plus the block store, under one directory.
 ///
@@ -34,54 +15,125 @@ public final class BlockStore: Sendable {
 /// from the caller, so that the same calls give the same state on every server.
 /// All methods check that the nodes they name belong to `account`; a node of
 /// another account is reported as `.noEntry`, as if it did not exist.
+///
+/// Methods are synchronous and may be called from any thread: GRDB's pool
+/// serialises writers and gives each reader a consistent snapshot (WAL).
 public final class Store: Sendable {
     public let database: DatabasePool
     public let blocks: BlockStore
+    public let directory: URL
+    let logger: Logger
+    private let lock: DirectoryLock
+    /// Orders block-file removal by the garbage collector against writers that
+    /// re-record a block, so a recorded block always has its file (see `putBlock`).
+    let blockFiles = Mutex<Void>(())
 
     /// Opens (creating if needed) `directory/metadata.sqlite` and `directory/blocks/`.
     public init(directory: URL, logger: Logger) throws {
-        fatalError("not implemented")
+        self.directory = directory
+        self.logger = logger
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw NetStoreError(.io, "cannot create the data directory \(directory.path): \(error.localizedDescription)")
+        }
+        // Two servers on one directory would clear each other's temporary files.
+        lock = try DirectoryLock(path: directory.appendingPathComponent("lock").path)
+        blocks = try BlockStore(directory: directory.appendingPathComponent("blocks"))
+
+        var configuration = Configuration()
+        configuration.label = "netstore"
+        configuration.foreignKeysEnabled = true
+        let path = directory.appendingPathComponent("metadata.sqlite").path
+        do {
+            database = try DatabasePool(path: path, configuration: configuration)
+            // An acknowledged change must survive power loss: fsync the WAL on every
+            // commit. Set after the pool's own WAL setup, which chooses NORMAL.
+            try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            try Schema.migrator.migrate(database)
+        } catch let error as DatabaseError {
+            throw Self.storeError(error, "open the metadata database \(path)")
+        }
+        logger.info("store opened", metadata: ["directory": "\(directory.path)"])
     }
 
-    // MARK: accounts (called by NetStoreAuth inside its own write transaction)
+    // MARK: transactions
 
-    /// Creates an account's root directory (mode 0o755) and returns its id.
-    public func createRoot(in db: Database, account: AccountID, uid: UInt32, gid: UInt32, now: Int64) throws -> NodeID {
-        fatalError("not implemented")
+    /// A read in one consistent snapshot; database failures become `NetStoreError`.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try database.read(body)
+        } catch let error as DatabaseError {
+            throw Self.storeError(error, "read the metadata database")
+        }
     }
 
-    /// Deletes every node and entry of an account and releases their blocks.
-    public func deleteAccountTree(in db: Database, account: AccountID) throws { fatalError("not implemented") }
+    /// One transaction: all of `body`'s changes, or none if it throws.
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try database.write(body)
+        } catch let error as DatabaseError {
+            throw Self.storeError(error, "update the metadata database")
+        }
+    }
 
-    // MARK: namespace
-
-    public func lookup(account: AccountID, parent: NodeID, name: String) throws -> NodeAttributes { fatalError("not implemented") }
-    public func getattr(account: AccountID, node: NodeID) throws -> NodeAttributes { fatalError("not implemented") }
-    public func readdir(account: AccountID, directory: NodeID, cookie: UInt64, limit: Int) throws -> DirectoryPage { fatalError("not implemented") }
-    public func mkdir(account: AccountID, parent: NodeID, name: String, mode: UInt32, uid: UInt32, gid: UInt32, now: Int64) throws -> NodeAttributes { fatalError("not implemented") }
-    public func mknod(account: AccountID, parent: NodeID, name: String, kind: NodeKind, mode: UInt32, uid: UInt32, gid: UInt32, now: Int64) throws -> NodeAttributes { fatalError("not implemented") }
-    public func symlink(account: AccountID, parent: NodeID, name: String, target: String, uid: UInt32, gid: UInt32, now: Int64) throws -> NodeAttributes { fatalError("not implemented") }
-    public func link(account: AccountID, node: NodeID, newParent: NodeID, newName: String, now: Int64) throws -> NodeAttributes { fatalError("not implemented") }
-    public func unlink(account: AccountID, parent: NodeID, name: String, now: Int64) throws { fatalError("not implemented") }
-    public func rmdir(account: AccountID, parent: NodeID, name: String, now: Int64) throws { fatalError("not implemented") }
-    public func rename(account: AccountID, parent: NodeID, name: String, newParent: NodeID, newName: String, flags: RenameFlags, now: Int64) throws { fatalError("not implemented") }
-    public func readlink(account: AccountID, node: NodeID) throws -> String { fatalError("not implemented") }
-    public func setattr(account: AccountID, node: NodeID, changes: SetAttributes, now: Int64) throws -> NodeAttributes { fatalError("not implemented") }
-    public func statfs(account: AccountID) throws -> FileSystemStats { fatalError("not implemented") }
-
-    // MARK: content
-
-    public func content(account: AccountID, node: NodeID) throws -> FileContent { fatalError("not implemented") }
-    /// Swaps in a new block list atomically if the file is still at `baseVersion`.
-    public func commit(account: AccountID, node: NodeID, baseVersion: UInt64, size: UInt64, blocks: [BlockID], now: Int64) throws -> NodeAttributes { fatalError("not implemented") }
-    public func hasBlocks(_ ids: [BlockID]) throws -> [Bool] { fatalError("not implemented") }
-    /// Verifies and stores a block, and records it (unreferenced until a commit names it).
-    public func putBlock(_ id: BlockID, bytes: UnsafeRawBufferPointer, now: Int64) throws { fatalError("not implemented") }
-    public func getBlock(_ id: BlockID) throws -> [UInt8] { fatalError("not implemented") }
-    /// Deletes unreferenced blocks stored before `storedBefore`; returns how many.
-    public func collectGarbage(storedBefore: Int64) throws -> Int { fatalError("not implemented") }
+    static func storeError(_ error: DatabaseError, _ what: String) -> NetStoreError {
+        switch error.resultCode {
+        case .SQLITE_FULL:
+            return NetStoreError(.noSpace, "no space left to \(what): free space on the data disk and retry")
+        case .SQLITE_READONLY:
+            return NetStoreError(.readOnly, "cannot \(what): it is read-only")
+        default:
+            return NetStoreError(.io, "cannot \(what): \(error.message ?? "\(error.resultCode)")")
+        }
+    }
 
     // MARK: status
 
-    public func counts() throws -> (nodes: UInt64, users: UInt64, blocks: UInt64, blockBytes: UInt64) { fatalError("not implemented") }
+    public func statfs(account: AccountID) throws -> FileSystemStats {
+        var info = statvfs()
+        if statvfs(directory.path, &info) != 0 {
+            throw FileIO.error(errno, "read the capacity of \(directory.path)")
+        }
+        let unit = UInt64(info.f_frsize)
+        return FileSystemStats(
+            blockSize: UInt32(clamping: info.f_bsize),
+            totalBytes: UInt64(info.f_blocks) * unit,
+            freeBytes: UInt64(info.f_bfree) * unit,
+            availableBytes: UInt64(info.f_bavail) * unit,
+            totalFiles: UInt64(info.f_files),
+            freeFiles: UInt64(info.f_ffree),
+            maxNameLength: UInt32(Limits.maxNameLength))
+    }
+
+    public func counts() throws -> (nodes: UInt64, users: UInt64, blocks: UInt64, blockBytes: UInt64) {
+        try read { db in
+            let row = try Row.fetchOne(db, sql: """
+                SELECT (SELECT COUNT(*) FROM nodes), (SELECT COUNT(*) FROM users),
+                       (SELECT COUNT(*) FROM blocks), (SELECT COALESCE(SUM(size), 0) FROM blocks)
+                """)!
+            return (UInt64(row[0] as Int64), UInt64(row[1] as Int64), UInt64(row[2] as Int64), UInt64(row[3] as Int64))
+        }
+    }
+}
+
+/// An exclusive advisory lock on a file, held for the life of the object.
+final class DirectoryLock: Sendable {
+    private let fd: Int32
+
+    init(path: String) throws(NetStoreError) {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        if fd < 0 { throw FileIO.error(errno, "open the lock file \(path)") }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let code = errno
+            close(fd)
+            if code == EWOULDBLOCK {
+                throw NetStoreError(.tryAgain, "another process uses the data directory (\(path) is locked): stop it or choose another directory")
+            }
+            throw FileIO.error(code, "lock \(path)")
+        }
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
 }

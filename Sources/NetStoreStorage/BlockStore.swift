@@ -1,0 +1,133 @@
+import Crypto
+import Foundation
+import NetStoreCore
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Immutable blocks on local disk, named by their SHA-256.
+///
+/// A block lives at `blocks/ab/cd/<hex>` (fanned out by its first two bytes so
+/// no directory grows huge). It is written to `blocks/tmp/`, fsync'd, renamed
+/// into place and its directory fsync'd, so a block file is either whole or
+/// absent after a crash; `tmp/` is cleared on open. Every read checks the hash.
+public final class BlockStore: Sendable {
+    public let directory: URL
+    private let root: String
+    private let tmp: String
+    /// Makes temporary names unique among concurrent writers of the same block.
+    private let tmpCounter = Atomic<UInt64>(0)
+
+    public init(directory: URL) throws {
+        self.directory = directory
+        root = directory.path
+        tmp = root + "/tmp"
+        try FileIO.makeDirectory(root)
+        try FileIO.makeDirectory(tmp)
+        // Leftovers of writes cut short by a crash; no block refers to them.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? [] {
+            try FileIO.removeFile(tmp + "/" + name)
+        }
+    }
+
+    public static func id(of bytes: UnsafeRawBufferPointer) -> BlockID {
+        var hasher = SHA256()
+        hasher.update(bufferPointer: bytes)
+        return BlockID(bytes: Array(hasher.finalize()))!
+    }
+
+    public static func id(of bytes: [UInt8]) -> BlockID {
+        bytes.withUnsafeBytes { id(of: $0) }
+    }
+
+    /// The path of a block's file (which may not exist).
+    public func path(of id: BlockID) -> String {
+        let hex = id.hex
+        let utf8 = Array(hex.utf8)
+        let first = String(decoding: utf8[0..<2], as: UTF8.self)
+        let second = String(decoding: utf8[2..<4], as: UTF8.self)
+        return "\(root)/\(first)/\(second)/\(hex)"
+    }
+
+    public func contains(_ id: BlockID) -> Bool {
+        FileIO.fileSize(path(of: id)) != nil
+    }
+
+    /// Writes a block durably (temp file, fsync, rename, fsync of the directory).
+    /// Throws `.invalid` when `bytes` do not hash to `id`; storing a block twice is a no-op.
+    public func write(_ id: BlockID, bytes: UnsafeRawBufferPointer) throws {
+        try Self.validate(id, bytes: bytes)
+        try store(id, verifiedBytes: bytes)
+    }
+
+    /// Checks a block's size limit and hash before anything is written.
+    static func validate(_ id: BlockID, bytes: UnsafeRawBufferPointer) throws(NetStoreError) {
+        if bytes.count > Limits.maxBlockSize {
+            throw NetStoreError(.invalid, "block \(id.hex) has \(bytes.count) bytes, more than the limit of \(Limits.maxBlockSize)")
+        }
+        let actual = Self.id(of: bytes)
+        if actual != id {
+            throw NetStoreError(.invalid, "block \(id.hex) does not match its bytes (their SHA-256 is \(actual.hex)): send the block again")
+        }
+    }
+
+    /// Writes bytes already known to hash to `id`.
+    func store(_ id: BlockID, verifiedBytes bytes: UnsafeRawBufferPointer) throws(NetStoreError) {
+        let final = path(of: id)
+        // A file of the right size was written whole (it was renamed into place);
+        // a wrong size can only be damage, which a fresh copy repairs.
+        if FileIO.fileSize(final) == bytes.count { return }
+
+        let counter = tmpCounter.add(1, ordering: .relaxed).newValue
+        let temporary = "\(tmp)/\(id.hex).\(getpid()).\(counter)"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        if fd < 0 { throw FileIO.error(errno, "create block file \(temporary)") }
+        do throws(NetStoreError) {
+            try FileIO.writeAll(fd, bytes, path: temporary)
+            if fsync(fd) != 0 { throw FileIO.error(errno, "sync block file \(temporary)") }
+        } catch {
+            close(fd)
+            unlink(temporary)
+            throw error
+        }
+        close(fd)
+
+        let second = (final as NSString).deletingLastPathComponent
+        let first = (second as NSString).deletingLastPathComponent
+        do throws(NetStoreError) {
+            if try FileIO.makeDirectory(first) { try FileIO.syncDirectory(root) }
+            if try FileIO.makeDirectory(second) { try FileIO.syncDirectory(first) }
+            if rename(temporary, final) != 0 { throw FileIO.error(errno, "move block file into \(final)") }
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        try FileIO.syncDirectory(second)
+    }
+
+    /// Reads and verifies a block: `.noEntry` if absent, `.corruptBlock` if its bytes do not match `id`.
+    public func read(_ id: BlockID) throws -> [UInt8] {
+        try readVerified(id)
+    }
+
+    func readVerified(_ id: BlockID) throws(NetStoreError) -> [UInt8] {
+        let file = path(of: id)
+        let bytes: [UInt8]?
+        do throws(NetStoreError) {
+            bytes = try FileIO.readAll(file, limit: Limits.maxBlockSize)
+        } catch where error.code == .noEntry {
+            throw NetStoreError(.noEntry, "block \(id.hex) is not stored on this server")
+        }
+        guard let bytes, Self.id(of: bytes) == id else {
+            throw NetStoreError(.corruptBlock, "block \(id.hex) failed its hash check (\(file)): this copy is damaged; restore it from a replica")
+        }
+        return bytes
+    }
+
+    public func remove(_ id: BlockID) throws {
+        try FileIO.removeFile(path(of: id))
+    }
+}

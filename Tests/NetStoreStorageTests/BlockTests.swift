@@ -1,0 +1,107 @@
+import Foundation
+import NetStoreCore
+import NetStoreStorage
+import Testing
+
+@Suite("Blocks on disk")
+struct BlockTests {
+    @Test("a block's id is the SHA-256 of its bytes")
+    func idIsSHA256() {
+        // SHA-256("abc"), FIPS 180-2 test vector.
+        #expect(BlockStore.id(of: Array("abc".utf8)).hex
+            == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+
+    @Test("a stored block reads back and sits under blocks/ab/cd/")
+    func roundTrip() throws {
+        try StoreFixture.with { fixture in
+            let bytes = pattern(100_000, seed: 1)
+            let id = try fixture.putBlock(bytes)
+            #expect(try fixture.store.getBlock(id) == bytes)
+            let hex = id.hex
+            let prefix1 = String(hex.prefix(2))
+            let prefix2 = String(hex.dropFirst(2).prefix(2))
+            #expect(fixture.blockFiles() == ["\(prefix1)/\(prefix2)/\(hex)"])
+            #expect(try fixture.store.hasBlocks([id, BlockID.hole, BlockStore.id(of: [1, 2, 3])]) == [true, true, false])
+        }
+    }
+
+    @Test("storing the same block twice keeps one file and one row")
+    func dedupOnDisk() throws {
+        try StoreFixture.with { fixture in
+            let bytes = pattern(5000, seed: 2)
+            let first = try fixture.putBlock(bytes, now: 10)
+            let second = try fixture.putBlock(bytes, now: 20)
+            #expect(first == second)
+            #expect(fixture.blockFiles().count == 1)
+            #expect(try fixture.store.counts().blocks == 1)
+            #expect(try fixture.store.counts().blockBytes == 5000)
+        }
+    }
+
+    @Test("a flipped byte on disk is reported as corruption, never served")
+    func corruption() throws {
+        try StoreFixture.with { fixture in
+            let bytes = pattern(4096, seed: 3)
+            let id = try fixture.putBlock(bytes)
+            let path = fixture.store.blocks.path(of: id)
+            var onDisk = try #require(FileManager.default.contents(atPath: path))
+            onDisk[1234] ^= 0x01
+            try onDisk.write(to: URL(fileURLWithPath: path))
+
+            let error = expectError(.corruptBlock) { _ = try fixture.store.getBlock(id) }
+            #expect(error?.message.contains("block \(id.hex) failed its hash check") == true)
+            expectError(.corruptBlock) { _ = try fixture.store.blocks.read(id) }
+
+            // A truncated file is caught the same way.
+            try Data(onDisk.prefix(100)).write(to: URL(fileURLWithPath: path))
+            expectError(.corruptBlock) { _ = try fixture.store.getBlock(id) }
+        }
+    }
+
+    @Test("a damaged block file is repaired by storing the block again")
+    func repairByRewrite() throws {
+        try StoreFixture.with { fixture in
+            let bytes = pattern(4096, seed: 4)
+            let id = try fixture.putBlock(bytes)
+            try Data([1, 2, 3]).write(to: URL(fileURLWithPath: fixture.store.blocks.path(of: id)))
+            try fixture.putBlock(bytes)
+            #expect(try fixture.store.getBlock(id) == bytes)
+        }
+    }
+
+    @Test("a block whose bytes do not match its id, or that is too big, is refused and not stored")
+    func invalidBlocks() throws {
+        try StoreFixture.with { (fixture) throws in
+            let bytes = pattern(1000, seed: 5)
+            let wrong = BlockStore.id(of: pattern(1000, seed: 6))
+            let error = expectError(.invalid) {
+                try bytes.withUnsafeBytes { try fixture.store.putBlock(wrong, bytes: $0, now: 1) }
+            }
+            #expect(error?.message.contains(wrong.hex) == true)
+
+            let big = [UInt8](repeating: 7, count: Limits.maxBlockSize + 1)
+            expectError(.invalid) {
+                try big.withUnsafeBytes { try fixture.store.putBlock(BlockStore.id(of: big), bytes: $0, now: 1) }
+            }
+            #expect(fixture.blockFiles().isEmpty)
+            #expect(try fixture.store.counts().blocks == 0)
+        }
+    }
+
+    @Test("a block that is not stored is ENOENT; a hole reads as nothing")
+    func absentAndHole() throws {
+        try StoreFixture.with { (fixture) throws in
+            expectError(.noEntry) { _ = try fixture.store.getBlock(BlockStore.id(of: [9])) }
+            #expect(try fixture.store.getBlock(.hole) == [])
+        }
+    }
+
+    @Test("asking about too many blocks at once is refused")
+    func hasBlocksLimit() throws {
+        try StoreFixture.with { fixture in
+            let ids = [BlockID](repeating: BlockStore.id(of: [1]), count: Limits.maxHashesPerQuery + 1)
+            expectError(.invalid) { _ = try fixture.store.hasBlocks(ids) }
+        }
+    }
+}
