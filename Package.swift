@@ -6,7 +6,7 @@ import PackageDescription
 //   NetStoreCore -> NetStoreStorage -> NetStoreAuth -> NetStoreServer -> netstore-server
 let package = Package(
     name: "NetStore",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "netstore-server", targets: ["netstore-server"]),
         .executable(name: "netstore", targets: ["netstore"]),
@@ -75,7 +75,11 @@ let package = Package(
             .product(name: "NIOTestUtils", package: "swift-nio"),
         ]),
         .testTarget(name: "NetStoreStorageTests", dependencies: ["NetStoreStorage"]),
-        .testTarget(name: "NetStoreAuthTests", dependencies: ["NetStoreAuth", "NetStoreStorage"]),
+        .testTarget(name: "NetStoreAuthTests", dependencies: [
+            "NetStoreAuth", "NetStoreStorage",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "NetStoreServerTests", dependencies: [
             "NetStoreServer", "NetStoreClient", "NetStoreProtocol",
             .product(name: "NIOCore", package: "swift-nio"),
