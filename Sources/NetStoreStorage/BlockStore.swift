@@ -77,9 +77,15 @@ public final class BlockStore: Sendable {
     /// Writes bytes already known to hash to `id`.
     func store(_ id: BlockID, verifiedBytes bytes: UnsafeRawBufferPointer) throws(NetStoreError) {
         let final = path(of: id)
+        let second = (final as NSString).deletingLastPathComponent
+        let first = (second as NSString).deletingLastPathComponent
         // A file of the right size was written whole (it was renamed into place);
-        // a wrong size can only be damage, which a fresh copy repairs.
-        if FileIO.fileSize(final) == bytes.count { return }
+        // a wrong size can only be damage, which a fresh copy repairs. Its writer
+        // may not have synced the directory yet, and our caller is about to rely on it.
+        if FileIO.fileSize(final) == bytes.count {
+            try FileIO.syncDirectory(second)
+            return
+        }
 
         let counter = tmpCounter.add(1, ordering: .relaxed).newValue
         let temporary = "\(tmp)/\(id.hex).\(getpid()).\(counter)"
@@ -95,8 +101,6 @@ public final class BlockStore: Sendable {
         }
         close(fd)
 
-        let second = (final as NSString).deletingLastPathComponent
-        let first = (second as NSString).deletingLastPathComponent
         do throws(NetStoreError) {
             if try FileIO.makeDirectory(first) { try FileIO.syncDirectory(root) }
             if try FileIO.makeDirectory(second) { try FileIO.syncDirectory(first) }

@@ -10,6 +10,14 @@ enum NodeRows {
     static let columns = "id, kind, mode, uid, gid, nlink, size, atime_ns, mtime_ns, ctime_ns, version"
     static let joinedColumns = "n.id, n.kind, n.mode, n.uid, n.gid, n.nlink, n.size, n.atime_ns, n.mtime_ns, n.ctime_ns, n.version"
 
+    /// One READDIR page: entries after a cookie, in id order, with their nodes'
+    /// attributes. Walks the `entries_parent_id` index; arguments: parent, cookie, limit.
+    static let pageQuery = """
+        SELECT e.id, e.name, \(joinedColumns)
+        FROM entries e JOIN nodes n ON n.id = e.node
+        WHERE e.parent = ? AND e.id > ? ORDER BY e.id LIMIT ?
+        """
+
     static func attributes(_ row: Row, at start: Int = 0) -> NodeAttributes {
         let rawKind: Int64 = row[start + 1]
         guard let kind = NodeKind(rawValue: UInt8(truncatingIfNeeded: rawKind)) else {

@@ -69,7 +69,7 @@ extension Store {
             try write { db in try Self.record(db, id, size: bytes.count, now: now) }
             // The collector may have removed the file between the write above and the
             // record; now that the row is committed, no collection can touch it.
-            try blocks.store(id, verifiedBytes: bytes)
+            if !blocks.contains(id) { try blocks.store(id, verifiedBytes: bytes) }
         }
     }
 

@@ -25,11 +25,7 @@ extension Store {
             _ = try NodeRows.requireDirectory(db, directory, account: account)
             guard let after = Int64(exactly: cookie) else { return DirectoryPage(entries: [], isLast: true) }
             let rows = try Row.fetchAll(
-                db.cachedStatement(sql: """
-                    SELECT e.id, e.name, \(NodeRows.joinedColumns)
-                    FROM entries e JOIN nodes n ON n.id = e.node
-                    WHERE e.parent = ? AND e.id > ? ORDER BY e.id LIMIT ?
-                    """),
+                db.cachedStatement(sql: NodeRows.pageQuery),
                 arguments: [Int64(directory), after, limit + 1])
             let entries = rows.prefix(limit).map { row in
                 DirectoryEntry(name: row[1], attributes: NodeRows.attributes(row, at: 2), cookie: UInt64(row[0] as Int64))
