@@ -74,7 +74,11 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOTestUtils", package: "swift-nio"),
         ]),
-        .testTarget(name: "NetStoreStorageTests", dependencies: ["NetStoreStorage"]),
+        .testTarget(name: "NetStoreStorageTests", dependencies: [
+            "NetStoreStorage",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "NetStoreAuthTests", dependencies: [
             "NetStoreAuth", "NetStoreStorage",
             .product(name: "GRDB", package: "GRDB.swift"),
