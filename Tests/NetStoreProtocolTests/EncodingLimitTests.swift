@@ -46,9 +46,12 @@ import Testing
     }
 
     /// Within every field limit, yet over the frame limit: refused rather than sent.
-    @Test func frameOverItsLimit() {
+    @Test func longestBlockListFitsInAFrame() throws {
         let blocks = [BlockID](repeating: .hole, count: Limits.maxBlocksPerCommit)
-        expectRefused(.commit(node: 1, baseVersion: 0, size: 0, blocks: blocks), code: .fileTooBig)
+        var buffer = ByteBuffer()
+        try FrameCodec.tryEncode(RequestFrame(requestID: 1, request: .commit(node: 1, baseVersion: 0, size: 0, blocks: blocks)), into: &buffer)
+        #expect(buffer.readableBytes <= Limits.maxFrameSize)
+        expectRefused(.commit(node: 1, baseVersion: 0, size: 0, blocks: blocks + [.hole]), code: .fileTooBig)
     }
 
     @Test func responseLimits() {
