@@ -91,7 +91,7 @@ struct AccountTests {
             return !result.succeeded
         }
         #expect(expired, "the session expired")
-        #expect(lastError.contains("log in"), "tells the user to log in again: \(lastError)")
+        #expect(lastError.contains("netstore login"), "tells the user to log in again: \(lastError)")
         try dave.login("dave", password: "dave-password-1", in: fixture.dir)
         #expect(try dave.run("ls", "/").succeeded)
     }
@@ -108,7 +108,7 @@ struct AccountTests {
         #expect(try erin.run("logout").succeeded)
         let refused = try copy.run("ls", "/")
         #expect(!refused.succeeded, "a logged-out token is refused")
-        #expect(refused.stderr.contains("log in"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("netstore login"), "\(refused.stderr)")
 
         try erin.login("erin", password: "erin-password-1", in: fixture.dir)
         #expect(try erin.run("ls", "/").succeeded)

@@ -25,7 +25,7 @@ struct CLI {
     func run(_ arguments: [String], stdin: URL? = nil) throws -> Result {
         let process = Process()
         process.executableURL = Binaries.cli
-        process.arguments = ["--server", server] + arguments
+        process.arguments = arguments + ["--server", server]
         var env = ProcessInfo.processInfo.environment
         env["XDG_CONFIG_HOME"] = configDirectory.path
         env.removeValue(forKey: "NETSTORE_SERVERS")
