@@ -129,12 +129,17 @@ extension Replica {
             let current: Bool
             switch p.mode {
             case .probe: current = response.index == p.next.previous
-            case .replicate: current = response.index > p.match
+            case .replicate: current = response.index >= p.match
             case .snapshot: current = false
             }
             guard current else {  // a late answer to an append already superseded
                 progress[peer] = p
                 return
+            }
+            if response.index <= p.match {
+                // It lacks what it made durable: its disk was replaced. Count only
+                // what it holds now (the commit index never goes back).
+                p.match = min(p.match, response.hint.index)
             }
             // Skip back past the whole diverging stretch the hint shows.
             let agree = log.lastIndex(atOrBefore: response.hint.index, withTermAtMost: response.hint.term)

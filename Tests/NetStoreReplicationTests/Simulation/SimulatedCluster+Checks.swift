@@ -26,6 +26,7 @@ extension SimulatedCluster {
             throw SimulationFailure(message: "\(id) acknowledges \(token) at \(position) but only \(holders) hold it durably; the write quorum is \(configuration.writeQuorum)")
         }
         acknowledged[position.index] = entry
+        answered[token] = position
         counts.acknowledged += 1
         note("\(id) acknowledges \(token) at \(position) (durable on \(holders))")
     }

@@ -52,6 +52,8 @@ struct SimulatedCluster {
     var primaryOfTerm: [Term: ReplicaID] = [:]
     var acknowledgerOfTerm: [Term: ReplicaID] = [:]
     var promotionOutcomes: [(ReplicaID, PromotionOutcome)] = []
+    var answered: [ProposalToken: LogPosition] = [:]
+    var failures: [ProposalToken: ProposalFailure] = [:]
 
     init(configuration: ReplicationConfiguration) {
         self.configuration = configuration
@@ -106,6 +108,7 @@ struct SimulatedCluster {
             try acknowledge(token, position, by: id)
         case .failProposal(let token, let failure):
             counts.failed += 1
+            failures[token] = failure
             note("\(id) fails \(token): \(failure)")
         case .roleChanged(let role, let term):
             note("\(id) is \(role) in \(term)")
