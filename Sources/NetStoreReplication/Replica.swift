@@ -91,6 +91,12 @@ public struct Replica: Sendable {
                 break  // asking changes nothing
             case .voteResponse(let response) where response.preVote && response.granted:
                 break  // the candidate's own future term, echoed
+            case .voteResponse(let response) where response.preVote && promotion?.preVote == true:
+                // This replica's term was stale: learn it and ask again above it.
+                promotion = nil
+                becomeBackup(term: response.term, primary: nil)
+                startPromotion()
+                return
             case .append, .installSnapshot:
                 becomeBackup(term: message.term, primary: from)
             default:

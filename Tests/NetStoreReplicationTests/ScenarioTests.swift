@@ -173,3 +173,57 @@ extension ScenarioHarness {
         try settle(syncing: syncing)
     }
 }
+
+/// Raft's figure 8: an entry of an earlier term that reaches a majority is not yet
+/// committed; only an entry of the primary's own term commits by counting.
+@Suite("Replication scenarios: commit rule")
+struct CommitRuleScenarioTests {
+    @Test("an earlier term's entry on a majority is not applied until the primary's own entry commits")
+    func figureEight() throws {
+        var h = ScenarioHarness(maxEntriesPerMessage: 1)
+        let (r1, r2, r3) = (h.r1, h.r2, h.r3)
+        _ = try h.promote(r1)
+
+        // r1 (term 1) writes #2 only on its own disk, then crashes.
+        h.isolated = [r1]
+        try h.propose(at: r1, ["a"])
+        try h.settle()
+        h.cluster.crash(r1)
+        h.isolated = []
+
+        // r3 becomes primary of term 2 and writes its term-start #2@t2 only on its own disk.
+        try h.cluster.handle(r3, .promote)
+        try h.deliverAll { $0.replica(r3)!.isPrimary }
+        h.isolated = [r3]
+        try h.settle()
+        h.cluster.crash(r3)
+        h.isolated = []
+
+        // r1 returns and becomes primary of term 3 with r2's vote (#2@t1 beats r2's #1).
+        h.cluster.restart(r1)
+        // r1 asks for term 2 first, learns from r2 that it exists, and asks for term 3.
+        try h.cluster.handle(r1, .promote)
+        try h.deliverAll { $0.replica(r1)!.isPrimary }
+        try h.cluster.fsync(r1)
+        // r2 receives #2@t1 and then #3@t3, but only #2 reaches its disk before it crashes.
+        try h.deliverAll()
+        try h.cluster.fsync(r2, count: 1)
+        try h.deliverAll()
+        #expect(h.cluster.nodes[r2]!.disk.entry(at: LogIndex(2))?.term == Term(1), "\(h.transcript)")
+        // #2@t1 is on r1 and r2, a majority, but of an earlier term: not committed.
+        #expect(h.replica(r1).commitIndex == LogIndex(1))
+        h.cluster.crash(r1)
+        h.cluster.crash(r2)
+        h.cluster.restart(r2)
+        h.cluster.restart(r3)
+
+        // r3's #2@t2 beats r2's #2@t1: r3 is promoted and replaces #2 on r2. Had r1
+        // applied #2@t1, the simulation's checks would fail here.
+        #expect(try h.promote(r3) == .promoted(term: Term(4)))
+        h.cluster.restart(r1)
+        try h.tick(10)
+        #expect(h.cluster.appliedEntries[LogIndex(2)]?.term == Term(2))
+        #expect(h.digest(r1) == h.digest(r3))
+        #expect(h.digest(r2) == h.digest(r3))
+    }
+}

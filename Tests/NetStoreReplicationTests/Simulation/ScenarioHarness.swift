@@ -10,10 +10,10 @@ struct ScenarioHarness {
     var nextToken: UInt64 = 1
     let r1 = ReplicaID(1), r2 = ReplicaID(2), r3 = ReplicaID(3)
 
-    init(writeQuorum: Int? = nil, replicas: Int = 3) {
+    init(writeQuorum: Int? = nil, replicas: Int = 3, maxEntriesPerMessage: Int = 4) {
         let configuration = ReplicationConfiguration(
             replicas: (1...replicas).map { ReplicaID(UInt32($0)) }, writeQuorum: writeQuorum,
-            maxEntriesPerMessage: 4, maxBytesInFlight: 1000, heartbeatTicks: 2, retransmitTicks: 6,
+            maxEntriesPerMessage: maxEntriesPerMessage, maxBytesInFlight: 1000, heartbeatTicks: 2, retransmitTicks: 6,
             snapshotTimeoutTicks: 12, promotionTimeoutTicks: 8)
         cluster = SimulatedCluster(configuration: configuration)
         cluster.traceLimit = 400
@@ -61,6 +61,19 @@ struct ScenarioHarness {
             if !moved { return }
         }
         Issue.record("the cluster did not settle")
+    }
+
+    /// Delivers (or, for isolated replicas, drops) every message, syncing nothing,
+    /// until none is left or `stop` holds.
+    mutating func deliverAll(until stop: (SimulatedCluster) -> Bool = { _ in false }) throws {
+        while !cluster.network.isEmpty, !stop(cluster) {
+            let envelope = cluster.network[0]
+            if isolated.contains(envelope.from) || isolated.contains(envelope.to) {
+                cluster.drop(at: 0)
+            } else {
+                try cluster.deliver(at: 0)
+            }
+        }
     }
 
     /// Every replica that is up ticks `count` times, settling after each.
