@@ -56,6 +56,8 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Primary/backup replication: state machines that take events and return actions (no I/O, no clock).
+        .target(name: "NetStoreReplication", dependencies: ["NetStoreCore"]),
         .executableTarget(name: "netstore-server", dependencies: [
             "NetStoreServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -94,6 +96,8 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
+        // Includes the deterministic simulation of a replicated cluster.
+        .testTarget(name: "NetStoreReplicationTests", dependencies: ["NetStoreReplication", "NetStoreCore"]),
         // Starts the real netstore-server and netstore binaries on 127.0.0.1.
         .testTarget(name: "IntegrationTests", dependencies: [
             "NetStoreCore", "NetStoreProtocol",
