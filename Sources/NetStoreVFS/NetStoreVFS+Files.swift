@@ -27,6 +27,12 @@ extension NetStoreVFS {
         let file: OpenFile
         if let existing = retainOpenFile(inode) {
             file = existing
+            do {
+                try await refresh(existing)
+            } catch {
+                releaseOpenFile(inode)
+                throw error
+            }
         } else {
             let content: FileContent
             if truncate {
@@ -130,6 +136,16 @@ extension NetStoreVFS {
             logger.error("changes to a file could not be saved at its last close",
                          metadata: ["node": "\(file.node)", "error": "\(error)"])
             throw error
+        }
+    }
+
+    /// Close-to-open for a file already open here: with no local changes, a
+    /// new open sees the version now on the server.
+    private func refresh(_ file: OpenFile) async throws(NetStoreError) {
+        try await file.lock.run { () async throws(NetStoreError) in
+            guard !file.snapshot.needsCommit else { return }
+            let content = try await client.getContent(file.node)
+            try file.rebase(on: content)
         }
     }
 

@@ -71,6 +71,21 @@ final class OpenFile: Sendable {
         return result
     }
 
+    /// Takes `content` as the base when it is a newer version; the local copies
+    /// of the old blocks no longer apply (callers hold `lock`, with nothing dirty).
+    func rebase(on content: FileContent) throws(NetStoreError) {
+        guard content.version != snapshot.base.version else { return }
+        if let file = writeBack.withLock({ $0 }) { try file.truncate(to: 0) }
+        state.withLock { state in
+            state.base = content
+            state.size = content.size
+            state.validBase = content.size
+            state.local = []
+            state.dirty = []
+            state.lastRead = nil
+        }
+    }
+
     // MARK: - Reading
 
     /// Up to `count` bytes at `offset`: local blocks from the write-back file,
