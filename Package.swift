@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .executable(name: "netstore-server", targets: ["netstore-server"]),
         .executable(name: "netstore", targets: ["netstore"]),
+        .executable(name: "netstore-mount", targets: ["netstore-mount"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
@@ -69,6 +70,26 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // libfuse3 (low-level API) behind one shim header.
+        .systemLibrary(name: "CFuse3", pkgConfig: "fuse3", providers: [.apt(["libfuse3-dev"])]),
+        // File-system semantics for the mount: inodes, handles, write-back, block cache. No libfuse.
+        .target(name: "NetStoreVFS", dependencies: [
+            "NetStoreCore", "NetStoreClient",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // A thin libfuse3 adapter over NetStoreVFS.
+        .target(name: "NetStoreFUSE", dependencies: [
+            "CFuse3", "NetStoreCore", "NetStoreVFS",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "netstore-mount", dependencies: [
+            "NetStoreFUSE", "NetStoreVFS", "NetStoreClient",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         .testTarget(name: "NetStoreCoreTests", dependencies: ["NetStoreCore"]),
         .testTarget(name: "NetStoreProtocolTests", dependencies: [
             "NetStoreProtocol",
@@ -102,6 +123,15 @@ let package = Package(
         .testTarget(name: "IntegrationTests", dependencies: [
             "NetStoreCore", "NetStoreProtocol",
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .testTarget(name: "NetStoreVFSTests", dependencies: [
+            "NetStoreVFS", "NetStoreServer", "NetStoreClient", "NetStoreCore",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Starts the real netstore-server and netstore-mount and works through a real FUSE mount.
+        .testTarget(name: "MountTests", dependencies: [
+            "NetStoreCore",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
     ]

@@ -1,0 +1,223 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import NIOCore
+import NetStoreClient
+import NetStoreCore
+import Synchronization
+
+/// Blocks kept on local disk, one file per block named by its hash: a name
+/// never changes meaning, so the cache is always coherent. The total size is
+/// bounded; the least recently used blocks are removed first.
+final class BlockCache: Sendable {
+    private struct Item {
+        var size: UInt64
+        var lastUse: UInt64
+    }
+
+    private struct State {
+        var items: [BlockID: Item] = [:]
+        var total: UInt64 = 0
+        var clock: UInt64 = 0
+        var fetching: [BlockID: Task<Void, any Error>] = [:]
+    }
+
+    let directory: String
+    private let limit: UInt64
+    private let client: NetStoreClient
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    init(directory: String, limit: UInt64, client: NetStoreClient, logger: Logger) throws(NetStoreError) {
+        self.directory = directory
+        self.limit = limit
+        self.client = client
+        self.logger = logger
+        try Self.makeDirectory(directory)
+        try scan()
+    }
+
+    /// Bytes `range` of block `id` (fewer if the block is shorter), fetching it if needed.
+    func read(_ id: BlockID, range: Range<Int>) async throws(NetStoreError) -> [UInt8] {
+        precondition(!id.isHole, "holes are not cached")
+        for _ in 0..<2 {
+            try await ensure(id)
+            if let bytes = readLocal(id, range: range) { return bytes }
+            // Evicted between the fetch and the read: fetch again.
+        }
+        throw NetStoreError(.io, "block \(id) keeps disappearing from the cache in \(directory)")
+    }
+
+    /// Starts fetching a block in the background (read-ahead); errors are left to the reader.
+    func prefetch(_ id: BlockID) {
+        guard !id.isHole, !contains(id) else { return }
+        Task { try? await ensure(id) }
+    }
+
+    func contains(_ id: BlockID) -> Bool {
+        state.withLock { $0.items[id] != nil }
+    }
+
+    /// Keeps a block this mount uploaded, so reading it back needs no download.
+    func insert(_ id: BlockID, bytes: [UInt8]) {
+        guard !id.isHole, !contains(id) else { return }
+        do {
+            try store(id, bytes: bytes)
+        } catch {
+            logger.debug("cannot cache a block", metadata: ["block": "\(id)", "error": "\(error)"])
+        }
+    }
+
+    /// Total bytes cached.
+    var totalBytes: UInt64 { state.withLock { $0.total } }
+
+    // MARK: - Internals
+
+    private func path(_ id: BlockID) -> String { "\(directory)/\(id.hex)" }
+
+    private func ensure(_ id: BlockID) async throws(NetStoreError) {
+        let task = state.withLock { state -> Task<Void, any Error>? in
+            if var item = state.items[id] {
+                state.clock += 1
+                item.lastUse = state.clock
+                state.items[id] = item
+                return nil
+            }
+            if let running = state.fetching[id] { return running }
+            let task = Task {
+                defer { _ = self.state.withLock { $0.fetching.removeValue(forKey: id) } }
+                let data = try await self.client.readBlock(id)
+                try self.store(id, bytes: Array(data.readableBytesView))
+            }
+            state.fetching[id] = task
+            return task
+        }
+        guard let task else { return }
+        do {
+            try await task.value
+        } catch {
+            throw NetStoreError.wrapping(error)
+        }
+    }
+
+    private func readLocal(_ id: BlockID, range: Range<Int>) -> [UInt8]? {
+        let fd = open(path(id), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            state.withLock { state in
+                if let item = state.items.removeValue(forKey: id) { state.total -= item.size }
+            }
+            return nil
+        }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: range.count)
+        var done = 0
+        while done < range.count {
+            let n = bytes.withUnsafeMutableBytes { raw in
+                pread(fd, raw.baseAddress! + done, range.count - done, off_t(range.lowerBound + done))
+            }
+            if n < 0, errno == EINTR { continue }
+            if n <= 0 { break }
+            done += n
+        }
+        bytes.removeSubrange(done...)
+        return bytes
+    }
+
+    /// Writes the block to a temporary name and renames it into place, so a
+    /// reader never sees half a block.
+    private func store(_ id: BlockID, bytes: [UInt8]) throws(NetStoreError) {
+        let final = path(id)
+        let temporary = "\(final).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw NetStoreError(.io, "cannot write to the block cache \(directory): \(String(cString: strerror(errno)))") }
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { raw in Glibc.write(fd, raw.baseAddress! + done, bytes.count - done) }
+            if n < 0, errno == EINTR { continue }
+            if n <= 0 {
+                close(fd)
+                unlink(temporary)
+                throw NetStoreError(.io, "cannot write to the block cache \(directory)")
+            }
+            done += n
+        }
+        close(fd)
+        guard rename(temporary, final) == 0 else {
+            unlink(temporary)
+            throw NetStoreError(.io, "cannot write to the block cache \(directory)")
+        }
+        let victims = state.withLock { state -> [BlockID] in
+            state.clock += 1
+            if let old = state.items[id] { state.total -= old.size }
+            state.items[id] = Item(size: UInt64(bytes.count), lastUse: state.clock)
+            state.total += UInt64(bytes.count)
+            return Self.evictions(&state, limit: limit, keep: id)
+        }
+        for victim in victims { unlink(path(victim)) }
+    }
+
+    /// Chooses the least recently used blocks to drop until the cache is at
+    /// 90% of its limit, and forgets them.
+    private static func evictions(_ state: inout State, limit: UInt64, keep: BlockID) -> [BlockID] {
+        guard state.total > limit else { return [] }
+        let target = limit / 10 * 9
+        var victims: [BlockID] = []
+        for (id, item) in state.items.sorted(by: { $0.value.lastUse < $1.value.lastUse }) {
+            if state.total <= target { break }
+            if id == keep { continue }
+            victims.append(id)
+            state.total -= item.size
+            state.items.removeValue(forKey: id)
+        }
+        return victims
+    }
+
+    /// Indexes what an earlier mount left; removes unfinished temporary files.
+    private func scan() throws(NetStoreError) {
+        guard let dir = opendir(directory) else { throw NetStoreError(.io, "cannot read the block cache \(directory)") }
+        defer { closedir(dir) }
+        var found: [(BlockID, UInt64)] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            let full = "\(directory)/\(name)"
+            guard let id = BlockID(hex: name) else {
+                if name.hasSuffix(".tmp") { unlink(full) }
+                continue
+            }
+            var info = stat()
+            if stat(full, &info) == 0 { found.append((id, UInt64(info.st_size))) }
+        }
+        let victims = state.withLock { state -> [BlockID] in
+            for (id, size) in found {
+                state.clock += 1
+                state.items[id] = Item(size: size, lastUse: state.clock)
+                state.total += size
+            }
+            return Self.evictions(&state, limit: limit, keep: .hole)
+        }
+        for victim in victims { unlink(path(victim)) }
+    }
+
+    static func makeDirectory(_ path: String) throws(NetStoreError) {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            prefix += "/\(component)"
+            if mkdir(prefix, 0o700) != 0, errno != EEXIST {
+                throw NetStoreError(.io, "cannot create \(prefix): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+}
+
+extension NetStoreError {
+    /// Any error out of a task: ours as it is, anything else (cancellation) as EIO.
+    static func wrapping(_ error: any Error) -> NetStoreError {
+        if let error = error as? NetStoreError { return error }
+        if error is CancellationError { return NetStoreError(.io, "cancelled") }
+        return NetStoreError(.io, "\(error)")
+    }
+}

@@ -1,0 +1,46 @@
+import NetStoreClient
+import NetStoreCore
+import Synchronization
+
+/// An open directory: its listing, read from the server page by page as the
+/// kernel asks for more. Offsets are positions in that listing: 1 is ".",
+/// 2 is "..", and entry `i` (from 0) is `i + 3`. Reading from offset 0 again
+/// (rewinddir) starts a fresh listing.
+final class DirectoryHandle: Sendable {
+    struct State {
+        var entries: [DirectoryEntry] = []
+        var cookie: UInt64 = 0
+        var complete = false
+    }
+
+    let inode: UInt64
+    let node: NodeID
+    let lock = AsyncLock()
+    let state = Mutex(State())
+
+    init(inode: UInt64, node: NodeID) {
+        self.inode = inode
+        self.node = node
+    }
+
+    /// Entries (not "." and "..") at positions `from...`, at most `limit`, fetching pages as needed.
+    func entries(from index: Int, limit: Int, client: NetStoreClient, restart: Bool) async throws(NetStoreError) -> (entries: [DirectoryEntry], first: Int) {
+        try await lock.run { () async throws(NetStoreError) -> ([DirectoryEntry], Int) in
+            if restart { state.withLock { $0 = State() } }
+            while true {
+                let current = state.withLock { $0 }
+                if current.complete || current.entries.count >= index + limit {
+                    let lower = min(index, current.entries.count)
+                    let upper = min(index + limit, current.entries.count)
+                    return (Array(current.entries[lower..<upper]), lower)
+                }
+                let page = try await client.readdir(node, after: current.cookie)
+                state.withLock { state in
+                    state.entries += page.entries
+                    if let last = page.entries.last { state.cookie = last.cookie }
+                    state.complete = page.isLast || page.entries.isEmpty
+                }
+            }
+        }
+    }
+}

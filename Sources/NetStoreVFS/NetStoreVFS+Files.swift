@@ -1,0 +1,225 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import NetStoreClient
+import NetStoreCore
+
+/// Open files: reads through the block cache, writes into the write-back area,
+/// commits on flush, fsync and release.
+extension NetStoreVFS {
+    public struct Opened: Sendable, Hashable {
+        public var handle: UInt64
+        /// The content is the version the kernel's page cache holds: keep it.
+        public var keepCache: Bool
+
+        public init(handle: UInt64, keepCache: Bool) {
+            self.handle = handle
+            self.keepCache = keepCache
+        }
+    }
+
+    /// Opens a regular file. O_TRUNC (which libfuse passes here, atomically)
+    /// empties it locally; the empty content is committed on flush.
+    public func open(_ inode: UInt64, flags: Int32) async throws(NetStoreError) -> Opened {
+        let writable = flags & O_ACCMODE != O_RDONLY
+        let truncate = writable && flags & O_TRUNC != 0
+        let node = inodes.node(of: inode)
+        let file: OpenFile
+        if let existing = retainOpenFile(inode) {
+            file = existing
+            do {
+                try await refresh(existing)
+            } catch {
+                releaseOpenFile(inode)
+                throw error
+            }
+        } else {
+            let content: FileContent
+            if truncate {
+                // Its blocks are about to be dropped: no need to fetch the list.
+                let attributes = try await client.getattr(node)
+                guard attributes.kind == .file else { throw Self.notAFile(attributes) }
+                content = FileContent(version: attributes.version, size: attributes.size, blocks: [])
+            } else {
+                content = try await client.getContent(node)
+            }
+            file = registerOpenFile(OpenFile(inode: inode, node: node, content: content, writeBackDirectory: writeBackDirectory))
+        }
+        var opened = false
+        defer { if !opened { releaseOpenFile(inode) } }
+        if truncate {
+            try await file.lock.run { () async throws(NetStoreError) in
+                try await file.truncate(to: 0, cache: blocks, now: Self.now())
+            }
+        }
+        let version = file.snapshot.base.version
+        let result = tables.withLock { tables -> Opened in
+            let number = tables.nextHandle
+            tables.nextHandle += 1
+            tables.handles[number] = .file(file, flags: flags)
+            let keep = tables.seenVersions[inode] == version && !truncate
+            tables.seenVersions[inode] = version
+            return Opened(handle: number, keepCache: keep)
+        }
+        opened = true
+        return result
+    }
+
+    /// Creates and opens a regular file owned by the caller. Without O_EXCL an
+    /// existing file (made meanwhile by someone else) is opened instead.
+    public func create(parent: UInt64, name: String, mode: UInt32, flags: Int32, context: RequestContext) async throws(NetStoreError) -> (attributes: NodeAttributes, opened: Opened) {
+        let raw: NodeAttributes
+        do {
+            raw = try await client.create(
+                parent: inodes.node(of: parent), name: name, mode: mode & 0o7777, uid: context.uid, gid: context.gid)
+        } catch where error.code == .exists && flags & O_EXCL == 0 {
+            let existing = try await lookup(parent: parent, name: name)
+            do {
+                return (existing, try await open(existing.id, flags: flags))
+            } catch {
+                forget(existing.id, count: 1)
+                throw error
+            }
+        }
+        let inode = inodes.inode(of: raw.id)
+        let content = FileContent(version: raw.version, size: 0, blocks: [])
+        let file = registerOpenFile(OpenFile(inode: inode, node: raw.id, content: content, writeBackDirectory: writeBackDirectory))
+        let opened = tables.withLock { tables -> Opened in
+            let number = tables.nextHandle
+            tables.nextHandle += 1
+            tables.handles[number] = .file(file, flags: flags)
+            tables.seenVersions[inode] = raw.version
+            return Opened(handle: number, keepCache: false)
+        }
+        return (entry(raw), opened)
+    }
+
+    public func read(_ inode: UInt64, handle number: UInt64, offset: UInt64, count: Int) async throws(NetStoreError) -> [UInt8] {
+        let (file, _) = try openFile(handle: number)
+        return try await file.read(at: offset, count: count, cache: blocks, readAhead: configuration.readAheadBlocks)
+    }
+
+    /// Writes into the local write-back area; returns the bytes written.
+    /// O_APPEND writes go to the end as this mount knows it.
+    public func write(_ inode: UInt64, handle number: UInt64, offset: UInt64, bytes: [UInt8]) async throws(NetStoreError) -> Int {
+        let (file, flags) = try openFile(handle: number)
+        guard flags & O_ACCMODE != O_RDONLY else { throw NetStoreError(.badHandle, "handle \(number) is not open for writing") }
+        try await file.lock.run { () async throws(NetStoreError) in
+            let at = flags & O_APPEND != 0 ? file.snapshot.size : offset
+            try await file.write(bytes, at: at, cache: blocks, now: Self.now())
+        }
+        return bytes.count
+    }
+
+    /// close(2): returns only when the file's changes are committed.
+    public func flush(_ inode: UInt64, handle number: UInt64) async throws(NetStoreError) {
+        let (file, _) = try openFile(handle: number)
+        try await commit(file)
+    }
+
+    public func fsync(_ inode: UInt64, handle number: UInt64) async throws(NetStoreError) {
+        let (file, _) = try openFile(handle: number)
+        try await commit(file)
+    }
+
+    /// The last close of a handle: commits what is left (writes through a
+    /// mapping may arrive after flush) and forgets the handle.
+    public func release(_ inode: UInt64, handle number: UInt64) async throws(NetStoreError) {
+        let (file, _) = try openFile(handle: number)
+        defer {
+            _ = tables.withLock { $0.handles.removeValue(forKey: number) }
+            releaseOpenFile(file.inode)
+        }
+        do {
+            try await commit(file)
+        } catch {
+            logger.error("changes to a file could not be saved at its last close",
+                         metadata: ["node": "\(file.node)", "error": "\(error)"])
+            throw error
+        }
+    }
+
+    /// Close-to-open for a file already open here: with no local changes, a
+    /// new open sees the version now on the server.
+    private func refresh(_ file: OpenFile) async throws(NetStoreError) {
+        try await file.lock.run { () async throws(NetStoreError) in
+            guard !file.snapshot.needsCommit else { return }
+            let content = try await client.getContent(file.node)
+            try file.rebase(on: content)
+        }
+    }
+
+    // MARK: - Committing
+
+    func commit(_ file: OpenFile) async throws(NetStoreError) {
+        _ = try await file.lock.run { () async throws(NetStoreError) -> NodeAttributes? in
+            try await commitLocked(file)
+        }
+    }
+
+    /// Commits under the file's lock. A file deleted meanwhile has nowhere to
+    /// go: as on a local disk, its data goes with it.
+    func commitLocked(_ file: OpenFile) async throws(NetStoreError) -> NodeAttributes? {
+        do {
+            guard let committed = try await file.commit(
+                client: client, cache: blocks, parallelism: configuration.uploadParallelism) else { return nil }
+            attributes.put(committed)
+            tables.withLock { $0.seenVersions[file.inode] = committed.version }
+            return committed
+        } catch where error.code == .noEntry {
+            logger.debug("changes to a deleted file dropped", metadata: ["node": "\(file.node)"])
+            file.state.withLock { state in
+                state.dirty = []
+                state.base.size = state.size
+                state.validBase = state.size
+            }
+            return nil
+        }
+    }
+
+    // MARK: - The open-file registry
+
+    private func openFile(handle number: UInt64) throws(NetStoreError) -> (OpenFile, Int32) {
+        guard case .file(let file, let flags) = try handle(number) else {
+            throw NetStoreError(.isDirectory, "handle \(number) is a directory")
+        }
+        return (file, flags)
+    }
+
+    private func retainOpenFile(_ inode: UInt64) -> OpenFile? {
+        tables.withLock { tables in
+            guard let entry = tables.files[inode] else { return nil }
+            tables.files[inode] = (entry.file, entry.handles + 1)
+            return entry.file
+        }
+    }
+
+    /// Adds `file` with one handle, or, if another open won the race, one more handle on theirs.
+    private func registerOpenFile(_ file: OpenFile) -> OpenFile {
+        tables.withLock { tables in
+            if let entry = tables.files[file.inode] {
+                tables.files[file.inode] = (entry.file, entry.handles + 1)
+                return entry.file
+            }
+            tables.files[file.inode] = (file, 1)
+            return file
+        }
+    }
+
+    private func releaseOpenFile(_ inode: UInt64) {
+        tables.withLock { tables in
+            guard let entry = tables.files[inode] else { return }
+            if entry.handles <= 1 {
+                tables.files.removeValue(forKey: inode)
+            } else {
+                tables.files[inode] = (entry.file, entry.handles - 1)
+            }
+        }
+    }
+
+    static func notAFile(_ attributes: NodeAttributes) -> NetStoreError {
+        attributes.kind == .directory
+            ? NetStoreError(.isDirectory, "inode \(attributes.id) is a directory")
+            : NetStoreError(.invalid, "inode \(attributes.id) is not a regular file")
+    }
+}

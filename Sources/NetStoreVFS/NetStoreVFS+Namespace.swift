@@ -1,0 +1,149 @@
+import NetStoreClient
+import NetStoreCore
+
+/// Names and attributes: each call is one request to the server (or none, from the cache).
+extension NetStoreVFS {
+    public func lookup(parent: UInt64, name: String) async throws(NetStoreError) -> NodeAttributes {
+        try NameRules.validateEntryName(name)
+        return entry(try await client.lookup(parent: inodes.node(of: parent), name: name))
+    }
+
+    public func getattr(_ inode: UInt64) async throws(NetStoreError) -> NodeAttributes {
+        let node = inodes.node(of: inode)
+        if let cached = attributes.get(node) { return present(cached) }
+        return present(try await client.getattr(node))
+    }
+
+    /// Changes attributes. A size change of an open file is made in its
+    /// write-back area and committed at once; any other change to a file with
+    /// uncommitted writes commits them first, so that the change (a set mtime,
+    /// say) applies after them.
+    public func setattr(_ inode: UInt64, _ changes: SetAttributes) async throws(NetStoreError) -> NodeAttributes {
+        let node = inodes.node(of: inode)
+        attributes.remove(node)
+        guard let file = openFile(inode) else {
+            return present(try await client.setattr(node, changes))
+        }
+        let committed = try await file.lock.run { () async throws(NetStoreError) -> NodeAttributes? in
+            if let size = changes.size {
+                try await file.truncate(to: size, cache: blocks, now: Self.now())
+            }
+            return try await commitLocked(file)
+        }
+        var rest = changes
+        rest.size = nil
+        if rest == SetAttributes() {
+            if let committed { return present(committed) }
+            return present(try await client.getattr(node))
+        }
+        return present(try await client.setattr(node, rest))
+    }
+
+    public func readlink(_ inode: UInt64) async throws(NetStoreError) -> String {
+        try await client.readlink(inodes.node(of: inode))
+    }
+
+    /// Regular files and fifos (other kinds are not stored).
+    public func mknod(parent: UInt64, name: String, kind: NodeKind, mode: UInt32, context: RequestContext) async throws(NetStoreError) -> NodeAttributes {
+        guard kind == .file || kind == .fifo else {
+            throw NetStoreError(.notPermitted, "\(name): only regular files, fifos, directories and symlinks can be stored")
+        }
+        return entry(try await client.mknod(
+            parent: inodes.node(of: parent), name: name, kind: kind, mode: mode & 0o7777,
+            uid: context.uid, gid: context.gid))
+    }
+
+    public func mkdir(parent: UInt64, name: String, mode: UInt32, context: RequestContext) async throws(NetStoreError) -> NodeAttributes {
+        entry(try await client.mkdir(
+            parent: inodes.node(of: parent), name: name, mode: mode & 0o7777, uid: context.uid, gid: context.gid))
+    }
+
+    public func symlink(parent: UInt64, name: String, target: String, context: RequestContext) async throws(NetStoreError) -> NodeAttributes {
+        entry(try await client.symlink(
+            parent: inodes.node(of: parent), name: name, target: target, uid: context.uid, gid: context.gid))
+    }
+
+    public func link(_ inode: UInt64, newParent: UInt64, newName: String) async throws(NetStoreError) -> NodeAttributes {
+        attributes.remove(inodes.node(of: inode))
+        return entry(try await client.link(inodes.node(of: inode), newParent: inodes.node(of: newParent), newName: newName))
+    }
+
+    public func unlink(parent: UInt64, name: String) async throws(NetStoreError) {
+        defer { attributes.removeAll() }
+        try await client.unlink(parent: inodes.node(of: parent), name: name)
+    }
+
+    public func rmdir(parent: UInt64, name: String) async throws(NetStoreError) {
+        defer { attributes.removeAll() }
+        try await client.rmdir(parent: inodes.node(of: parent), name: name)
+    }
+
+    public func rename(parent: UInt64, name: String, newParent: UInt64, newName: String, flags: RenameFlags) async throws(NetStoreError) {
+        defer { attributes.removeAll() }
+        try await client.rename(
+            parent: inodes.node(of: parent), name: name, newParent: inodes.node(of: newParent),
+            newName: newName, flags: flags)
+    }
+
+    public func statfs() async throws(NetStoreError) -> FileSystemStats {
+        try await client.statfs()
+    }
+
+    /// The kernel checks permissions itself (default_permissions); this only
+    /// confirms that the node still exists.
+    public func access(_ inode: UInt64) async throws(NetStoreError) {
+        _ = try await getattr(inode)
+    }
+
+    // MARK: - Directories
+
+    /// One item of a listing: "." and ".." carry only their inode and kind.
+    public struct DirectoryItem: Sendable, Hashable {
+        public var name: String
+        public var attributes: NodeAttributes
+        /// Pass back to `readdir` to continue after this item.
+        public var offset: Int64
+        public var isDot: Bool { name == "." || name == ".." }
+    }
+
+    public func opendir(_ inode: UInt64) async throws(NetStoreError) -> UInt64 {
+        let attributes = try await getattr(inode)
+        guard attributes.kind == .directory else { throw NetStoreError(.notDirectory, "inode \(inode) is not a directory") }
+        let directory = DirectoryHandle(inode: inode, node: inodes.node(of: inode))
+        return tables.withLock { tables in
+            let number = tables.nextHandle
+            tables.nextHandle += 1
+            tables.handles[number] = .directory(directory)
+            return number
+        }
+    }
+
+    /// Items after `offset` (0 to start), at most `limit` of them. Does not
+    /// count lookups: the caller calls `remember` for each entry it hands the
+    /// kernel with its attributes (readdirplus).
+    public func readdir(_ inode: UInt64, handle number: UInt64, offset: Int64, limit: Int) async throws(NetStoreError) -> [DirectoryItem] {
+        guard case .directory(let directory) = try handle(number) else {
+            throw NetStoreError(.badHandle, "handle \(number) is not a directory")
+        }
+        var items: [DirectoryItem] = []
+        func dot(_ name: String, _ inode: UInt64, _ offset: Int64) -> DirectoryItem {
+            DirectoryItem(name: name, attributes: NodeAttributes(
+                id: inode, kind: .directory, mode: 0, uid: 0, gid: 0, nlink: 0, size: 0,
+                atimeNs: 0, mtimeNs: 0, ctimeNs: 0, version: 0), offset: offset)
+        }
+        if offset < 1 { items.append(dot(".", directory.inode, 1)) }
+        if offset < 2 { items.append(dot("..", directory.inode, 2)) }
+        let wanted = limit - items.count
+        guard wanted > 0 else { return items }
+        let (entries, first) = try await directory.entries(
+            from: max(0, Int(offset) - 2), limit: wanted, client: client, restart: offset == 0)
+        for (i, entry) in entries.enumerated() {
+            items.append(DirectoryItem(name: entry.name, attributes: present(entry.attributes), offset: Int64(first + i + 3)))
+        }
+        return items
+    }
+
+    public func releasedir(_ number: UInt64) {
+        _ = tables.withLock { $0.handles.removeValue(forKey: number) }
+    }
+}

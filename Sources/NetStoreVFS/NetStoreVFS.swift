@@ -1,0 +1,135 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import NetStoreClient
+import NetStoreCore
+import Synchronization
+
+/// File-system semantics over a NetStore session, as the mount's kernel
+/// interface needs them, with no kernel interface of its own: inode numbers
+/// and lookup counts, open file and directory handles, a local on-disk
+/// write-back area committed on flush, fsync and release, and a local block
+/// cache with read-ahead. Every method's errors are `NetStoreError`s whose
+/// `code.errno` is what the calling program should see.
+///
+/// Attributes handed out carry the kernel inode number in `id`.
+public final class NetStoreVFS: Sendable {
+    enum Handle {
+        case file(OpenFile, flags: Int32)
+        case directory(DirectoryHandle)
+    }
+
+    struct Tables {
+        var nextHandle: UInt64 = 1
+        var handles: [UInt64: Handle] = [:]
+        /// Open regular files by inode, with the number of handles on each.
+        var files: [UInt64: (file: OpenFile, handles: Int)] = [:]
+        /// The content version each inode was last opened or committed at: an
+        /// open at the same version may keep the kernel's page cache.
+        var seenVersions: [UInt64: UInt64] = [:]
+    }
+
+    public let client: NetStoreClient
+    public let configuration: VFSConfiguration
+    public let inodes: InodeTable
+    let logger: Logger
+    let attributes: AttributeCache
+    let blocks: BlockCache
+    let writeBackDirectory: String
+    let tables = Mutex(Tables())
+
+    /// Opens the caches under `configuration.cacheDirectory` for the session's account.
+    public init(client: NetStoreClient, rootNode: NodeID, configuration: VFSConfiguration, logger: Logger) throws(NetStoreError) {
+        self.client = client
+        self.configuration = configuration
+        self.logger = logger
+        inodes = InodeTable(rootNode: rootNode, logger: logger)
+        attributes = AttributeCache(timeout: .milliseconds(Int64(configuration.attributeTimeout * 1000)))
+        writeBackDirectory = "\(configuration.cacheDirectory)/writeback"
+        try BlockCache.makeDirectory(writeBackDirectory)
+        blocks = try BlockCache(
+            directory: "\(configuration.cacheDirectory)/blocks", limit: configuration.blockCacheLimit,
+            client: client, logger: logger)
+    }
+
+    /// Connects (if not yet) and opens the file system at the account's root.
+    public static func start(client: NetStoreClient, configuration: VFSConfiguration, logger: Logger) async throws(NetStoreError) -> NetStoreVFS {
+        let session = try await client.requireSession()
+        return try NetStoreVFS(client: client, rootNode: session.user.rootNode, configuration: configuration, logger: logger)
+    }
+
+    // MARK: - Lookup counts
+
+    /// The kernel received one more entry for `inode` (a readdirplus entry it kept).
+    public func remember(_ inode: UInt64) {
+        inodes.remember(inode)
+    }
+
+    public func forget(_ inode: UInt64, count: UInt64) {
+        if inodes.forget(inode, count: count) {
+            attributes.remove(inodes.node(of: inode))
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// Server attributes as the kernel should see them: cached, with an open
+    /// file's local changes overlaid, under the kernel's inode number.
+    func present(_ raw: NodeAttributes) -> NodeAttributes {
+        attributes.put(raw)
+        let inode = inodes.inode(of: raw.id)
+        var result = raw
+        if raw.kind == .file, let file = openFile(inode) { result = file.overlay(raw) }
+        result.id = inode
+        return result
+    }
+
+    /// Like `present`, and the kernel holds one more lookup on it.
+    func entry(_ raw: NodeAttributes) -> NodeAttributes {
+        let result = present(raw)
+        inodes.remember(result.id)
+        return result
+    }
+
+    func openFile(_ inode: UInt64) -> OpenFile? {
+        tables.withLock { $0.files[inode]?.file }
+    }
+
+    func handle(_ number: UInt64) throws(NetStoreError) -> Handle {
+        guard let handle = tables.withLock({ $0.handles[number] }) else {
+            throw NetStoreError(.badHandle, "no open handle \(number)")
+        }
+        return handle
+    }
+
+    static func now() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+    }
+
+    /// How many open files hold uncommitted changes.
+    public var dirtyFileCount: Int {
+        tables.withLock { $0.files.values.filter { $0.file.snapshot.needsCommit }.count }
+    }
+
+    /// Open handles (files and directories).
+    public var openHandleCount: Int { tables.withLock { $0.handles.count } }
+
+    /// Commits every open file's changes (at unmount). Returns how many could not be saved.
+    @discardableResult
+    public func flushAll() async -> Int {
+        let files = tables.withLock { $0.files.values.map(\.file) }
+        var failed = 0
+        for file in files {
+            do {
+                try await commit(file)
+            } catch {
+                failed += 1
+                logger.error("changes to a file could not be saved", metadata: ["node": "\(file.node)", "error": "\(error)"])
+            }
+        }
+        return failed
+    }
+}

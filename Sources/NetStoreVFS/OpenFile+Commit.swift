@@ -1,0 +1,81 @@
+import Crypto
+import NIOCore
+import NetStoreClient
+import NetStoreCore
+
+extension OpenFile {
+    /// Uploads the changed blocks the server lacks and commits the new block
+    /// list on the base version (callers hold `lock`). Returns the committed
+    /// attributes, or nil when there was nothing to commit.
+    func commit(client: NetStoreClient, cache: BlockCache, parallelism: Int) async throws(NetStoreError) -> NodeAttributes? {
+        let state = snapshot
+        guard state.needsCommit else { return nil }
+        let layout = BlockLayout(size: state.size)
+        var ids = [BlockID](repeating: .hole, count: layout.blockCount)
+        var changed: [Int] = []
+        for index in 0..<layout.blockCount {
+            if state.dirty.contains(index) {
+                changed.append(index)
+            } else if index < state.base.blocks.count, UInt64(index) * blockSize < state.validBase {
+                ids[index] = state.base.blocks[index]
+            }
+        }
+        // Batches bound the memory a commit of a huge file needs.
+        var start = 0
+        while start < changed.count {
+            let batch = Array(changed[start..<min(changed.count, start + parallelism)])
+            var blocks: [(Int, BlockID, [UInt8])] = []
+            for index in batch {
+                let range = layout.range(ofBlock: index)
+                let bytes = try sparseFile().read(count: Int(range.count), at: range.lowerBound)
+                let id = Self.blockID(of: bytes)
+                ids[index] = id
+                if !id.isHole { blocks.append((index, id, bytes)) }
+            }
+            try await upload(blocks.map { ($0.1, $0.2) }, client: client)
+            for (_, id, bytes) in blocks { cache.insert(id, bytes: bytes) }
+            start += batch.count
+        }
+        while let last = ids.last, last.isHole { ids.removeLast() }
+        let attributes: NodeAttributes
+        do {
+            attributes = try await client.commit(node, baseVersion: state.base.version, size: state.size, blocks: ids)
+        } catch where error.code == .versionConflict {
+            throw NetStoreError(.versionConflict, "file \(node) was changed elsewhere while open here: its local changes are not saved")
+        }
+        self.state.withLock { now in
+            now.base = FileContent(version: attributes.version, size: state.size, blocks: ids)
+            now.validBase = state.size
+            // Writes made during the upload stay dirty (none can be: callers hold the lock).
+            now.dirty.subtract(state.dirty)
+            now.modifiedNs = nil
+        }
+        return attributes
+    }
+
+    private func upload(_ blocks: [(BlockID, [UInt8])], client: NetStoreClient) async throws(NetStoreError) {
+        guard !blocks.isEmpty else { return }
+        var unique: [BlockID: [UInt8]] = [:]
+        for (id, bytes) in blocks { unique[id] = bytes }
+        let ids = Array(unique.keys)
+        let present = try await client.hasBlocks(ids)
+        let missing = zip(ids, present).filter { !$0.1 }.map(\.0)
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for id in missing {
+                    let data = ByteBuffer(bytes: unique[id]!)
+                    group.addTask { try await client.putBlock(id, data: data) }
+                }
+                try await group.waitForAll()
+            }
+        } catch {
+            throw NetStoreError.wrapping(error)
+        }
+    }
+
+    /// The SHA-256 of the bytes, or the hole id when they are all zeros (as uploads name them).
+    static func blockID(of bytes: [UInt8]) -> BlockID {
+        if bytes.allSatisfy({ $0 == 0 }) { return .hole }
+        return BlockID(bytes: Array(SHA256.hash(data: bytes)))!
+    }
+}

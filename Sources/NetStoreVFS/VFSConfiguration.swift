@@ -1,0 +1,25 @@
+/// How the file-system layer caches and transfers.
+public struct VFSConfiguration: Sendable {
+    /// Holds `blocks/` (the block cache) and the write-back files of open files.
+    public var cacheDirectory: String
+    /// The block cache's size limit in bytes; least recently used blocks go first.
+    public var blockCacheLimit: UInt64
+    /// How long attributes and entries stay valid (in the kernel and here), in seconds.
+    public var attributeTimeout: Double
+    /// Blocks fetched ahead of a sequential reader.
+    public var readAheadBlocks: Int
+    /// Blocks uploaded at once by a commit.
+    public var uploadParallelism: Int
+
+    public init(
+        cacheDirectory: String, blockCacheLimit: UInt64 = 1 << 30, attributeTimeout: Double = 1,
+        readAheadBlocks: Int = 8, uploadParallelism: Int = 8
+    ) {
+        precondition(readAheadBlocks >= 0 && uploadParallelism >= 1, "invalid transfer settings")
+        self.cacheDirectory = cacheDirectory
+        self.blockCacheLimit = blockCacheLimit
+        self.attributeTimeout = attributeTimeout
+        self.readAheadBlocks = readAheadBlocks
+        self.uploadParallelism = uploadParallelism
+    }
+}

@@ -1,0 +1,203 @@
+import ArgumentParser
+import Dispatch
+import Logging
+import NetStoreClient
+import NetStoreCore
+import NetStoreFUSE
+import NetStoreVFS
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct MountCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "netstore-mount",
+        abstract: "Mount your NetStore files as a directory.",
+        discussion: """
+            Logs in with the token `netstore login` saved, else with --password-file, else asks
+            for the password. Returns once the mount is ready and serves in the background
+            (-f: in the foreground). Unmount with `fusermount3 -u MOUNTPOINT`, SIGINT or SIGTERM:
+            dirty files are committed first. NetStore's own -o options: cache=DIR (block cache and
+            write-back files), cache_size=MiB (block cache limit); others go to FUSE (allow_other, ro, ...).
+            """)
+
+    @Argument(help: "An existing directory to mount on.")
+    var mountpoint: String
+
+    @Option(help: "Servers, HOST:PORT[,HOST:PORT...] (default: NETSTORE_SERVERS, the saved session's, 127.0.0.1:7070).")
+    var server: String?
+
+    @Flag(name: .customShort("f"), help: "Stay in the foreground.")
+    var foreground = false
+
+    @Option(name: .customShort("o"), help: "Mount options, comma-separated.")
+    var options: [String] = []
+
+    @Option(help: "File whose first line is the password.")
+    var passwordFile: String?
+
+    @Option(help: "User to log in as (default: the saved session's).")
+    var user: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: String = "warning"
+
+    @Option(help: "Where a background mount writes its log (default: nowhere).")
+    var logFile: String?
+
+    @Flag(help: .private)
+    var tokenStdin = false
+
+    @Option(help: .private)
+    var readyFd: Int32?
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .warning
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "netstore-mount")
+        do {
+            try await mount(logger: logger)
+        } catch {
+            if let readyFd { Daemon.report("netstore-mount: \(error.message)", descriptor: readyFd) }
+            Terminal.printError("netstore-mount: \(error.message)")
+            throw ExitCode.failure
+        }
+    }
+
+    private func mount(logger: Logger) async throws(NetStoreError) {
+        var info = stat()
+        guard stat(mountpoint, &info) == 0 else {
+            throw NetStoreError(.noEntry, "\(mountpoint): \(String(cString: strerror(errno)).lowercased())")
+        }
+        guard info.st_mode & S_IFMT == S_IFDIR else { throw NetStoreError(.notDirectory, "\(mountpoint): not a directory") }
+        let settings = try MountSettings(options: options)
+        let client = try await login(logger: logger)
+
+        if !foreground {
+            guard let token = client.session?.token, !token.isEmpty else {
+                throw NetStoreError(.notAuthenticated, "the server returned no session token")
+            }
+            await client.close()
+            var arguments = [mountpoint, "-f", "--token-stdin", "--ready-fd", "\(Daemon.readyDescriptor)",
+                             "--server", ServerAddress.formatList(client.configuration.servers), "--log-level", logLevel]
+            for option in options { arguments += ["-o", option] }
+            if let logFile { arguments += ["--log-file", logFile] }
+            try Daemon.start(arguments: arguments, token: token)
+            return
+        }
+
+        let vfs = try await NetStoreVFS.start(
+            client: client,
+            configuration: VFSConfiguration(cacheDirectory: settings.cacheDirectory, blockCacheLimit: settings.cacheLimit),
+            logger: logger)
+        let session = FUSESession(vfs: vfs, mountpoint: mountpoint, options: settings.fuseOptions, logger: logger)
+        try session.mount()
+        let signals = [SIGINT, SIGTERM, SIGHUP].map { number -> DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                logger.notice("unmounting (signal \(number))")
+                session.stop()
+            }
+            source.resume()
+            return source
+        }
+        defer { signals.forEach { $0.cancel() } }
+        if let readyFd {
+            Daemon.report("ready", descriptor: readyFd)
+            Daemon.detach(logFile: logFile)
+        }
+        logger.info("mounted", metadata: ["mountpoint": "\(mountpoint)"])
+        _ = await session.run()
+        let failed = await session.finish()
+        await client.close()
+        if failed > 0 {
+            throw NetStoreError(.io, "\(failed) open file(s) could not be saved before unmounting: see the log")
+        }
+    }
+
+    /// A connected client: the saved token, else the password file, else a prompt.
+    private func login(logger: Logger) async throws(NetStoreError) -> NetStoreClient {
+        let clientLogger = ClientLogging.standardError(label: "netstore.client", level: logger.logLevel)
+        let saved = tokenStdin ? nil : try SessionFile.standard().load()
+        let servers: [ServerAddress]
+        if let server {
+            servers = try ServerAddress.parseList(server)
+        } else if let environment = getenv("NETSTORE_SERVERS").map({ String(cString: $0) }), !environment.isEmpty {
+            servers = try ServerAddress.parseList(environment)
+        } else {
+            servers = saved?.servers ?? [.localDefault]
+        }
+        func connect(_ credentials: NetStoreClient.Credentials) async throws(NetStoreError) -> NetStoreClient {
+            let client = NetStoreClient(servers: servers, credentials: credentials, logger: clientLogger)
+            do {
+                try await client.connect()
+                return client
+            } catch {
+                await client.close()
+                throw error
+            }
+        }
+        if tokenStdin {
+            return try await connect(.token(Daemon.readLine(0)))
+        }
+        if let saved, user == nil || user == saved.user {
+            do {
+                return try await connect(.token(saved.token))
+            } catch where error.code == .badToken {
+                logger.notice("the saved session has expired; logging in with a password")
+            }
+        }
+        guard let name = user ?? saved?.user else {
+            throw NetStoreError(.notAuthenticated, "not logged in: run `netstore login USER` first, or give --user and --password-file")
+        }
+        let password: String
+        if let passwordFile {
+            password = try Terminal.readPasswordFile(passwordFile)
+        } else {
+            password = try Terminal.readPassword(prompt: "Password for \(name): ")
+        }
+        do {
+            return try await connect(.password(user: name, password: password))
+        } catch where error.code == .badCredentials {
+            throw NetStoreError(.badCredentials, "wrong user name or password for \(name)")
+        }
+    }
+}
+
+/// The -o options NetStore itself reads; the rest go to FUSE.
+struct MountSettings {
+    var cacheDirectory: String
+    var cacheLimit: UInt64 = 1 << 30
+    var fuseOptions: [String] = []
+
+    init(options: [String]) throws(NetStoreError) {
+        cacheDirectory = Self.defaultCacheDirectory()
+        for option in options.flatMap({ $0.split(separator: ",").map(String.init) }) where !option.isEmpty {
+            if option.hasPrefix("cache=") {
+                cacheDirectory = String(option.dropFirst("cache=".count))
+            } else if option.hasPrefix("cache_size=") {
+                guard let mebibytes = UInt64(option.dropFirst("cache_size=".count)), mebibytes > 0 else {
+                    throw NetStoreError(.invalid, "-o cache_size takes a number of MiB, e.g. cache_size=1024")
+                }
+                cacheLimit = mebibytes << 20
+            } else {
+                fuseOptions.append(option)
+            }
+        }
+    }
+
+    /// $XDG_CACHE_HOME/netstore, else ~/.cache/netstore.
+    static func defaultCacheDirectory() -> String {
+        if let cache = getenv("XDG_CACHE_HOME").map({ String(cString: $0) }), cache.hasPrefix("/") {
+            return "\(cache)/netstore"
+        }
+        let home = getenv("HOME").map { String(cString: $0) } ?? "/tmp"
+        return "\(home)/.cache/netstore"
+    }
+}

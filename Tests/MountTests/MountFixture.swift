@@ -1,0 +1,226 @@
+import Foundation
+import Synchronization
+import Testing
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Where the built executables are.
+enum Binaries {
+    static let directory: URL = {
+        var candidates: [URL] = []
+        if let dir = ProcessInfo.processInfo.environment["NETSTORE_BIN_DIR"], !dir.isEmpty {
+            candidates.append(URL(fileURLWithPath: dir))
+        }
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        for _ in 0..<4 {
+            url.deleteLastPathComponent()
+            candidates.append(url)
+        }
+        candidates.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".build/debug"))
+        for dir in candidates where FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent("netstore-mount").path) {
+            return dir
+        }
+        fatalError("netstore-mount not found (looked in \(candidates.map(\.path))): build the package first or set NETSTORE_BIN_DIR")
+    }()
+
+    static func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+}
+
+/// Output of a child process, collected on another thread.
+final class OutputBuffer: Sendable {
+    private let text = Mutex("")
+    var value: String { text.withLock { $0 } }
+    func append(_ data: Data) { text.withLock { $0 += String(decoding: data, as: UTF8.self) } }
+
+    func attach(_ pipe: Pipe) {
+        pipe.fileHandleForReading.readabilityHandler = { [self] handle in
+            let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil } else { append(data) }
+        }
+    }
+}
+
+/// A real netstore-server and a real netstore-mount of its admin account on a
+/// temporary mount point. Fails loudly when this machine cannot mount FUSE.
+final class MountFixture: @unchecked Sendable {
+    static let password = "admin-secret-pw"
+
+    let root: URL
+    let mountpoint: String
+    let passwordFile: String
+    private(set) var port = 0
+    private var server: Process?
+    private(set) var mount: Process?
+    let serverLog = OutputBuffer()
+    private(set) var mountLog = OutputBuffer()
+
+    init() async throws {
+        try Self.requireFUSE()
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("mount-test-\(UUID().uuidString.prefix(8))")
+        mountpoint = root.appendingPathComponent("mnt").path
+        passwordFile = root.appendingPathComponent("admin-password").path
+        for dir in ["mnt", "config", "cache"] {
+            try FileManager.default.createDirectory(at: root.appendingPathComponent(dir), withIntermediateDirectories: true)
+        }
+        try Self.password.write(toFile: passwordFile, atomically: true, encoding: .utf8)
+        do {
+            try await startServer()
+            try await startMount()
+        } catch {
+            await close()
+            throw error
+        }
+    }
+
+    /// Runs `body` on a fresh server and mount, and always unmounts and stops them afterwards.
+    static func with(_ body: (MountFixture) async throws -> Void) async throws {
+        let fixture = try await MountFixture()
+        do {
+            try await body(fixture)
+        } catch {
+            await fixture.close()
+            throw error
+        }
+        await fixture.close()
+    }
+
+    /// /dev/fuse and fusermount3 must be there: a mount test that cannot mount fails.
+    static func requireFUSE() throws {
+        guard FileManager.default.fileExists(atPath: "/dev/fuse") else {
+            throw TestFailure("MOUNT TESTS CANNOT RUN: /dev/fuse is missing (load the fuse module or run in a container with --device /dev/fuse)")
+        }
+        guard ["/usr/bin/fusermount3", "/bin/fusermount3"].contains(where: FileManager.default.isExecutableFile(atPath:)) else {
+            throw TestFailure("MOUNT TESTS CANNOT RUN: fusermount3 is missing (apt-get install fuse3, or run Scripts/install-deps)")
+        }
+    }
+
+    var serverAddress: String { "127.0.0.1:\(port)" }
+
+    private func startServer() async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Binaries.path("netstore-server"))
+        process.arguments = ["--listen", "127.0.0.1:0", "--data", root.appendingPathComponent("data").path,
+                             "--admin-password-file", passwordFile]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        serverLog.attach(pipe)
+        try process.run()
+        server = process
+        let regex = /listening on 127\.0\.0\.1:(\d+)/
+        try await waitFor("netstore-server to listen", log: serverLog) {
+            if let match = self.serverLog.value.firstMatch(of: regex) { self.port = Int(match.1)! }
+            return self.port > 0 || !process.isRunning
+        }
+        guard process.isRunning else { throw TestFailure("netstore-server exited:\n\(serverLog.value)") }
+    }
+
+    /// The environment the mount runs in: no saved session, its own cache.
+    var environment: [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["XDG_CONFIG_HOME"] = root.appendingPathComponent("config").path
+        env["XDG_CACHE_HOME"] = root.appendingPathComponent("cache").path
+        env.removeValue(forKey: "NETSTORE_SERVERS")
+        return env
+    }
+
+    /// Starts netstore-mount in the foreground and waits until the kernel lists the mount.
+    func startMount() async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Binaries.path("netstore-mount"))
+        process.arguments = [mountpoint, "-f", "--server", serverAddress, "--user", "admin",
+                             "--password-file", passwordFile, "--log-level", "info"]
+        process.environment = environment
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        mountLog = OutputBuffer()
+        mountLog.attach(pipe)
+        try process.run()
+        mount = process
+        try await waitFor("the mount to appear", log: mountLog) { self.isMounted || !process.isRunning }
+        guard process.isRunning, isMounted else {
+            throw TestFailure("MOUNT FAILED: netstore-mount did not mount \(mountpoint):\n\(mountLog.value)")
+        }
+    }
+
+    var isMounted: Bool {
+        guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }
+        return table.split(separator: "\n").contains { $0.split(separator: " ").count > 4 && $0.split(separator: " ")[4] == mountpoint }
+    }
+
+    func path(_ relative: String) -> String { "\(mountpoint)/\(relative)" }
+
+    /// SIGKILL the mount process: nothing is flushed.
+    func killMount() {
+        guard let mount, mount.isRunning else { return }
+        kill(mount.processIdentifier, SIGKILL)
+        mount.waitUntilExit()
+    }
+
+    /// fusermount3 -u, then a lazy unmount if that fails; waits for the mount process to end.
+    func unmount() async {
+        if isMounted, run("fusermount3", ["-u", mountpoint]) != 0 {
+            _ = run("fusermount3", ["-uz", mountpoint])
+        }
+        if let mount {
+            let deadline = ContinuousClock.now + .seconds(30)
+            while mount.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+            if mount.isRunning {
+                kill(mount.processIdentifier, SIGKILL)
+                mount.waitUntilExit()
+            }
+        }
+    }
+
+    func close() async {
+        await unmount()
+        if let server, server.isRunning {
+            server.terminate()
+            server.waitUntilExit()
+        }
+        // A background mount may still be finishing its cache writes for a moment.
+        for _ in 0..<10 {
+            if (try? FileManager.default.removeItem(at: root)) != nil { return }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    /// Runs a program to completion; returns its exit status. posix_spawn and
+    /// waitpid, not Process: a child that leaves a daemon behind must not
+    /// keep the wait from ending.
+    @discardableResult
+    func run(_ program: String, _ arguments: [String], output: OutputBuffer? = nil, environment: [String: String]? = nil) -> Int32 {
+        let log = root.appendingPathComponent("run-\(UUID().uuidString.prefix(8)).log").path
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv = ([program] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let env = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { env.forEach { free($0) } }
+        var pid: pid_t = 0
+        guard posix_spawnp(&pid, program, &actions, nil, argv, env) == 0 else { return -1 }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        if let output, let text = try? String(contentsOfFile: log, encoding: .utf8) { output.append(Data(text.utf8)) }
+        unlink(log)
+        // WIFEXITED / WEXITSTATUS
+        return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+}
+
+func waitFor(_ what: String, log: OutputBuffer, timeout: Duration = .seconds(30), _ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if condition() { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    if !condition() { throw TestFailure("timed out waiting for \(what):\n\(log.value)") }
+}

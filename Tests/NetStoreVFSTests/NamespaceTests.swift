@@ -1,0 +1,110 @@
+import Foundation
+import NetStoreCore
+import NetStoreVFS
+import Testing
+
+@Suite("Namespace through the file-system layer")
+struct NamespaceTests {
+    @Test("errors arrive as the errno a program expects")
+    func errors() async throws {
+        let h = try await VFSHarness()
+        defer { Task { await h.close() } }
+        let vfs = h.vfs
+        let dir = try await vfs.mkdir(parent: 1, name: "d", mode: 0o755, context: h.context)
+        try await h.writeFile("f", [1])
+        _ = try await vfs.create(parent: dir.id, name: "inner", mode: 0o644, flags: O_WRONLY | O_CREAT, context: h.context)
+        #expect(await errnoOf { _ = try await vfs.mkdir(parent: 1, name: "d", mode: 0o755, context: h.context) } == EEXIST)
+        #expect(await errnoOf { try await vfs.rmdir(parent: 1, name: "d") } == ENOTEMPTY)
+        #expect(await errnoOf { try await vfs.unlink(parent: 1, name: "nope") } == ENOENT)
+        #expect(await errnoOf { _ = try await vfs.create(parent: 1, name: "f", mode: 0o644, flags: O_WRONLY | O_CREAT | O_EXCL, context: h.context) } == EEXIST)
+        #expect(await errnoOf { _ = try await vfs.lookup(parent: 1, name: String(repeating: "x", count: 256)) } == ENAMETOOLONG)
+        #expect(await errnoOf { try await vfs.rename(parent: 1, name: "f", newParent: 1, newName: "d", flags: []) } != nil)
+        #expect(await errnoOf { _ = try await vfs.mknod(parent: 1, name: "dev", kind: .directory, mode: 0o644, context: h.context) } == EPERM)
+    }
+
+    @Test("rename moves, refuses to replace with NOREPLACE, and swaps with EXCHANGE")
+    func rename() async throws {
+        let h = try await VFSHarness()
+        defer { Task { await h.close() } }
+        let vfs = h.vfs
+        let a = try await h.writeFile("a", Array("A".utf8))
+        let b = try await h.writeFile("b", Array("B".utf8))
+        let dir = try await vfs.mkdir(parent: 1, name: "d", mode: 0o755, context: h.context)
+        #expect(await errnoOf { try await vfs.rename(parent: 1, name: "a", newParent: 1, newName: "b", flags: .noReplace) } == EEXIST)
+        try await vfs.rename(parent: 1, name: "a", newParent: 1, newName: "b", flags: .exchange)
+        #expect(try await vfs.lookup(parent: 1, name: "a").id == b)
+        #expect(try await vfs.lookup(parent: 1, name: "b").id == a)
+        try await vfs.rename(parent: 1, name: "a", newParent: dir.id, newName: "moved", flags: [])
+        #expect(try await h.readFile(try await vfs.lookup(parent: dir.id, name: "moved").id) == Array("B".utf8))
+        #expect(await errnoOf { _ = try await vfs.lookup(parent: 1, name: "a") } == ENOENT)
+    }
+
+    @Test("readdir lists dots then entries, resumes from any offset, and restarts at 0")
+    func readdir() async throws {
+        let h = try await VFSHarness()
+        defer { Task { await h.close() } }
+        let vfs = h.vfs
+        let names = (0..<25).map { String(format: "n%02d", $0) }
+        for name in names { _ = try await vfs.mkdir(parent: 1, name: name, mode: 0o755, context: h.context) }
+        let handle = try await vfs.opendir(1)
+        var seen: [String] = []
+        var offset: Int64 = 0
+        while true {
+            let items = try await vfs.readdir(1, handle: handle, offset: offset, limit: 7)
+            guard let last = items.last else { break }
+            seen += items.map(\.name)
+            offset = last.offset
+        }
+        #expect(seen == [".", ".."] + names)
+        let again = try await vfs.readdir(1, handle: handle, offset: 0, limit: 3)
+        #expect(again.map(\.name) == [".", "..", "n00"])
+        vfs.releasedir(handle)
+        #expect(vfs.openHandleCount == 0)
+    }
+
+    @Test("chmod, chown and times are stored; a set mtime survives the close that follows")
+    func attributes() async throws {
+        let h = try await VFSHarness()
+        defer { Task { await h.close() } }
+        let vfs = h.vfs
+        let (file, opened) = try await vfs.create(parent: 1, name: "f", mode: 0o644, flags: O_RDWR | O_CREAT, context: h.context)
+        _ = try await vfs.write(file.id, handle: opened.handle, offset: 0, bytes: [1, 2, 3])
+        let stamp: Int64 = 1_000_000_000_123_456_789
+        let changed = try await vfs.setattr(file.id, SetAttributes(mode: 0o600, uid: 7, gid: 8, atime: .nanoseconds(stamp), mtime: .nanoseconds(stamp)))
+        #expect(changed.mode == 0o600 && changed.uid == 7 && changed.gid == 8 && changed.mtimeNs == stamp && changed.size == 3)
+        try await vfs.flush(file.id, handle: opened.handle)
+        try await vfs.release(file.id, handle: opened.handle)
+        let stored = try await h.client.getattr(vfs.inodes.node(of: file.id))
+        #expect(stored.mtimeNs == stamp && stored.atimeNs == stamp && stored.size == 3)
+    }
+
+    @Test("read-ahead fills the block cache for a sequential reader")
+    func readAhead() async throws {
+        let h = try await VFSHarness()
+        defer { Task { await h.close() } }
+        let data = pattern(6 * Limits.blockSize, seed: 4)
+        let inode = try await h.writeFile("f", data)
+        // A second file-system layer over the same session, with a cold cache
+        // (the first one kept the blocks it uploaded).
+        let cold = h.directory.appendingPathComponent("cold")
+        let other = try await NetStoreVFS.start(
+            client: h.client,
+            configuration: VFSConfiguration(cacheDirectory: cold.path, readAheadBlocks: 4),
+            logger: .init(label: "cold"))
+        let opened = try await other.open(inode, flags: O_RDONLY)
+        #expect(try await other.read(inode, handle: opened.handle, offset: 0, count: 4096) == Array(data[..<4096]))
+        let blocks = cold.appendingPathComponent("blocks")
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(20)
+        var count = 0
+        while clock.now < deadline {
+            count = try FileManager.default.contentsOfDirectory(atPath: blocks.path).filter { !$0.hasSuffix(".tmp") }.count
+            if count >= 5 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(count >= 5, "block 0 and four blocks ahead are cached")
+        let all = try await h.readFile(inode)
+        #expect(all == data)
+        try await other.release(inode, handle: opened.handle)
+    }
+}
