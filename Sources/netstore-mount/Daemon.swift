@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import NetStoreClient
 import NetStoreCore
 
 /// Going to the background without fork(): threads exist by then, so the

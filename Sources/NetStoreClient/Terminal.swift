@@ -4,15 +4,16 @@ import NetStoreCore
 import Glibc
 #endif
 
-/// Standard error, the controlling terminal, and password prompts.
-enum Terminal {
-    static func printError(_ line: String) {
+/// Standard error, the controlling terminal, and password prompts, for the
+/// command-line programs (netstore, netstore-mount).
+public enum Terminal {
+    public static func printError(_ line: String) {
         writeAll(2, line + "\n")
     }
 
-    static var standardErrorIsTerminal: Bool { isatty(2) == 1 }
+    public static var standardErrorIsTerminal: Bool { isatty(2) == 1 }
 
-    static func writeAll(_ descriptor: Int32, _ text: String) {
+    public static func writeAll(_ descriptor: Int32, _ text: String) {
         var bytes = Array(text.utf8)[...]
         while !bytes.isEmpty {
             let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
@@ -25,7 +26,7 @@ enum Terminal {
     }
 
     /// Asks for a password on the terminal with echo off.
-    static func readPassword(prompt: String) throws(NetStoreError) -> String {
+    public static func readPassword(prompt: String) throws(NetStoreError) -> String {
         let tty = open("/dev/tty", O_RDWR | O_CLOEXEC)
         guard tty >= 0 else {
             throw NetStoreError(.invalid, "no terminal to ask for a password on: use --password-file FILE")
@@ -55,7 +56,7 @@ enum Terminal {
     }
 
     /// A new password, asked twice.
-    static func readNewPassword(for user: String) throws(NetStoreError) -> String {
+    public static func readNewPassword(for user: String) throws(NetStoreError) -> String {
         let first = try readPassword(prompt: "New password for \(user): ")
         try NameRules.validatePassword(first)
         let second = try readPassword(prompt: "Repeat the password: ")
@@ -64,7 +65,7 @@ enum Terminal {
     }
 
     /// The first line of a file, for --password-file.
-    static func readPasswordFile(_ path: String) throws(NetStoreError) -> String {
+    public static func readPasswordFile(_ path: String) throws(NetStoreError) -> String {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw NetStoreError(.noEntry, "\(path): \(String(cString: strerror(errno)).lowercased())")
