@@ -35,10 +35,6 @@ public final class NetStoreServer: Sendable {
             attributes: [.posixPermissions: 0o700])
         store = try Store(directory: configuration.dataDirectory, logger: logger)
         accounts = AccountService(store: store, tokenLifetimeSeconds: configuration.tokenLifetimeSeconds)
-        // Logs where a generated password went; nothing to do here with the answer.
-        _ = try accounts.bootstrapAdmin(
-            passwordFile: configuration.adminPasswordFile,
-            dataDirectory: configuration.dataDirectory, logger: logger)
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         threadPool = NIOThreadPool(numberOfThreads: configuration.storageThreads)
         threadPool.start()
@@ -47,6 +43,10 @@ public final class NetStoreServer: Sendable {
 
     /// Binds and serves until `shutdown()`; returns once every connection has closed.
     public func run(onListening: @Sendable (SocketAddress) -> Void = { _ in }) async throws {
+        // On an empty store, the first admin. Logs where a generated password went.
+        _ = try await accounts.bootstrapAdmin(
+            passwordFile: configuration.adminPasswordFile,
+            dataDirectory: configuration.dataDirectory, logger: logger)
         let listener = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
