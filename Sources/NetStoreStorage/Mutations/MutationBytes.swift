@@ -3,6 +3,8 @@ import NetStoreCore
 /// Big-endian fields appended to a byte array (the operation codec's writer).
 struct MutationWriter {
     var bytes: [UInt8] = []
+    /// The first field found over its limit (nothing of it is written).
+    var overLimit: NetStoreError?
 
     mutating func u8(_ value: UInt8) { bytes.append(value) }
     mutating func u16(_ value: UInt16) { integer(value) }
@@ -14,10 +16,13 @@ struct MutationWriter {
         withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
     }
 
-    /// A u16 length and UTF-8 bytes; the limit is the caller's precondition.
+    /// A u16 length and UTF-8 bytes; a string over `limit` is noted in `overLimit`.
     mutating func string(_ value: String, limit: Int) {
         let utf8 = Array(value.utf8)
-        precondition(utf8.count <= limit, "a string of \(utf8.count) bytes is over its limit of \(limit)")
+        guard utf8.count <= limit else {
+            overLimit = overLimit ?? NetStoreError(.nameTooLong, "'\(value.prefix(32))…' has \(utf8.count) bytes, more than the limit of \(limit)")
+            return
+        }
         u16(UInt16(utf8.count))
         bytes.append(contentsOf: utf8)
     }

@@ -19,10 +19,20 @@ public enum MutationCodec {
         case addUser = 32, setPassword, removeUser, createSession, deleteSession, pruneSessions
     }
 
-    public static func encode(_ operation: Mutation) -> [UInt8] {
+    /// The encoding of a mutation whose fields are within their limits (a precondition).
+    public static func encode(_ mutation: Mutation) -> [UInt8] {
+        do {
+            return try tryEncode(mutation)
+        } catch {
+            preconditionFailure("cannot encode \(mutation.name): \(error)")
+        }
+    }
+
+    /// The encoding, or `.nameTooLong` / `.invalid` for a field over its limit.
+    public static func tryEncode(_ mutation: Mutation) throws(NetStoreError) -> [UInt8] {
         var w = MutationWriter()
         w.u8(version)
-        switch operation {
+        switch mutation {
         case let .mkdir(account, parent, name, mode, uid, gid, now):
             w.u8(Kind.mkdir.rawValue)
             w.u64(account); w.u64(parent); w.string(name, limit: Limits.maxNameLength)
@@ -56,7 +66,9 @@ public enum MutationCodec {
         case let .commit(account, node, baseVersion, size, blocks, now):
             w.u8(Kind.commit.rawValue)
             w.u64(account); w.u64(node); w.u64(baseVersion); w.u64(size)
-            precondition(blocks.count <= Limits.maxBlocksPerCommit, "a commit names at most \(Limits.maxBlocksPerCommit) blocks")
+            if blocks.count > Limits.maxBlocksPerCommit {
+                throw NetStoreError(.invalid, "a commit names at most \(Limits.maxBlocksPerCommit) blocks, not \(blocks.count)")
+            }
             w.u32(UInt32(blocks.count))
             for block in blocks { w.raw(block.bytes) }
             w.i64(now)
@@ -83,6 +95,7 @@ public enum MutationCodec {
             w.u8(Kind.pruneSessions.rawValue)
             w.i64(now)
         }
+        if let error = w.overLimit { throw error }
         return w.bytes
     }
 
@@ -98,10 +111,10 @@ public enum MutationCodec {
         let rawKind = try r.u8()
         guard let kind = Kind(rawValue: rawKind) else { throw MutationReader.malformed("unknown kind \(rawKind)") }
         let name = Limits.maxNameLength
-        let operation: Mutation
+        let mutation: Mutation
         switch kind {
         case .mkdir:
-            operation = .mkdir(account: try r.u64(), parent: try r.u64(), name: try r.string(limit: name, "name"),
+            mutation = .mkdir(account: try r.u64(), parent: try r.u64(), name: try r.string(limit: name, "name"),
                                mode: try r.u32(), uid: try r.u32(), gid: try r.u32(), now: try r.i64())
         case .mknod:
             let (account, parent, entry) = (try r.u64(), try r.u64(), try r.string(limit: name, "name"))
@@ -109,25 +122,25 @@ public enum MutationCodec {
             guard let nodeKind = NodeKind(rawValue: rawNodeKind) else {
                 throw MutationReader.malformed("unknown node kind \(rawNodeKind)")
             }
-            operation = .mknod(account: account, parent: parent, name: entry, kind: nodeKind,
+            mutation = .mknod(account: account, parent: parent, name: entry, kind: nodeKind,
                                mode: try r.u32(), uid: try r.u32(), gid: try r.u32(), now: try r.i64())
         case .symlink:
-            operation = .symlink(account: try r.u64(), parent: try r.u64(), name: try r.string(limit: name, "name"),
+            mutation = .symlink(account: try r.u64(), parent: try r.u64(), name: try r.string(limit: name, "name"),
                                  target: try r.string(limit: Limits.maxSymlinkTarget, "target"),
                                  uid: try r.u32(), gid: try r.u32(), now: try r.i64())
         case .link:
-            operation = .link(account: try r.u64(), node: try r.u64(), newParent: try r.u64(),
+            mutation = .link(account: try r.u64(), node: try r.u64(), newParent: try r.u64(),
                               newName: try r.string(limit: name, "name"), now: try r.i64())
         case .unlink:
-            operation = .unlink(account: try r.u64(), parent: try r.u64(), name: try r.string(limit: name, "name"), now: try r.i64())
+            mutation = .unlink(account: try r.u64(), parent: try r.u64(), name: try r.string(limit: name, "name"), now: try r.i64())
         case .rmdir:
-            operation = .rmdir(account: try r.u64(), parent: try r.u64(), name: try r.string(limit: name, "name"), now: try r.i64())
+            mutation = .rmdir(account: try r.u64(), parent: try r.u64(), name: try r.string(limit: name, "name"), now: try r.i64())
         case .rename:
-            operation = .rename(account: try r.u64(), parent: try r.u64(), name: try r.string(limit: name, "name"),
+            mutation = .rename(account: try r.u64(), parent: try r.u64(), name: try r.string(limit: name, "name"),
                                 newParent: try r.u64(), newName: try r.string(limit: name, "new name"),
                                 flags: RenameFlags(rawValue: try r.u32()), now: try r.i64())
         case .setattr:
-            operation = .setattr(account: try r.u64(), node: try r.u64(), changes: try readChanges(&r), now: try r.i64())
+            mutation = .setattr(account: try r.u64(), node: try r.u64(), changes: try readChanges(&r), now: try r.i64())
         case .commit:
             let (account, node, baseVersion, size) = (try r.u64(), try r.u64(), try r.u64(), try r.u64())
             let count = Int(try r.u32())
@@ -137,29 +150,29 @@ public enum MutationCodec {
             var blocks: [BlockID] = []
             blocks.reserveCapacity(count)
             for _ in 0..<count { blocks.append(BlockID(bytes: Array(try r.take(BlockID.byteCount)))!) }
-            operation = .commit(account: account, node: node, baseVersion: baseVersion, size: size, blocks: blocks, now: try r.i64())
+            mutation = .commit(account: account, node: node, baseVersion: baseVersion, size: size, blocks: blocks, now: try r.i64())
         case .addUser:
             let user = try r.string(limit: Limits.maxUserNameLength, "user name")
             let rawRole = try r.u8()
             guard let role = Role(rawValue: rawRole) else { throw MutationReader.malformed("unknown role \(rawRole)") }
-            operation = .addUser(name: user, role: role, passwordHash: try r.string(limit: maxHashLength, "password hash"), now: try r.i64())
+            mutation = .addUser(name: user, role: role, passwordHash: try r.string(limit: maxHashLength, "password hash"), now: try r.i64())
         case .setPassword:
-            operation = .setPassword(name: try r.string(limit: Limits.maxUserNameLength, "user name"),
+            mutation = .setPassword(name: try r.string(limit: Limits.maxUserNameLength, "user name"),
                                      passwordHash: try r.string(limit: maxHashLength, "password hash"), now: try r.i64())
         case .removeUser:
-            operation = .removeUser(name: try r.string(limit: Limits.maxUserNameLength, "user name"))
+            mutation = .removeUser(name: try r.string(limit: Limits.maxUserNameLength, "user name"))
         case .createSession:
-            operation = .createSession(
+            mutation = .createSession(
                 user: try r.u64(), checkedHash: try r.string(limit: maxHashLength, "password hash"),
                 rehash: try r.optionalString(limit: maxHashLength, "new password hash"),
                 tokenHash: Array(try r.take(32)), now: try r.i64(), expiresNs: try r.i64(), maxSessions: try r.u32())
         case .deleteSession:
-            operation = .deleteSession(tokenHash: Array(try r.take(32)))
+            mutation = .deleteSession(tokenHash: Array(try r.take(32)))
         case .pruneSessions:
-            operation = .pruneSessions(now: try r.i64())
+            mutation = .pruneSessions(now: try r.i64())
         }
-        guard r.isAtEnd else { throw MutationReader.malformed("bytes are left after a \(operation.name)") }
-        return operation
+        guard r.isAtEnd else { throw MutationReader.malformed("bytes are left after a \(mutation.name)") }
+        return mutation
     }
 
     // SETATTR's changes: a presence bitmask (mode, uid, gid, size, atime, mtime),
