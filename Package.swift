@@ -4,6 +4,7 @@ import PackageDescription
 // Dependency direction (lower never imports higher):
 //   NetStoreCore -> NetStoreProtocol -> NetStoreClient -> netstore (CLI)
 //   NetStoreCore -> NetStoreStorage -> NetStoreAuth -> NetStoreServer -> netstore-server
+//   NetStoreCore -> NetStoreReplication -> NetStoreServer
 let package = Package(
     name: "NetStore",
     platforms: [.macOS(.v15)],
@@ -48,6 +49,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+            "NetStoreReplication",
         ]),
         // Client library used by the CLI (and later the mount and web viewer).
         .target(name: "NetStoreClient", dependencies: [
@@ -108,7 +110,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "NetStoreServerTests", dependencies: [
-            "NetStoreServer", "NetStoreClient", "NetStoreProtocol",
+            "NetStoreServer", "NetStoreClient", "NetStoreProtocol", "NetStoreReplication", "NetStoreStorage",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),

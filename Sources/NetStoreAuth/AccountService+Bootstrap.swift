@@ -22,13 +22,13 @@ extension AccountService {
     /// The password file's content is the password, one trailing newline removed.
     /// The generated password's file is created exclusively and never overwritten; its
     /// path is logged, never the password.
-    public func bootstrapAdmin(passwordFile: URL?, dataDirectory: URL, logger: Logger) throws -> URL? {
-        let userCount = try store.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM users") ?? 0 }
+    public func bootstrapAdmin(passwordFile: URL?, dataDirectory: URL, logger: Logger) async throws -> URL? {
+        let userCount = try await store.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM users") ?? 0 }
         guard userCount == 0 else { return nil }
 
         if let passwordFile {
             let password = try Self.readPassword(from: passwordFile)
-            _ = try addUser(name: Self.bootstrapAdminName, password: password, role: .admin)
+            _ = try await addUser(name: Self.bootstrapAdminName, password: password, role: .admin)
             logger.notice("created the admin user with the password from \(passwordFile.path)")
             return nil
         }
@@ -39,7 +39,7 @@ extension AccountService {
         // nobody knows the password of.
         try Self.writeExclusively(password + "\n", to: file)
         do {
-            _ = try addUser(name: Self.bootstrapAdminName, password: password, role: .admin)
+            _ = try await addUser(name: Self.bootstrapAdminName, password: password, role: .admin)
         } catch {
             try? FileManager.default.removeItem(at: file)
             throw error

@@ -11,41 +11,23 @@ struct UserRecord: Sendable {
 
 extension AccountService {
     /// Creates a user and, in the same transaction, their root directory.
-    public func addUser(name: String, password: String, role: Role) throws -> UserInfo {
+    public func addUser(name: String, password: String, role: Role) async throws -> UserInfo {
         try NameRules.validateUserName(name)
         try NameRules.validatePassword(password)
-        let passwordHash = hasher.hash(password)
-        let now = clock()
-        let user = try store.database.write { db -> UserInfo in
-            if try Self.fetchUser(db, name: name) != nil {
-                throw NetStoreError(.exists, "a user named '\(name)' already exists: choose another name")
-            }
-            // users.root_node is NOT NULL and the root needs the account id: insert with a
-            // placeholder, create the root, then point the user at it.
-            try db.execute(sql: """
-                INSERT INTO users (name, role, password_hash, root_node, created_ns, password_changed_ns)
-                VALUES (?, ?, ?, 0, ?, ?)
-                """, arguments: [name, role.rawValue, passwordHash, now, now])
-            let id = AccountID(db.lastInsertedRowID)
-            let root = try store.createRoot(in: db, account: id, uid: 0, gid: 0, now: now)
-            try db.execute(sql: "UPDATE users SET root_node = ? WHERE id = ?", arguments: [root, id])
-            return UserInfo(id: id, name: name, role: role, rootNode: root, createdNs: now)
-        }
+        let hasher = self.hasher
+        let passwordHash = await Self.offload { hasher.hash(password) }
+        let result = try await submitter.submit(.addUser(name: name, role: role, passwordHash: passwordHash, now: clock()))
+        guard let user = result.user else { preconditionFailure("adding a user returns the user") }
         logger.notice("user added", metadata: ["user": "\(name)", "role": "\(role.name)"])
         return user
     }
 
     /// Sets a password and revokes all that user's sessions.
-    public func setPassword(name: String, newPassword: String) throws {
+    public func setPassword(name: String, newPassword: String) async throws {
         try NameRules.validatePassword(newPassword)
-        let passwordHash = hasher.hash(newPassword)
-        let now = clock()
-        try store.database.write { db in
-            guard let record = try Self.fetchUser(db, name: name) else { throw Self.noSuchUser(name) }
-            try db.execute(sql: "UPDATE users SET password_hash = ?, password_changed_ns = ? WHERE id = ?",
-                           arguments: [passwordHash, now, record.info.id])
-            try db.execute(sql: "DELETE FROM sessions WHERE user_id = ?", arguments: [record.info.id])
-        }
+        let hasher = self.hasher
+        let passwordHash = await Self.offload { hasher.hash(newPassword) }
+        _ = try await submitter.submit(.setPassword(name: name, passwordHash: passwordHash, now: clock()))
         logger.notice("password changed, sessions revoked", metadata: ["user": "\(name)"])
     }
 
@@ -67,21 +49,8 @@ extension AccountService {
     }
 
     /// Removes a user, their sessions and their whole tree; the last admin cannot be removed.
-    public func removeUser(name: String) throws {
-        try store.database.write { db in
-            guard let record = try Self.fetchUser(db, name: name) else { throw Self.noSuchUser(name) }
-            if record.info.role == .admin {
-                let admins = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM users WHERE role = ?",
-                                              arguments: [Role.admin.rawValue]) ?? 0
-                if admins <= 1 {
-                    throw NetStoreError(.notPermitted,
-                        "'\(name)' is the last admin and cannot be removed: make another user admin first")
-                }
-            }
-            try db.execute(sql: "DELETE FROM sessions WHERE user_id = ?", arguments: [record.info.id])
-            try store.deleteAccountTree(in: db, account: record.info.id)
-            try db.execute(sql: "DELETE FROM users WHERE id = ?", arguments: [record.info.id])
-        }
+    public func removeUser(name: String) async throws {
+        _ = try await submitter.submit(.removeUser(name: name))
         logger.notice("user removed", metadata: ["user": "\(name)"])
     }
 
@@ -94,22 +63,12 @@ extension AccountService {
 
     // MARK: rows
 
-    static func noSuchUser(_ name: String) -> NetStoreError {
-        NetStoreError(.noEntry, "there is no user named '\(name)': see the list of users")
-    }
+    static func noSuchUser(_ name: String) -> NetStoreError { Store.noSuchUser(name) }
 
     static func fetchUser(_ db: Database, name: String) throws -> UserRecord? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM users WHERE name = ?", arguments: [name]) else {
-            return nil
-        }
-        return UserRecord(info: userInfo(row), passwordHash: row["password_hash"])
+        guard let row = try Store.userRow(db, name: name) else { return nil }
+        return UserRecord(info: Store.userInfo(row), passwordHash: row["password_hash"])
     }
 
-    static func userInfo(_ row: Row) -> UserInfo {
-        let rawRole: Int64 = row["role"]
-        // An unknown role (a newer schema's) gets the least privilege.
-        let role = Role(rawValue: UInt8(clamping: rawRole)) ?? .user
-        return UserInfo(id: row["id"], name: row["name"], role: role, rootNode: row["root_node"],
-                        createdNs: row["created_ns"])
-    }
+    static func userInfo(_ row: Row) -> UserInfo { Store.userInfo(row) }
 }

@@ -17,6 +17,8 @@ public final class AccountService: Sendable {
     let hasher: PasswordHasher
     let logger: Logger
     let throttle: Mutex<LoginThrottle>
+    /// Every change of users and sessions goes through here (replicated on a cluster).
+    let submitter: any MutationSubmitter
 
     /// Sessions kept per user; a login beyond that drops the oldest.
     static let maxSessionsPerUser = 1000
@@ -24,8 +26,10 @@ public final class AccountService: Sendable {
 
     /// `clock` returns nanoseconds since the epoch; tests inject their own.
     /// `hasher` sets the scrypt cost of new hashes (tests pass cheap parameters).
+    /// `submitter` carries out changes; by default they are applied to `store` directly.
     public init(
         store: Store,
+        submitter: (any MutationSubmitter)? = nil,
         tokenLifetimeSeconds: Int64 = 30 * 24 * 3600,
         clock: @escaping @Sendable () -> Int64 = AccountService.wallClock,
         hasher: PasswordHasher = PasswordHasher(),
@@ -34,6 +38,7 @@ public final class AccountService: Sendable {
     ) {
         precondition(tokenLifetimeSeconds > 0, "a token lifetime is positive")
         self.store = store
+        self.submitter = submitter ?? LocalSubmitter(store: store)
         self.tokenLifetimeNs = tokenLifetimeSeconds * 1_000_000_000
         self.clock = clock
         self.hasher = hasher
@@ -77,30 +82,17 @@ public final class AccountService: Sendable {
             ? await Self.offload { hasher.hash(password) } : nil
         let token = SessionToken.generate()
         let expiresNs = now + tokenLifetimeNs
-        try await store.database.write { db in
-            // A password change (or removal) since the check revokes this login too.
-            guard try String.fetchOne(db, sql: "SELECT password_hash FROM users WHERE id = ?",
-                                      arguments: [record.info.id]) == record.passwordHash
-            else { throw Self.badCredentials }
-            if let rehashed {
-                try db.execute(sql: "UPDATE users SET password_hash = ? WHERE id = ?",
-                               arguments: [rehashed, record.info.id])
-            }
-            try db.execute(sql: "DELETE FROM sessions WHERE user_id = ? AND expires_ns <= ?",
-                           arguments: [record.info.id, now])
-            try db.execute(sql: """
-                DELETE FROM sessions WHERE user_id = ? AND token_hash NOT IN
-                    (SELECT token_hash FROM sessions WHERE user_id = ? ORDER BY created_ns DESC LIMIT ?)
-                """, arguments: [record.info.id, record.info.id, Self.maxSessionsPerUser - 1])
-            try db.execute(
-                sql: "INSERT INTO sessions (token_hash, user_id, created_ns, expires_ns) VALUES (?, ?, ?, ?)",
-                arguments: [SessionToken.storageHash(of: token), record.info.id, now, expiresNs])
-        }
+        let created = try await submitter.submit(.createSession(
+            user: record.info.id, checkedHash: record.passwordHash, rehash: rehashed,
+            tokenHash: [UInt8](SessionToken.storageHash(of: token)), now: now, expiresNs: expiresNs,
+            maxSessions: UInt32(Self.maxSessionsPerUser)))
+        guard let user = created.user else { preconditionFailure("a session's creation returns its user") }
         logger.info("login", metadata: ["user": "\(name)", "source": "\(source)"])
-        return SessionInfo(token: token, user: record.info, expiresNs: expiresNs)
+        return SessionInfo(token: token, user: user, expiresNs: expiresNs)
     }
 
-    /// Resolves a token to its session (with `token` empty). An expired session is deleted.
+    /// Resolves a token to its session (with `token` empty). Only reads, so that any
+    /// server can answer; expired sessions are deleted by logins and `pruneExpiredSessions`.
     public func authenticate(token: String) throws -> SessionInfo {
         let invalid = NetStoreError(.badToken, "the session token is not valid: log in again to get a new one")
         guard !token.isEmpty, token.utf8.count <= Limits.maxTokenLength else { throw invalid }
@@ -115,32 +107,23 @@ public final class AccountService: Sendable {
         }
         guard let (user, expiresNs) = found else { throw invalid }
         if expiresNs <= now {
-            try store.database.write { db in
-                try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [tokenHash])
-            }
             throw NetStoreError(.badToken, "the session token expired: log in again to get a new one")
         }
         return SessionInfo(token: "", user: user, expiresNs: expiresNs)
     }
 
     /// Ends the session of `token`. Ending an unknown or already ended session is not an error.
-    public func logout(token: String) throws {
+    public func logout(token: String) async throws {
         guard token.utf8.count <= Limits.maxTokenLength else { return }
-        let tokenHash = SessionToken.storageHash(of: token)
-        try store.database.write { db in
-            try db.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [tokenHash])
-        }
+        _ = try await submitter.submit(.deleteSession(tokenHash: [UInt8](SessionToken.storageHash(of: token))))
     }
 
-    /// Deletes every expired session; returns how many. Expired sessions are also
-    /// deleted when met by `authenticate` and at their user's next login.
+    /// Deletes every expired session; returns how many. A user's expired sessions are
+    /// also deleted at their next login.
     @discardableResult
-    public func pruneExpiredSessions() throws -> Int {
-        let now = clock()
-        return try store.database.write { db in
-            try db.execute(sql: "DELETE FROM sessions WHERE expires_ns <= ?", arguments: [now])
-            return db.changesCount
-        }
+    public func pruneExpiredSessions() async throws -> Int {
+        guard case .count(let count) = try await submitter.submit(.pruneSessions(now: clock())) else { return 0 }
+        return count
     }
 
     // MARK: helpers

@@ -5,6 +5,7 @@ import NIOPosix
 import NetStoreAuth
 import NetStoreCore
 import NetStoreProtocol
+import NetStoreReplication
 import NetStoreStorage
 import Synchronization
 
@@ -14,6 +15,8 @@ public final class NetStoreServer: Sendable {
     public let configuration: ServerConfiguration
     public let store: Store
     public let accounts: AccountService
+    /// The replicated log every mutation goes through.
+    public let replication: ReplicationEngine
     let dispatcher: RequestDispatcher
     let logger: Logger
     let group: MultiThreadedEventLoopGroup
@@ -34,19 +37,42 @@ public final class NetStoreServer: Sendable {
             at: configuration.dataDirectory, withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o700])
         store = try Store(directory: configuration.dataDirectory, logger: logger)
-        accounts = AccountService(store: store, tokenLifetimeSeconds: configuration.tokenLifetimeSeconds)
-        // Logs where a generated password went; nothing to do here with the answer.
-        _ = try accounts.bootstrapAdmin(
-            passwordFile: configuration.adminPasswordFile,
-            dataDirectory: configuration.dataDirectory, logger: logger)
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         threadPool = NIOThreadPool(numberOfThreads: configuration.storageThreads)
         threadPool.start()
-        dispatcher = RequestDispatcher(store: store, accounts: accounts, threadPool: threadPool, logger: logger)
+        let selfID = ReplicaID(1)
+        replication = try ReplicationEngine(
+            id: selfID, configuration: ReplicationConfiguration(replicas: [selfID], writeQuorum: 1),
+            store: store, threadPool: threadPool, transport: nil, logger: logger)
+        accounts = AccountService(store: store, submitter: replication, tokenLifetimeSeconds: configuration.tokenLifetimeSeconds)
+        dispatcher = RequestDispatcher(
+            store: store, accounts: accounts, threadPool: threadPool, submitter: replication, logger: logger)
     }
 
     /// Binds and serves until `shutdown()`; returns once every connection has closed.
     public func run(onListening: @Sendable (SocketAddress) -> Void = { _ in }) async throws {
+        let replication = self.replication
+        let engine = Task { await replication.run() }
+        do {
+            try await serve(onListening: onListening)
+        } catch {
+            engine.cancel()
+            await engine.value
+            throw error
+        }
+        engine.cancel()
+        await engine.value
+        logger.info("stopped")
+    }
+
+    private func serve(onListening: @Sendable (SocketAddress) -> Void) async throws {
+        // A primary takes office under a new term (its log is re-applied from the
+        // stored applied index), then, on an empty store, creates the first admin.
+        replication.post(.promote)
+        await replication.waitUntilPrimary()
+        _ = try await accounts.bootstrapAdmin(
+            passwordFile: configuration.adminPasswordFile,
+            dataDirectory: configuration.dataDirectory, logger: logger)
         let listener = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -78,7 +104,6 @@ public final class NetStoreServer: Sendable {
             // The listener is closed: stop the collector; connections drain on their own.
             group.cancelAll()
         }
-        logger.info("stopped")
     }
 
     /// Stops accepting, lets requests in flight finish, then closes every connection.

@@ -7,7 +7,7 @@ extension RequestDispatcher {
         switch request {
         case let .userAdd(name, password, role):
             try requireAdmin(user, to: "add users")
-            let added = try await storage { try accounts.addUser(name: name, password: password, role: role) }
+            let added = try await accounts.addUser(name: name, password: password, role: role)
             logger.info("user added", metadata: ["user": "\(name)", "role": "\(role.name)", "by": "\(user.name)"])
             return .user(added)
         case let .userPasswd(name, oldPassword, newPassword):
@@ -19,7 +19,7 @@ extension RequestDispatcher {
                 let ok = try await storage { try accounts.checkPassword(name: name, password: oldPassword) }
                 guard ok else { throw NetStoreError(.badCredentials, "the current password is wrong") }
             }
-            try await storage { try accounts.setPassword(name: name, newPassword: newPassword) }
+            try await accounts.setPassword(name: name, newPassword: newPassword)
             logger.info("password changed", metadata: ["user": "\(name)", "by": "\(user.name)"])
             return .empty
         case .userList:
@@ -27,7 +27,7 @@ extension RequestDispatcher {
             return .users(try await storage { try accounts.listUsers() })
         case let .userRemove(name):
             try requireAdmin(user, to: "remove users")
-            try await storage { try accounts.removeUser(name: name) }
+            try await accounts.removeUser(name: name)
             logger.info("user removed", metadata: ["user": "\(name)", "by": "\(user.name)"])
             return .empty
         default:

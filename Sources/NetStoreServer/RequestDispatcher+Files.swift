@@ -1,6 +1,7 @@
 import NIOCore
 import NetStoreCore
 import NetStoreProtocol
+import NetStoreStorage
 
 extension RequestDispatcher {
     /// Requests that need a logged-in user. Every node a request names is
@@ -20,41 +21,32 @@ extension RequestDispatcher {
             }
             return .page(page)
         case let .mkdir(parent, name, mode, uid, gid):
-            return .attributes(try await storage {
-                try store.mkdir(account: account, parent: parent, name: name, mode: mode, uid: uid, gid: gid, now: now)
-            })
+            return try await attributes(.mkdir(account: account, parent: parent, name: name, mode: mode, uid: uid, gid: gid, now: now))
         case let .create(parent, name, mode, uid, gid):
-            return .attributes(try await storage {
-                try store.mknod(account: account, parent: parent, name: name, kind: .file, mode: mode, uid: uid, gid: gid, now: now)
-            })
+            return try await attributes(.mknod(account: account, parent: parent, name: name, kind: .file, mode: mode, uid: uid, gid: gid, now: now))
         case let .mknod(parent, name, kind, mode, uid, gid):
-            return .attributes(try await storage {
-                try store.mknod(account: account, parent: parent, name: name, kind: kind, mode: mode, uid: uid, gid: gid, now: now)
-            })
+            guard kind == .file || kind == .fifo else {
+                throw NetStoreError(.invalid, "mknod makes files and FIFOs only; use mkdir or symlink for a \(kind)")
+            }
+            return try await attributes(.mknod(account: account, parent: parent, name: name, kind: kind, mode: mode, uid: uid, gid: gid, now: now))
         case let .unlink(parent, name):
-            try await storage { try store.unlink(account: account, parent: parent, name: name, now: now) }
+            _ = try await submitter.submit(.unlink(account: account, parent: parent, name: name, now: now))
             return .empty
         case let .rmdir(parent, name):
-            try await storage { try store.rmdir(account: account, parent: parent, name: name, now: now) }
+            _ = try await submitter.submit(.rmdir(account: account, parent: parent, name: name, now: now))
             return .empty
         case let .rename(parent, name, newParent, newName, flags):
-            try await storage {
-                try store.rename(account: account, parent: parent, name: name, newParent: newParent,
-                                 newName: newName, flags: flags, now: now)
-            }
+            _ = try await submitter.submit(.rename(account: account, parent: parent, name: name, newParent: newParent,
+                                                   newName: newName, flags: flags, now: now))
             return .empty
         case let .link(node, newParent, newName):
-            return .attributes(try await storage {
-                try store.link(account: account, node: node, newParent: newParent, newName: newName, now: now)
-            })
+            return try await attributes(.link(account: account, node: node, newParent: newParent, newName: newName, now: now))
         case let .symlink(parent, name, target, uid, gid):
-            return .attributes(try await storage {
-                try store.symlink(account: account, parent: parent, name: name, target: target, uid: uid, gid: gid, now: now)
-            })
+            return try await attributes(.symlink(account: account, parent: parent, name: name, target: target, uid: uid, gid: gid, now: now))
         case let .readlink(node):
             return .target(try await storage { try store.readlink(account: account, node: node) })
         case let .setattr(node, changes):
-            return .attributes(try await storage { try store.setattr(account: account, node: node, changes: changes, now: now) })
+            return try await attributes(.setattr(account: account, node: node, changes: changes, now: now))
         case .statfs:
             return .stats(try await storage { try store.statfs(account: account) })
         case let .hasBlocks(ids):
@@ -68,9 +60,7 @@ extension RequestDispatcher {
             let bytes = try await storage { try store.getBlock(id) }
             return .block(ByteBuffer(bytes: bytes))
         case let .commit(node, baseVersion, size, blocks):
-            return .attributes(try await storage {
-                try store.commit(account: account, node: node, baseVersion: baseVersion, size: size, blocks: blocks, now: now)
-            })
+            return try await attributes(.commit(account: account, node: node, baseVersion: baseVersion, size: size, blocks: blocks, now: now))
         case let .getContent(node):
             return .content(try await storage { try store.content(account: account, node: node) })
         case .userAdd, .userPasswd, .userList, .userRemove:
@@ -78,5 +68,13 @@ extension RequestDispatcher {
         case .ping, .status, .login, .auth, .logout:
             preconditionFailure("answered before authentication")
         }
+    }
+
+    /// Submits a mutation that answers with a node's attributes.
+    private func attributes(_ operation: Mutation) async throws -> Response {
+        guard let attributes = try await submitter.submit(operation).attributes else {
+            preconditionFailure("\(operation.name) returns attributes")
+        }
+        return .attributes(attributes)
     }
 }

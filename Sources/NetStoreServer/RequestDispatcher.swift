@@ -13,6 +13,8 @@ public final class RequestDispatcher: Sendable {
 
     let store: Store
     let accounts: AccountService
+    /// Where mutations go: applied locally, or through the replicated log.
+    let submitter: any MutationSubmitter
     let threadPool: NIOThreadPool
     let clock: @Sendable () -> Int64
     let logger: Logger
@@ -23,6 +25,7 @@ public final class RequestDispatcher: Sendable {
         store: Store,
         accounts: AccountService,
         threadPool: NIOThreadPool,
+        submitter: (any MutationSubmitter)? = nil,
         role: String = "primary",
         logger: Logger,
         clock: @escaping @Sendable () -> Int64 = AccountService.wallClock
@@ -30,6 +33,7 @@ public final class RequestDispatcher: Sendable {
         self.store = store
         self.accounts = accounts
         self.threadPool = threadPool
+        self.submitter = submitter ?? PooledSubmitter(store: store, threadPool: threadPool)
         self.role = role
         self.logger = logger
         self.clock = clock
@@ -71,7 +75,7 @@ public final class RequestDispatcher: Sendable {
             guard let token = await session.token else {
                 throw NetStoreError(.notAuthenticated, "not logged in")
             }
-            try await storage { try self.accounts.logout(token: token) }
+            try await accounts.logout(token: token)
             await session.signOut()
             return .empty
         default:

@@ -81,6 +81,29 @@ enum Schema {
                 INSERT INTO meta (key, value) VALUES ('format', '1');
                 """)
         }
+        migrator.registerMigration("v2-replication") { db in
+            // The replicated log (docs/replication.md): entries not yet folded into the
+            // state, plus what must survive a crash besides them. `applied_*` moves in
+            // the same transaction as the changes of the entry it names.
+            try db.execute(sql: """
+                CREATE TABLE replication (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    term INTEGER NOT NULL,
+                    voted_for INTEGER,
+                    log_start_index INTEGER NOT NULL,
+                    log_start_term INTEGER NOT NULL,
+                    applied_index INTEGER NOT NULL,
+                    applied_term INTEGER NOT NULL
+                );
+                INSERT INTO replication VALUES (1, 0, NULL, 0, 0, 0, 0);
+
+                CREATE TABLE log (
+                    idx INTEGER PRIMARY KEY,
+                    term INTEGER NOT NULL,
+                    payload BLOB NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

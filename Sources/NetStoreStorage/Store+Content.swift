@@ -13,8 +13,7 @@ extension Store {
     }
 
     /// Swaps in a new block list atomically if the file is still at `baseVersion`.
-    @discardableResult
-    public func commit(account: AccountID, node: NodeID, baseVersion: UInt64, size: UInt64, blocks: [BlockID], now: Int64) throws -> NodeAttributes {
+    func commit(in db: Database, account: AccountID, node: NodeID, baseVersion: UInt64, size: UInt64, blocks: [BlockID], now: Int64) throws -> NodeAttributes {
         if size > Limits.maxFileSize {
             throw NetStoreError(.fileTooBig, "a file is at most \(Limits.maxFileSize) bytes; the commit names \(size)")
         }
@@ -23,7 +22,7 @@ extension Store {
         if UInt64(blocks.count) > allowed {
             throw NetStoreError(.invalid, "a file of \(size) bytes has at most \(allowed) blocks; the commit names \(blocks.count)")
         }
-        return try write { db in
+        do {
             let file = try Self.requireFile(db, node, account: account)
             if file.version != baseVersion {
                 throw NetStoreError(.versionConflict, "file \(node) is at version \(file.version), not \(baseVersion): read it again and redo the change")

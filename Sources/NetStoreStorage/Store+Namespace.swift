@@ -34,33 +34,27 @@ extension Store {
         }
     }
 
-    public func mkdir(account: AccountID, parent: NodeID, name: String, mode: UInt32, uid: UInt32, gid: UInt32, now: Int64) throws -> NodeAttributes {
+    func mkdir(in db: Database, account: AccountID, parent: NodeID, name: String, mode: UInt32, uid: UInt32, gid: UInt32, now: Int64) throws -> NodeAttributes {
         try NameRules.validateEntryName(name)
-        return try write { db in
-            try create(db, account: account, parent: parent, name: name, kind: .directory,
-                       mode: mode, uid: uid, gid: gid, target: nil, now: now)
-        }
+        return try create(db, account: account, parent: parent, name: name, kind: .directory,
+                          mode: mode, uid: uid, gid: gid, target: nil, now: now)
     }
 
     /// Creates a regular file or a FIFO; other kinds have calls of their own.
-    public func mknod(account: AccountID, parent: NodeID, name: String, kind: NodeKind, mode: UInt32, uid: UInt32, gid: UInt32, now: Int64) throws -> NodeAttributes {
+    func mknod(in db: Database, account: AccountID, parent: NodeID, name: String, kind: NodeKind, mode: UInt32, uid: UInt32, gid: UInt32, now: Int64) throws -> NodeAttributes {
         try NameRules.validateEntryName(name)
         guard kind == .file || kind == .fifo else {
             throw NetStoreError(.invalid, "mknod makes files and FIFOs only; use mkdir or symlink for a \(kind)")
         }
-        return try write { db in
-            try create(db, account: account, parent: parent, name: name, kind: kind,
-                       mode: mode, uid: uid, gid: gid, target: nil, now: now)
-        }
+        return try create(db, account: account, parent: parent, name: name, kind: kind,
+                          mode: mode, uid: uid, gid: gid, target: nil, now: now)
     }
 
-    public func symlink(account: AccountID, parent: NodeID, name: String, target: String, uid: UInt32, gid: UInt32, now: Int64) throws -> NodeAttributes {
+    func symlink(in db: Database, account: AccountID, parent: NodeID, name: String, target: String, uid: UInt32, gid: UInt32, now: Int64) throws -> NodeAttributes {
         try NameRules.validateEntryName(name)
         try NameRules.validateSymlinkTarget(target)
-        return try write { db in
-            try create(db, account: account, parent: parent, name: name, kind: .symlink,
-                       mode: 0o777, uid: uid, gid: gid, target: target, now: now)
-        }
+        return try create(db, account: account, parent: parent, name: name, kind: .symlink,
+                          mode: 0o777, uid: uid, gid: gid, target: target, now: now)
     }
 
     private func create(
@@ -84,10 +78,9 @@ extension Store {
     }
 
     /// Gives `node` another name; directories cannot be linked.
-    @discardableResult
-    public func link(account: AccountID, node: NodeID, newParent: NodeID, newName: String, now: Int64) throws -> NodeAttributes {
+    func link(in db: Database, account: AccountID, node: NodeID, newParent: NodeID, newName: String, now: Int64) throws -> NodeAttributes {
         try NameRules.validateEntryName(newName)
-        return try write { db in
+        do {
             let target = try NodeRows.require(db, node, account: account)
             if target.kind == .directory {
                 throw NetStoreError(.notPermitted, "node \(node) is a directory: directories cannot have hard links")
@@ -106,9 +99,9 @@ extension Store {
         }
     }
 
-    public func unlink(account: AccountID, parent: NodeID, name: String, now: Int64) throws {
+    func unlink(in db: Database, account: AccountID, parent: NodeID, name: String, now: Int64) throws {
         try NameRules.validateEntryName(name)
-        try write { db in
+        do {
             _ = try NodeRows.requireDirectory(db, parent, account: account)
             let (entry, node) = try NodeRows.requireEntry(db, parent: parent, name: name)
             if node.kind == .directory {
@@ -120,9 +113,9 @@ extension Store {
         }
     }
 
-    public func rmdir(account: AccountID, parent: NodeID, name: String, now: Int64) throws {
+    func rmdir(in db: Database, account: AccountID, parent: NodeID, name: String, now: Int64) throws {
         try NameRules.validateEntryName(name)
-        try write { db in
+        do {
             _ = try NodeRows.requireDirectory(db, parent, account: account)
             let (entry, node) = try NodeRows.requireEntry(db, parent: parent, name: name)
             if node.kind != .directory {
@@ -149,18 +142,11 @@ extension Store {
 
     /// Changes the attributes named in `changes`; ctime always moves to `now`.
     /// A size truncates or extends a file's content (a new version).
-    @discardableResult
-    public func setattr(account: AccountID, node: NodeID, changes: SetAttributes, now: Int64) throws -> NodeAttributes {
+    func setattr(in db: Database, account: AccountID, node: NodeID, changes: SetAttributes, now: Int64) throws -> NodeAttributes {
         if let size = changes.size, size > Limits.maxFileSize {
             throw NetStoreError(.fileTooBig, "a file is at most \(Limits.maxFileSize) bytes")
         }
-        // A resize may store a cut block: keep the collector from removing it meanwhile.
-        if changes.size != nil {
-            return try blockFiles.withLock { _ in
-                try write { db in try applyAttributes(db, account: account, node: node, changes: changes, now: now) }
-            }
-        }
-        return try write { db in try applyAttributes(db, account: account, node: node, changes: changes, now: now) }
+        return try applyAttributes(db, account: account, node: node, changes: changes, now: now)
     }
 
     private func applyAttributes(_ db: Database, account: AccountID, node: NodeID, changes: SetAttributes, now: Int64) throws -> NodeAttributes {

@@ -4,7 +4,7 @@ import NetStoreCore
 extension Store {
     /// Moves an entry, with renameat2(2)'s rules: a replaced target loses a link,
     /// `.noReplace` refuses to replace, `.exchange` swaps two existing entries.
-    public func rename(account: AccountID, parent: NodeID, name: String, newParent: NodeID, newName: String, flags: RenameFlags, now: Int64) throws {
+    func rename(in db: Database, account: AccountID, parent: NodeID, name: String, newParent: NodeID, newName: String, flags: RenameFlags, now: Int64) throws {
         try NameRules.validateEntryName(name)
         try NameRules.validateEntryName(newName)
         if !flags.subtracting([.noReplace, .exchange]).isEmpty {
@@ -13,7 +13,7 @@ extension Store {
         if flags.contains(.noReplace) && flags.contains(.exchange) {
             throw NetStoreError(.invalid, "rename cannot both exchange and refuse to replace")
         }
-        try write { db in
+        do {
             _ = try NodeRows.requireDirectory(db, parent, account: account)
             let destination = try NodeRows.requireDirectory(db, newParent, account: account)
             let source = try NodeRows.requireEntry(db, parent: parent, name: name)

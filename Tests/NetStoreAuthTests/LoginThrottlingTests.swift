@@ -6,7 +6,7 @@ import Testing
 @Suite struct LoginThrottlingTests {
     @Test func repeatedFailuresAreThrottledAndASuccessResets() async throws {
         let f = try AccountFixture()
-        _ = try f.accounts.addUser(name: "alice", password: "alice's password", role: .user)
+        _ = try await f.accounts.addUser(name: "alice", password: "alice's password", role: .user)
         for _ in 0..<5 {
             await #expect(throws: NetStoreError(.badCredentials, "wrong user name or password")) {
                 try await f.accounts.login(user: "alice", password: "guess", source: "203.0.113.5")
@@ -31,7 +31,7 @@ import Testing
 
     @Test func concurrentGuessesCannotSlipPastTheLimit() async throws {
         let f = try AccountFixture()
-        _ = try f.accounts.addUser(name: "alice", password: "alice's password", role: .user)
+        _ = try await f.accounts.addUser(name: "alice", password: "alice's password", role: .user)
         let accounts = f.accounts
         let codes = await withTaskGroup(of: ErrorCode?.self) { group in
             for i in 0..<20 {

@@ -12,7 +12,7 @@ import Testing
         #expect(!hasher.verify("", against: encoded))
     }
 
-    @Test func encodingNamesItsParametersAndSaltsEachHash() throws {
+    @Test func encodingNamesItsParametersAndSaltsEachHash() async throws {
         let first = hasher.hash("same password")
         let second = hasher.hash("same password")
         #expect(first != second)
@@ -31,7 +31,7 @@ import Testing
         #expect(!hasher.needsRehash(hasher.hash("password1")))
     }
 
-    @Test func tamperedHashStringsNeverVerify() throws {
+    @Test func tamperedHashStringsNeverVerify() async throws {
         let encoded = hasher.hash("password1")
         var parts = encoded.split(separator: "$", omittingEmptySubsequences: false).map(String.init)
         // Flip one byte of the stored hash.

@@ -7,7 +7,7 @@ import Testing
 @Suite struct SessionTests {
     @Test func loginGivesATokenThatAuthenticates() async throws {
         let f = try AccountFixture()
-        let alice = try f.accounts.addUser(name: "alice", password: "alice's password", role: .user)
+        let alice = try await f.accounts.addUser(name: "alice", password: "alice's password", role: .user)
         let session = try await f.accounts.login(user: "alice", password: "alice's password", source: "127.0.0.1")
         #expect(!session.token.isEmpty)
         #expect(session.user == alice)
@@ -19,7 +19,7 @@ import Testing
 
     @Test func wrongPasswordAndUnknownUserGiveTheSameError() async throws {
         let f = try AccountFixture()
-        _ = try f.accounts.addUser(name: "alice", password: "alice's password", role: .user)
+        _ = try await f.accounts.addUser(name: "alice", password: "alice's password", role: .user)
         let expected = NetStoreError(.badCredentials, "wrong user name or password")
         await #expect(throws: expected) {
             try await f.accounts.login(user: "alice", password: "not her password", source: "s")
@@ -33,9 +33,10 @@ import Testing
         #expect(try f.count("SELECT COUNT(*) FROM sessions") == 0)
     }
 
-    @Test func anExpiredTokenIsRefusedAndDeleted() async throws {
+    /// AUTH only reads (a backup answers it too); expired sessions are pruned by an operation.
+    @Test func anExpiredTokenIsRefusedAndPruned() async throws {
         let f = try AccountFixture()
-        _ = try f.accounts.addUser(name: "alice", password: "alice's password", role: .user)
+        _ = try await f.accounts.addUser(name: "alice", password: "alice's password", role: .user)
         let session = try await f.accounts.login(user: "alice", password: "alice's password", source: "s")
         f.clock.advance(seconds: AccountFixture.tokenLifetimeSeconds - 1)
         _ = try f.accounts.authenticate(token: session.token)
@@ -44,12 +45,13 @@ import Testing
         let error = try #require(throws: NetStoreError.self) { try f.accounts.authenticate(token: session.token) }
         #expect(error.code == .badToken)
         #expect(error.message.contains("expired"))
+        #expect(try await f.accounts.pruneExpiredSessions() == 1)
         #expect(try f.count("SELECT COUNT(*) FROM sessions") == 0)
         let again = try #require(throws: NetStoreError.self) { try f.accounts.authenticate(token: session.token) }
         #expect(again == NetStoreError(.badToken, "the session token is not valid: log in again to get a new one"))
     }
 
-    @Test func unknownTokensAreRefused() throws {
+    @Test func unknownTokensAreRefused() async throws {
         let f = try AccountFixture()
         for token in ["", SessionToken.generate(), String(repeating: "x", count: 10_000)] {
             let error = try #require(throws: NetStoreError.self) { try f.accounts.authenticate(token: token) }
@@ -60,20 +62,20 @@ import Testing
 
     @Test func logoutRevokesTheSession() async throws {
         let f = try AccountFixture()
-        _ = try f.accounts.addUser(name: "alice", password: "alice's password", role: .user)
+        _ = try await f.accounts.addUser(name: "alice", password: "alice's password", role: .user)
         let first = try await f.accounts.login(user: "alice", password: "alice's password", source: "s")
         let second = try await f.accounts.login(user: "alice", password: "alice's password", source: "s")
-        try f.accounts.logout(token: first.token)
+        try await f.accounts.logout(token: first.token)
         #expect(throws: NetStoreError.self) { try f.accounts.authenticate(token: first.token) }
         _ = try f.accounts.authenticate(token: second.token)
-        try f.accounts.logout(token: first.token)  // again: not an error
+        try await f.accounts.logout(token: first.token)  // again: not an error
     }
 
     @Test func aPasswordChangeRevokesSessionsAndTheOldPassword() async throws {
         let f = try AccountFixture()
-        _ = try f.accounts.addUser(name: "alice", password: "old password", role: .user)
+        _ = try await f.accounts.addUser(name: "alice", password: "old password", role: .user)
         let session = try await f.accounts.login(user: "alice", password: "old password", source: "s")
-        try f.accounts.setPassword(name: "alice", newPassword: "new password")
+        try await f.accounts.setPassword(name: "alice", newPassword: "new password")
 
         let error = try #require(throws: NetStoreError.self) { try f.accounts.authenticate(token: session.token) }
         #expect(error.code == .badToken)
@@ -84,16 +86,16 @@ import Testing
         #expect(try !f.accounts.checkPassword(name: "alice", password: "old password"))
         _ = try await f.accounts.login(user: "alice", password: "new password", source: "s")
 
-        #expect(throws: NetStoreError.self) { try f.accounts.setPassword(name: "alice", newPassword: "short") }
-        let missing = try #require(throws: NetStoreError.self) {
-            try f.accounts.setPassword(name: "nobody", newPassword: "long enough")
+        await #expect(throws: NetStoreError.self) { try await f.accounts.setPassword(name: "alice", newPassword: "short") }
+        let missing = try await #require(throws: NetStoreError.self) {
+            try await f.accounts.setPassword(name: "nobody", newPassword: "long enough")
         }
         #expect(missing.code == .noEntry)
     }
 
     @Test func tokensAreStoredOnlyAsTheirHash() async throws {
         let f = try AccountFixture()
-        let alice = try f.accounts.addUser(name: "alice", password: "alice's password", role: .user)
+        let alice = try await f.accounts.addUser(name: "alice", password: "alice's password", role: .user)
         let session = try await f.accounts.login(user: "alice", password: "alice's password", source: "s")
         let rows = try f.store.database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM sessions") }
         try #require(rows.count == 1)

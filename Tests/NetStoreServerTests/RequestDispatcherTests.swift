@@ -17,7 +17,7 @@ final class DispatcherHarness: @unchecked Sendable {
     let pool: NIOThreadPool
     let dispatcher: RequestDispatcher
 
-    init() throws {
+    init() async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("dispatcher-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let logger = Logger(label: "test")
@@ -25,7 +25,7 @@ final class DispatcherHarness: @unchecked Sendable {
         accounts = AccountService(store: store)
         let passwordFile = directory.appendingPathComponent("admin-pw")
         try "admin-password".write(to: passwordFile, atomically: true, encoding: .utf8)
-        _ = try accounts.bootstrapAdmin(passwordFile: passwordFile, dataDirectory: directory, logger: logger)
+        _ = try await accounts.bootstrapAdmin(passwordFile: passwordFile, dataDirectory: directory, logger: logger)
         pool = NIOThreadPool(numberOfThreads: 2)
         pool.start()
         dispatcher = RequestDispatcher(store: store, accounts: accounts, threadPool: pool, logger: logger)
@@ -48,7 +48,7 @@ final class DispatcherHarness: @unchecked Sendable {
 struct RequestDispatcherTests {
     @Test("file requests need a session")
     func needsSession() async throws {
-        let harness = try DispatcherHarness()
+        let harness = try await DispatcherHarness()
         let anonymous = ConnectionSession(peer: "test")
         let result = await harness.dispatcher.handle(.getattr(node: 1), session: anonymous)
         #expect(result == .failure(NetStoreError(.notAuthenticated, "log in first (LOGIN or AUTH)")))
@@ -57,7 +57,7 @@ struct RequestDispatcherTests {
 
     @Test("login, create, list, and logout revokes the session")
     func sessionLifecycle() async throws {
-        let harness = try DispatcherHarness()
+        let harness = try await DispatcherHarness()
         let (session, info) = try await harness.session("admin", "admin-password")
         let root = info.user.rootNode
         let made = await harness.dispatcher.handle(.mkdir(parent: root, name: "docs", mode: 0o755, uid: 1, gid: 2), session: session)
@@ -80,7 +80,7 @@ struct RequestDispatcherTests {
 
     @Test("user management is for admins; a user changes their own password with the old one")
     func accountRules() async throws {
-        let harness = try DispatcherHarness()
+        let harness = try await DispatcherHarness()
         let (admin, _) = try await harness.session("admin", "admin-password")
         let added = await harness.dispatcher.handle(.userAdd(name: "bob", password: "bob-password", role: .user), session: admin)
         guard case .success(.user) = added else { Issue.record("userAdd: \(added)"); return }

@@ -1,0 +1,13 @@
+import NIOPosix
+import NetStoreStorage
+
+/// Applies operations to the local store on the storage threads, off the event
+/// loops: a single server without a log.
+struct PooledSubmitter: MutationSubmitter {
+    let store: Store
+    let threadPool: NIOThreadPool
+
+    func submit(_ operation: Mutation) async throws -> MutationResult {
+        try await threadPool.runIfActive { [store] in try store.apply(operation) }
+    }
+}

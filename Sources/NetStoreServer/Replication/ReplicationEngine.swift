@@ -1,0 +1,308 @@
+import Logging
+import NIOPosix
+import NetStoreCore
+import NetStoreReplication
+import NetStoreStorage
+import Synchronization
+
+/// Drives the replication state machine (`Replica`) for a server: mutations are
+/// proposed, written to the log (the durability point), replicated, applied once
+/// committed, and answered with their apply result (docs/replication.md, "Wiring").
+///
+/// One loop owns the replica. Requests, the tick timer and the replication
+/// connections post events; the loop takes everything queued at once (all waiting
+/// proposals become one `.propose`: one log write, one fsync, one message per
+/// backup) and carries out the actions in order on a storage thread.
+public final class ReplicationEngine: MutationSubmitter, Sendable {
+    let id: ReplicaID
+    let store: Store
+    let threadPool: NIOThreadPool
+    let logger: Logger
+    /// Sends replication messages; nil on a server without replicas.
+    let transport: (any ReplicationTransport)?
+    private let machine: Mutex<Machine>
+    private let inbox = Mutex(Inbox())
+    private let wakeups: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
+    private let published: Mutex<ReplicationStatus>
+
+    struct Machine: Sendable {
+        var replica: Replica
+        /// Where each accepted proposal's entry is, so its apply result reaches it.
+        var tokenAt: [LogIndex: ProposalToken] = [:]
+        var broken: NetStoreError?
+    }
+
+    struct Inbox: Sendable {
+        var events: [ReplicaEvent] = []
+        var proposals: [Proposal] = []
+        var waiters: [ProposalToken: Waiter] = [:]
+        var nextToken: UInt64 = 1
+        var primaryWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    struct Waiter: Sendable {
+        var continuation: CheckedContinuation<MutationResult, any Error>
+        var acknowledged = false
+        var result: Result<MutationResult, NetStoreError>?
+    }
+
+    /// Restores the replica from the store's log and replication tables.
+    public init(id: ReplicaID, configuration: ReplicationConfiguration, store: Store, threadPool: NIOThreadPool,
+                transport: (any ReplicationTransport)?, logger: Logger) throws {
+        self.id = id
+        self.store = store
+        self.threadPool = threadPool
+        self.transport = transport
+        self.logger = logger
+        let stored = try store.loadReplicationState()
+        let state = PersistentState(
+            hardState: HardState(term: Term(stored.term), votedFor: stored.votedFor.map { ReplicaID($0) }),
+            logStart: LogPosition(index: LogIndex(stored.logStartIndex), term: Term(stored.logStartTerm)),
+            entries: stored.entries.map { LogEntry(term: Term($0.term), index: LogIndex($0.index), payload: $0.payload) },
+            applied: LogIndex(stored.appliedIndex))
+        let replica = Replica(id: id, configuration: configuration, restoring: state)
+        machine = Mutex(Machine(replica: replica))
+        published = Mutex(ReplicationStatus(replica))
+        (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        logger.info("replication state restored", metadata: [
+            "term": "\(stored.term)", "applied": "\(stored.appliedIndex)", "last": "\(replica.lastPosition.index)"])
+    }
+
+    public var status: ReplicationStatus { published.withLock { $0 } }
+
+    // MARK: posting events
+
+    public func post(_ event: ReplicaEvent) {
+        inbox.withLock { $0.events.append(event) }
+        wake.yield()
+    }
+
+    /// Proposes a mutation and returns its result once it is applied here and
+    /// durable on the write quorum.
+    public func submit(_ mutation: Mutation) async throws -> MutationResult {
+        let payload = try MutationCodec.tryEncode(mutation)
+        return try await withCheckedThrowingContinuation { continuation in
+            inbox.withLock { inbox in
+                let token = ProposalToken(inbox.nextToken)
+                inbox.nextToken += 1
+                inbox.waiters[token] = Waiter(continuation: continuation)
+                inbox.proposals.append(Proposal(payload: payload, token: token))
+            }
+            wake.yield()
+        }
+    }
+
+    /// Returns once this server is primary.
+    public func waitUntilPrimary() async {
+        await withCheckedContinuation { continuation in
+            let now = inbox.withLock { inbox -> Bool in
+                if status.isPrimary { return true }
+                inbox.primaryWaiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    // MARK: the loop
+
+    /// Runs until the task is cancelled; `tickMilliseconds` paces `.tick`.
+    public func run(tickMilliseconds: Int = 50) async {
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                while !Task.isCancelled {
+                    do { try await Task.sleep(for: .milliseconds(tickMilliseconds)) } catch { return }
+                    self.post(.tick)
+                }
+            }
+            group.addTask {
+                await withTaskCancellationHandler {
+                    for await _ in self.wakeups {
+                        let (events, proposals) = self.inbox.withLock { inbox in
+                            defer { inbox.events = []; inbox.proposals = [] }
+                            return (inbox.events, inbox.proposals)
+                        }
+                        let batch = events + (proposals.isEmpty ? [] : [ReplicaEvent.propose(proposals)])
+                        if batch.isEmpty { continue }
+                        do {
+                            try await self.threadPool.runIfActive { self.process(batch) }
+                        } catch {
+                            return  // the storage threads are shut down: the server is stopping
+                        }
+                    }
+                } onCancel: {
+                    self.wake.finish()
+                }
+            }
+        }
+        failEveryWaiter(NetStoreError(.tryAgain, "the server is shutting down: retry on the primary"))
+    }
+
+    /// Handles events one at a time and carries out their actions in order; events
+    /// the actions cause (`.persisted`) are handled in the same pass.
+    private func process(_ batch: [ReplicaEvent]) {
+        var answers: [Answer] = []
+        var becamePrimary = false
+        machine.withLock { m in
+            var queue = batch[...]
+            while let event = queue.popFirst() {
+                if let broken = m.broken {
+                    if case .propose(let proposals) = event {
+                        answers += proposals.map { .failed($0.token, broken) }
+                    }
+                    continue
+                }
+                let actions = m.replica.handle(event)
+                if case .propose(let proposals) = event { noteIndexes(of: proposals, actions, &m) }
+                for action in actions {
+                    execute(action, &m, followUps: &queue, answers: &answers, becamePrimary: &becamePrimary)
+                }
+            }
+            let status = ReplicationStatus(m.replica)
+            published.withLock { $0 = status }
+        }
+        deliver(answers, becamePrimary: becamePrimary)
+    }
+
+    /// The accepted proposals are, in order, the entries of the log write that follows.
+    private func noteIndexes(of proposals: [Proposal], _ actions: [ReplicaAction], _ m: inout Machine) {
+        var failed = Set<ProposalToken>()
+        var written: [LogEntry] = []
+        for action in actions {
+            switch action {
+            case .failProposal(let token, _): failed.insert(token)
+            case .writeLog(_, let entries) where written.isEmpty: written = entries
+            default: break
+            }
+        }
+        let accepted = proposals.filter { !failed.contains($0.token) }
+        precondition(accepted.count == written.count, "each accepted proposal is one new entry")
+        for (proposal, entry) in zip(accepted, written) { m.tokenAt[entry.index] = proposal.token }
+    }
+
+    private func execute(
+        _ action: ReplicaAction, _ m: inout Machine, followUps: inout ArraySlice<ReplicaEvent>,
+        answers: inout [Answer], becamePrimary: inout Bool
+    ) {
+        do {
+            switch action {
+            case .persistHardState(let hard):
+                try store.saveHardState(term: hard.term.rawValue, votedFor: hard.votedFor?.rawValue)
+            case .writeLog(let truncation, let entries):
+                try store.writeLog(
+                    truncatingFrom: truncation?.rawValue,
+                    entries: entries.map { StoredLogEntry(index: $0.index.rawValue, term: $0.term.rawValue, payload: $0.payload) })
+                // Written in order and durable now: the next event says so.
+                if let last = entries.last { followUps.append(.persisted(through: last.position)) }
+                else if truncation != nil { followUps.append(.persisted(through: m.replica.lastPosition)) }
+            case .send(let to, let message):
+                transport?.send(message, to: to)
+            case .sendSnapshot(let to, _):
+                logger.warning("replica \(to) needs a snapshot, which this server cannot send yet")
+            case .installSnapshot(_, let from):
+                logger.warning("\(from) sent a snapshot, which this server cannot install yet")
+            case .apply(let entries):
+                for entry in entries { try apply(entry, &m, answers: &answers) }
+            case .acknowledge(let token, _):
+                answers.append(.acknowledged(token))
+            case .failProposal(let token, let reason):
+                m.tokenAt = m.tokenAt.filter { $0.value != token }
+                answers.append(.failed(token, Self.error(for: reason)))
+            case .roleChanged(let role, let term):
+                logger.notice("replication role changed", metadata: ["role": "\(role)", "term": "\(term.rawValue)"])
+                if role == .primary { becamePrimary = true }
+                if role != .primary { m.tokenAt = [:] }
+            case .promotionFinished(let outcome):
+                logger.notice("promotion finished", metadata: ["outcome": "\(outcome)"])
+            }
+        } catch {
+            // The store failed (disk full, I/O): the replica believes the action done.
+            // Stop taking mutations rather than diverge; a restart resumes from the log.
+            let failure = error as? NetStoreError ?? NetStoreError(.io, "\(error)")
+            logger.critical("replication stopped: the store failed", metadata: ["error": "\(failure)"])
+            m.broken = NetStoreError(failure.code, "the server's store failed (\(failure.message)): restart it once fixed")
+        }
+    }
+
+    private func apply(_ entry: LogEntry, _ m: inout Machine, answers: inout [Answer]) throws {
+        let token = m.tokenAt.removeValue(forKey: entry.index)
+        if entry.isTermStart {
+            try store.recordApplied(index: entry.index.rawValue, term: entry.term.rawValue)
+            return
+        }
+        let result: Result<MutationResult, NetStoreError>
+        do {
+            let mutation = try MutationCodec.decode(entry.payload)
+            result = try store.apply(mutation, index: entry.index.rawValue, term: entry.term.rawValue)
+        } catch let error as NetStoreError where error.code == .protocolError {
+            // Same bytes everywhere, so the same refusal everywhere.
+            logger.error("log entry \(entry.index) is malformed", metadata: ["error": "\(error)"])
+            try store.recordApplied(index: entry.index.rawValue, term: entry.term.rawValue)
+            result = .failure(error)
+        }
+        if let token { answers.append(.applied(token, result)) }
+    }
+
+    enum Answer {
+        case acknowledged(ProposalToken)
+        case applied(ProposalToken, Result<MutationResult, NetStoreError>)
+        case failed(ProposalToken, NetStoreError)
+    }
+
+    /// Answers a proposal once it is both applied here and acknowledged (durable on
+    /// the write quorum), whichever comes last; or at once when it failed.
+    private func deliver(_ answers: [Answer], becamePrimary: Bool) {
+        var ready: [(CheckedContinuation<MutationResult, any Error>, Result<MutationResult, NetStoreError>)] = []
+        let primaryWaiters = inbox.withLock { inbox -> [CheckedContinuation<Void, Never>] in
+            for answer in answers {
+                switch answer {
+                case .failed(let token, let error):
+                    if let waiter = inbox.waiters.removeValue(forKey: token) { ready.append((waiter.continuation, .failure(error))) }
+                case .acknowledged(let token):
+                    guard var waiter = inbox.waiters[token] else { continue }
+                    if let result = waiter.result {
+                        ready.append((waiter.continuation, result))
+                        inbox.waiters[token] = nil
+                    } else {
+                        waiter.acknowledged = true
+                        inbox.waiters[token] = waiter
+                    }
+                case .applied(let token, let result):
+                    guard var waiter = inbox.waiters[token] else { continue }
+                    if waiter.acknowledged {
+                        ready.append((waiter.continuation, result))
+                        inbox.waiters[token] = nil
+                    } else {
+                        waiter.result = result
+                        inbox.waiters[token] = waiter
+                    }
+                }
+            }
+            guard becamePrimary else { return [] }
+            defer { inbox.primaryWaiters = [] }
+            return inbox.primaryWaiters
+        }
+        for (continuation, result) in ready { continuation.resume(with: result.mapError { $0 as any Error }) }
+        for waiter in primaryWaiters { waiter.resume() }
+    }
+
+    private func failEveryWaiter(_ error: NetStoreError) {
+        let waiters = inbox.withLock { inbox in
+            defer { inbox.waiters = [:] }
+            return inbox.waiters.values.map(\.continuation)
+        }
+        for continuation in waiters { continuation.resume(throwing: error) }
+    }
+
+    static func error(for failure: ProposalFailure) -> NetStoreError {
+        switch failure {
+        case .notPrimary:
+            NetStoreError(.notPrimary, "this server is not the primary: send changes to the primary")
+        case .overloaded:
+            NetStoreError(.tryAgain, "too many changes wait for replication: retry shortly")
+        case .outcomeUnknown:
+            NetStoreError(.io, "the primary stepped down before the change was replicated: it may or may not have been made; check before retrying")
+        }
+    }
+}

@@ -1,0 +1,28 @@
+import NetStoreReplication
+
+/// What STATUS reports of replication, published by the engine after each pass.
+public struct ReplicationStatus: Sendable, Hashable {
+    public var role: ReplicaRole
+    public var term: UInt64
+    public var lastIndex: UInt64
+    public var commitIndex: UInt64
+    public var appliedIndex: UInt64
+
+    init(_ replica: Replica) {
+        role = replica.role
+        term = replica.term.rawValue
+        lastIndex = replica.lastPosition.index.rawValue
+        commitIndex = replica.commitIndex.rawValue
+        appliedIndex = replica.appliedIndex.rawValue
+    }
+
+    public var isPrimary: Bool { role == .primary }
+    /// "primary", "backup" or "candidate".
+    public var roleName: String {
+        switch role {
+        case .primary: "primary"
+        case .backup: "backup"
+        case .candidate: "candidate"
+        }
+    }
+}

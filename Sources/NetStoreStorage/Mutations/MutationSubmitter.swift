@@ -1,0 +1,18 @@
+/// Where mutations go: applied to the local store at once, or replicated first
+/// and applied once committed. Either way the caller gets the operation's result,
+/// or its error, after it is applied.
+public protocol MutationSubmitter: Sendable {
+    func submit(_ operation: Mutation) async throws -> MutationResult
+}
+
+/// Applies each operation to the store directly, on the caller's thread: a single
+/// server with no log (tests, tools).
+public struct LocalSubmitter: MutationSubmitter {
+    public let store: Store
+
+    public init(store: Store) { self.store = store }
+
+    public func submit(_ operation: Mutation) async throws -> MutationResult {
+        try store.apply(operation)
+    }
+}

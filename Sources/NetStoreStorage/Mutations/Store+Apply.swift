@@ -1,0 +1,140 @@
+import Foundation
+import GRDB
+import NetStoreCore
+
+extension Store {
+    /// Applies one operation in one transaction and returns its result; its
+    /// errors (EEXIST, ...) are thrown. Nothing is recorded about a log.
+    @discardableResult
+    public func apply(_ operation: Mutation) throws -> MutationResult {
+        try transaction(operation, position: nil).get()
+    }
+
+    /// Applies the operation of log entry `index` (of `term`) and records that
+    /// position as applied, in one transaction. The operation's own error is its
+    /// deterministic result (the position is recorded all the same); only a failure
+    /// of the store itself (disk full, I/O) throws, and then nothing is recorded.
+    public func apply(_ operation: Mutation, index: UInt64, term: UInt64) throws -> Result<MutationResult, NetStoreError> {
+        try transaction(operation, position: (index, term))
+    }
+
+    /// Records a log entry that changes no state (a term's first entry) as applied.
+    public func recordApplied(index: UInt64, term: UInt64) throws {
+        try write { db in try Self.setApplied(db, index: index, term: term) }
+    }
+
+    /// Applies in one transaction: a savepoint holds the operation's changes, so its
+    /// failure undoes them but not the applied position.
+    private func transaction(_ operation: Mutation, position: (index: UInt64, term: UInt64)?) throws -> Result<MutationResult, NetStoreError> {
+        // A resize may store a cut block: the collector must not remove it meanwhile.
+        try blockFiles.withLock { _ in
+            try write { db in
+                var result: Result<MutationResult, NetStoreError> = .success(.none)
+                try db.inSavepoint {
+                    do {
+                        result = .success(try perform(db, operation))
+                        return .commit
+                    } catch let error as NetStoreError {
+                        result = .failure(error)
+                        return .rollback
+                    }
+                }
+                if let position { try Self.setApplied(db, index: position.index, term: position.term) }
+                return result
+            }
+        }
+    }
+
+    private func perform(_ db: Database, _ operation: Mutation) throws -> MutationResult {
+        switch operation {
+        case let .mkdir(account, parent, name, mode, uid, gid, now):
+            return .attributes(try mkdir(in: db, account: account, parent: parent, name: name, mode: mode, uid: uid, gid: gid, now: now))
+        case let .mknod(account, parent, name, kind, mode, uid, gid, now):
+            return .attributes(try mknod(in: db, account: account, parent: parent, name: name, kind: kind, mode: mode, uid: uid, gid: gid, now: now))
+        case let .symlink(account, parent, name, target, uid, gid, now):
+            return .attributes(try symlink(in: db, account: account, parent: parent, name: name, target: target, uid: uid, gid: gid, now: now))
+        case let .link(account, node, newParent, newName, now):
+            return .attributes(try link(in: db, account: account, node: node, newParent: newParent, newName: newName, now: now))
+        case let .unlink(account, parent, name, now):
+            try unlink(in: db, account: account, parent: parent, name: name, now: now)
+        case let .rmdir(account, parent, name, now):
+            try rmdir(in: db, account: account, parent: parent, name: name, now: now)
+        case let .rename(account, parent, name, newParent, newName, flags, now):
+            try rename(in: db, account: account, parent: parent, name: name, newParent: newParent, newName: newName, flags: flags, now: now)
+        case let .setattr(account, node, changes, now):
+            return .attributes(try setattr(in: db, account: account, node: node, changes: changes, now: now))
+        case let .commit(account, node, baseVersion, size, blocks, now):
+            return .attributes(try commit(in: db, account: account, node: node, baseVersion: baseVersion, size: size, blocks: blocks, now: now))
+        case let .addUser(name, role, passwordHash, now):
+            return .user(try addUser(in: db, name: name, role: role, passwordHash: passwordHash, now: now))
+        case let .setPassword(name, passwordHash, now):
+            try setPassword(in: db, name: name, passwordHash: passwordHash, now: now)
+        case let .removeUser(name):
+            try removeUser(in: db, name: name)
+        case let .createSession(user, checkedHash, rehash, tokenHash, now, expiresNs, maxSessions):
+            return .user(try createSession(in: db, user: user, checkedHash: checkedHash, rehash: rehash, tokenHash: tokenHash,
+                                           now: now, expiresNs: expiresNs, maxSessions: maxSessions))
+        case let .deleteSession(tokenHash):
+            try deleteSession(in: db, tokenHash: tokenHash)
+        case let .pruneSessions(now):
+            return .count(try pruneSessions(in: db, now: now))
+        }
+        return .none
+    }
+
+    static func setApplied(_ db: Database, index: UInt64, term: UInt64) throws {
+        try db.cachedStatement(sql: "UPDATE replication SET applied_index = ?, applied_term = ?")
+            .execute(arguments: [Int64(index), Int64(term)])
+    }
+
+    // MARK: the public calls, each one operation applied locally
+
+    @discardableResult
+    public func mkdir(account: AccountID, parent: NodeID, name: String, mode: UInt32, uid: UInt32, gid: UInt32, now: Int64) throws -> NodeAttributes {
+        try apply(.mkdir(account: account, parent: parent, name: name, mode: mode, uid: uid, gid: gid, now: now)).attributes!
+    }
+
+    /// Creates a regular file or a FIFO; other kinds have calls of their own.
+    @discardableResult
+    public func mknod(account: AccountID, parent: NodeID, name: String, kind: NodeKind, mode: UInt32, uid: UInt32, gid: UInt32, now: Int64) throws -> NodeAttributes {
+        try apply(.mknod(account: account, parent: parent, name: name, kind: kind, mode: mode, uid: uid, gid: gid, now: now)).attributes!
+    }
+
+    @discardableResult
+    public func symlink(account: AccountID, parent: NodeID, name: String, target: String, uid: UInt32, gid: UInt32, now: Int64) throws -> NodeAttributes {
+        try apply(.symlink(account: account, parent: parent, name: name, target: target, uid: uid, gid: gid, now: now)).attributes!
+    }
+
+    /// Gives `node` another name; directories cannot be linked.
+    @discardableResult
+    public func link(account: AccountID, node: NodeID, newParent: NodeID, newName: String, now: Int64) throws -> NodeAttributes {
+        try apply(.link(account: account, node: node, newParent: newParent, newName: newName, now: now)).attributes!
+    }
+
+    public func unlink(account: AccountID, parent: NodeID, name: String, now: Int64) throws {
+        try apply(.unlink(account: account, parent: parent, name: name, now: now))
+    }
+
+    public func rmdir(account: AccountID, parent: NodeID, name: String, now: Int64) throws {
+        try apply(.rmdir(account: account, parent: parent, name: name, now: now))
+    }
+
+    /// Moves an entry, with renameat2(2)'s rules: a replaced target loses a link,
+    /// `.noReplace` refuses to replace, `.exchange` swaps two existing entries.
+    public func rename(account: AccountID, parent: NodeID, name: String, newParent: NodeID, newName: String, flags: RenameFlags, now: Int64) throws {
+        try apply(.rename(account: account, parent: parent, name: name, newParent: newParent, newName: newName, flags: flags, now: now))
+    }
+
+    /// Changes the attributes named in `changes`; ctime always moves to `now`.
+    /// A size truncates or extends a file's content (a new version).
+    @discardableResult
+    public func setattr(account: AccountID, node: NodeID, changes: SetAttributes, now: Int64) throws -> NodeAttributes {
+        try apply(.setattr(account: account, node: node, changes: changes, now: now)).attributes!
+    }
+
+    /// Swaps in a new block list atomically if the file is still at `baseVersion`.
+    @discardableResult
+    public func commit(account: AccountID, node: NodeID, baseVersion: UInt64, size: UInt64, blocks: [BlockID], now: Int64) throws -> NodeAttributes {
+        try apply(.commit(account: account, node: node, baseVersion: baseVersion, size: size, blocks: blocks, now: now)).attributes!
+    }
+}

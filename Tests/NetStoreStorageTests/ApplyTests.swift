@@ -1,0 +1,100 @@
+import Foundation
+import Logging
+import NetStoreCore
+import NetStoreStorage
+import Testing
+
+@Suite("Apply and digest")
+struct ApplyTests {
+    /// Two stores in fresh directories, removed afterwards.
+    static func withTwoStores(_ body: (Store, Store) throws -> Void) throws {
+        let directories = [StoreFixture.temporaryDirectory(), StoreFixture.temporaryDirectory()]
+        defer { for d in directories { try? FileManager.default.removeItem(at: d) } }
+        try body(try Store(directory: directories[0], logger: Logger(label: "test")),
+                 try Store(directory: directories[1], logger: Logger(label: "test")))
+    }
+
+    static let hash = "scrypt$16$8$1$c2FsdA$aGFzaA"
+    static let token = [UInt8](repeating: 9, count: 32)
+
+    /// A log that creates a user and a tree, writes a file, and includes failures.
+    static func log(block: BlockID) -> [Mutation] {
+        [
+            .addUser(name: "alice", role: .user, passwordHash: hash, now: 100),
+            .mkdir(account: 1, parent: 1, name: "docs", mode: 0o755, uid: 1, gid: 1, now: 101),
+            .mkdir(account: 1, parent: 1, name: "docs", mode: 0o755, uid: 1, gid: 1, now: 102),   // EEXIST
+            .mknod(account: 1, parent: 2, name: "a.txt", kind: .file, mode: 0o644, uid: 1, gid: 1, now: 103),
+            .commit(account: 1, node: 3, baseVersion: 0, size: 5, blocks: [block], now: 104),
+            .commit(account: 1, node: 3, baseVersion: 0, size: 5, blocks: [block], now: 105),     // version conflict
+            .link(account: 1, node: 3, newParent: 1, newName: "same", now: 106),
+            .rmdir(account: 1, parent: 1, name: "docs", now: 107),                              // ENOTEMPTY
+            .rename(account: 1, parent: 2, name: "a.txt", newParent: 1, newName: "b.txt", flags: [], now: 108),
+            .setattr(account: 1, node: 3, changes: SetAttributes(mode: 0o600, mtime: .now), now: 109),
+            .symlink(account: 1, parent: 1, name: "ln", target: "b.txt", uid: 1, gid: 1, now: 110),
+            .createSession(user: 1, checkedHash: hash, rehash: nil, tokenHash: token, now: 111, expiresNs: 999, maxSessions: 10),
+            .createSession(user: 1, checkedHash: "stale", rehash: nil, tokenHash: token, now: 112, expiresNs: 999, maxSessions: 10),
+            .unlink(account: 1, parent: 1, name: "same", now: 113),
+        ]
+    }
+
+    static let failing: Set<Int> = [2, 5, 7, 12]
+
+    @Test func theSameLogGivesTheSameStateAndDigest() throws {
+        try Self.withTwoStores { first, second in
+            let bytes: [UInt8] = Array("hello".utf8)
+            let block = BlockStore.id(of: bytes)
+            // Stored at different times, plus an unreferenced upload on one server only:
+            // neither is replicated state.
+            try bytes.withUnsafeBytes { try first.putBlock(block, bytes: $0, now: 1) }
+            try bytes.withUnsafeBytes { try second.putBlock(block, bytes: $0, now: 50) }
+            let stray: [UInt8] = Array("stray".utf8)
+            try stray.withUnsafeBytes { try second.putBlock(BlockStore.id(of: stray), bytes: $0, now: 2) }
+
+            for (offset, mutation) in Self.log(block: block).enumerated() {
+                // Through the codec, as a backup receives it.
+                let decoded = try MutationCodec.decode(MutationCodec.encode(mutation))
+                let index = UInt64(offset + 1)
+                let a = try first.apply(mutation, index: index, term: 1)
+                let b = try second.apply(decoded, index: index, term: 1)
+                #expect(a == b, "entry \(index)")
+                if case .failure = a { #expect(Self.failing.contains(offset), "entry \(index): \(a)") }
+                else { #expect(!Self.failing.contains(offset), "entry \(index) should fail") }
+            }
+            let (indexA, digestA) = try first.digest()
+            let (indexB, digestB) = try second.digest()
+            #expect(indexA == 14 && indexB == 14)
+            #expect(digestA == digestB)
+
+            // One more change on one side shows in the digest.
+            try first.apply(.setattr(account: 1, node: 3, changes: SetAttributes(uid: 7), now: 200), index: 15, term: 2).get()
+            #expect(try first.digest().sha256 != digestB)
+        }
+    }
+
+    @Test func aFailedMutationChangesNothingButIsRecordedAsApplied() throws {
+        try StoreFixture.with { f in
+            let before = try f.store.digest()
+            let result = try f.store.apply(
+                .rmdir(account: StoreFixture.a, parent: f.rootA, name: "absent", now: 5), index: 1, term: 1)
+            #expect(throws: NetStoreError(.noEntry, "'absent' does not exist in directory \(f.rootA)")) { try result.get() }
+            let after = try f.store.digest()
+            #expect(after.appliedIndex == 1)
+            #expect(after.sha256 == before.sha256)
+        }
+    }
+
+    @Test func aRefusedRenameChangesNothing() throws {
+        try StoreFixture.with { f in
+            // Replacing a non-empty directory is refused once both sides were looked up.
+            try f.store.mkdir(account: StoreFixture.a, parent: f.rootA, name: "src", mode: 0o755, uid: 0, gid: 0, now: 1)
+            let target = try f.store.mkdir(account: StoreFixture.a, parent: f.rootA, name: "dst", mode: 0o755, uid: 0, gid: 0, now: 1)
+            try f.store.mkdir(account: StoreFixture.a, parent: target.id, name: "inner", mode: 0o755, uid: 0, gid: 0, now: 1)
+            let before = try f.store.digest().sha256
+            let result = try f.store.apply(.rename(account: StoreFixture.a, parent: f.rootA, name: "src", newParent: f.rootA,
+                                                   newName: "dst", flags: [], now: 9), index: 7, term: 3)
+            #expect(throws: NetStoreError.self) { try result.get() }
+            #expect(try f.store.digest().sha256 == before)
+            #expect(try f.store.digest().appliedIndex == 7)
+        }
+    }
+}
