@@ -97,4 +97,34 @@ struct ApplyTests {
             #expect(try f.store.digest().appliedIndex == 7)
         }
     }
+
+    @Test func aBatchGivesTheSameResultsAndStateAsOneByOne() throws {
+        try Self.withTwoStores { single, batched in
+            let bytes: [UInt8] = Array("hello".utf8)
+            let block = BlockStore.id(of: bytes)
+            for store in [single, batched] { try bytes.withUnsafeBytes { try store.putBlock(block, bytes: $0, now: 1) } }
+            let log = Self.log(block: block)
+            var expected: [Result<MutationResult, NetStoreError>] = []
+            for (offset, mutation) in log.enumerated() {
+                expected.append(try single.apply(mutation, index: UInt64(offset + 1), term: 1))
+            }
+            // Two batches; the second begins with an entry that changes nothing (a term start).
+            let cut = 6
+            var results = try batched.apply(batch: log[..<cut].enumerated().map {
+                BatchEntry(index: UInt64($0.offset + 1), term: 1, mutation: $0.element)
+            })
+            #expect(try batched.digest().appliedIndex == UInt64(cut))
+            try single.recordApplied(index: UInt64(log.count + 1), term: 2)
+            let second = [BatchEntry(index: UInt64(log.count + 1), term: 2, mutation: nil)]
+            let rest = try batched.apply(batch: log[cut...].enumerated().map {
+                BatchEntry(index: UInt64(cut + $0.offset + 1), term: 1, mutation: $0.element)
+            } + second)
+            #expect(rest.last == .success(.none))
+            results += rest.dropLast()
+            #expect(results == expected)
+            #expect(try batched.digest() == single.digest())
+            #expect(try batched.digest().appliedIndex == UInt64(log.count + 1))
+            #expect(try batched.apply(batch: []).isEmpty)
+        }
+    }
 }

@@ -203,7 +203,7 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
             case .installSnapshot(_, let from):
                 logger.warning("\(from) sent a snapshot, which this server cannot install yet")
             case .apply(let entries):
-                for entry in entries { try apply(entry, &m, answers: &answers) }
+                try apply(entries, &m, answers: &answers)
             case .acknowledge(let token, _):
                 answers.append(.acknowledged(token))
             case .failProposal(let token, let reason):
@@ -225,23 +225,29 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
         }
     }
 
-    private func apply(_ entry: LogEntry, _ m: inout Machine, answers: inout [Answer]) throws {
-        let token = m.tokenAt.removeValue(forKey: entry.index)
-        if entry.isTermStart {
-            try store.recordApplied(index: entry.index.rawValue, term: entry.term.rawValue)
-            return
+    /// Applies committed entries in one store transaction (one fsync per batch).
+    private func apply(_ entries: [LogEntry], _ m: inout Machine, answers: inout [Answer]) throws {
+        var batch: [BatchEntry] = []
+        var malformed: [Int: NetStoreError] = [:]
+        batch.reserveCapacity(entries.count)
+        for entry in entries {
+            var mutation: Mutation?
+            if !entry.isTermStart {
+                do {
+                    mutation = try MutationCodec.decode(entry.payload)
+                } catch {
+                    // Same bytes everywhere, so the same refusal everywhere.
+                    logger.error("log entry \(entry.index) is malformed", metadata: ["error": "\(error)"])
+                    malformed[batch.count] = error
+                }
+            }
+            batch.append(BatchEntry(index: entry.index.rawValue, term: entry.term.rawValue, mutation: mutation))
         }
-        let result: Result<MutationResult, NetStoreError>
-        do {
-            let mutation = try MutationCodec.decode(entry.payload)
-            result = try store.apply(mutation, index: entry.index.rawValue, term: entry.term.rawValue)
-        } catch let error as NetStoreError where error.code == .protocolError {
-            // Same bytes everywhere, so the same refusal everywhere.
-            logger.error("log entry \(entry.index) is malformed", metadata: ["error": "\(error)"])
-            try store.recordApplied(index: entry.index.rawValue, term: entry.term.rawValue)
-            result = .failure(error)
+        let results = try store.apply(batch: batch)
+        for (offset, entry) in entries.enumerated() {
+            guard let token = m.tokenAt.removeValue(forKey: entry.index), !entry.isTermStart else { continue }
+            answers.append(.applied(token, malformed[offset].map { .failure($0) } ?? results[offset]))
         }
-        if let token { answers.append(.applied(token, result)) }
     }
 
     enum Answer {

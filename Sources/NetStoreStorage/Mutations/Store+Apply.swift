@@ -18,6 +18,31 @@ extension Store {
         try transaction(operation, position: (index, term))
     }
 
+    /// Applies a run of consecutive log entries in ONE transaction (one fsync for
+    /// the whole batch: the log already holds them durably) and records the last as
+    /// applied. Each operation runs in its own savepoint, so each result is exactly
+    /// what `apply(_:index:term:)` would have returned one by one; an entry with no
+    /// operation (a term's first entry, a malformed payload) changes nothing. Only a
+    /// store failure throws, and then none of the batch is recorded.
+    public func apply(batch: [BatchEntry]) throws -> [Result<MutationResult, NetStoreError>] {
+        guard let last = batch.last else { return [] }
+        return try blockFiles.withLock { _ in
+            try write { db in
+                var results: [Result<MutationResult, NetStoreError>] = []
+                results.reserveCapacity(batch.count)
+                for entry in batch {
+                    guard let operation = entry.mutation else {
+                        results.append(.success(.none))
+                        continue
+                    }
+                    results.append(try Self.savepoint(db) { try perform(db, operation) })
+                }
+                try Self.setApplied(db, index: last.index, term: last.term)
+                return results
+            }
+        }
+    }
+
     /// Records a log entry that changes no state (a term's first entry) as applied.
     public func recordApplied(index: UInt64, term: UInt64) throws {
         try write { db in try Self.setApplied(db, index: index, term: term) }
@@ -29,20 +54,26 @@ extension Store {
         // A resize may store a cut block: the collector must not remove it meanwhile.
         try blockFiles.withLock { _ in
             try write { db in
-                var result: Result<MutationResult, NetStoreError> = .success(.none)
-                try db.inSavepoint {
-                    do {
-                        result = .success(try perform(db, operation))
-                        return .commit
-                    } catch let error as NetStoreError {
-                        result = .failure(error)
-                        return .rollback
-                    }
-                }
+                let result = try Self.savepoint(db) { try perform(db, operation) }
                 if let position { try Self.setApplied(db, index: position.index, term: position.term) }
                 return result
             }
         }
+    }
+
+    /// Runs `body` in a savepoint: its own error rolls back its changes and is returned.
+    private static func savepoint(_ db: Database, _ body: () throws -> MutationResult) throws -> Result<MutationResult, NetStoreError> {
+        var result: Result<MutationResult, NetStoreError> = .success(.none)
+        try db.inSavepoint {
+            do {
+                result = .success(try body())
+                return .commit
+            } catch let error as NetStoreError {
+                result = .failure(error)
+                return .rollback
+            }
+        }
+        return result
     }
 
     private func perform(_ db: Database, _ operation: Mutation) throws -> MutationResult {
@@ -136,5 +167,18 @@ extension Store {
     @discardableResult
     public func commit(account: AccountID, node: NodeID, baseVersion: UInt64, size: UInt64, blocks: [BlockID], now: Int64) throws -> NodeAttributes {
         try apply(.commit(account: account, node: node, baseVersion: baseVersion, size: size, blocks: blocks, now: now)).attributes!
+    }
+}
+
+/// One log entry handed to `Store.apply(batch:)`: nil `mutation` records the position only.
+public struct BatchEntry: Sendable {
+    public var index: UInt64
+    public var term: UInt64
+    public var mutation: Mutation?
+
+    public init(index: UInt64, term: UInt64, mutation: Mutation?) {
+        self.index = index
+        self.term = term
+        self.mutation = mutation
     }
 }
