@@ -27,6 +27,7 @@ let package = Package(
         .target(name: "NetStoreProtocol", dependencies: [
             "NetStoreCore",
             .product(name: "NIOCore", package: "swift-nio"),
+            "NetStoreReplication",
         ]),
         // Blocks on disk and the SQLite namespace.
         .target(name: "NetStoreStorage", dependencies: [
@@ -50,6 +51,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             "NetStoreReplication",
+            "NetStoreClient",
         ]),
         // Client library used by the CLI (and later the mount and web viewer).
         .target(name: "NetStoreClient", dependencies: [
@@ -94,7 +96,7 @@ let package = Package(
 
         .testTarget(name: "NetStoreCoreTests", dependencies: ["NetStoreCore"]),
         .testTarget(name: "NetStoreProtocolTests", dependencies: [
-            "NetStoreProtocol",
+            "NetStoreProtocol", "NetStoreReplication",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOTestUtils", package: "swift-nio"),

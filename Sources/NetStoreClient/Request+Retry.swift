@@ -7,7 +7,7 @@ extension Request {
     public var isIdempotent: Bool {
         switch self {
         case .ping, .status, .lookup, .getattr, .readdir, .readlink, .statfs,
-             .hasBlocks, .putBlock, .getBlock, .getContent, .userList:
+             .hasBlocks, .putBlock, .getBlock, .getContent, .userList, .digest, .replicaPutBlock, .replicate:
             true
         case .login, .auth, .logout, .mkdir, .create, .mknod, .unlink, .rmdir, .rename,
              .link, .symlink, .setattr, .commit, .userAdd, .userPasswd, .userRemove:
@@ -32,6 +32,8 @@ extension Response {
         case .content: "content"
         case .user: "user"
         case .users: "users"
+        case .blocksNeeded: "blocks needed"
+        case .digest: "digest"
         }
     }
 }

@@ -24,7 +24,7 @@ public struct FileSystemStats: Sendable, Hashable {
 
 /// STATUS: one server's view of itself, for `netstore status`.
 public struct ServerStatus: Sendable, Hashable {
-    /// "primary" or "backup".
+    /// "primary", "backup" or "candidate" (during a promotion).
     public var role: String
     public var softwareVersion: String
     public var uptimeSeconds: UInt64
@@ -32,11 +32,22 @@ public struct ServerStatus: Sendable, Hashable {
     public var userCount: UInt64
     public var blockCount: UInt64
     public var blockBytes: UInt64
+    /// Replication: the current term, the last entry in this server's log, how far
+    /// it knows the log committed (durable on a majority) and how far it applied.
+    public var term: UInt64
+    public var lastIndex: UInt64
+    public var commitIndex: UInt64
+    public var appliedIndex: UInt64
 
     public init(
         role: String, softwareVersion: String, uptimeSeconds: UInt64, nodeCount: UInt64,
-        userCount: UInt64, blockCount: UInt64, blockBytes: UInt64
+        userCount: UInt64, blockCount: UInt64, blockBytes: UInt64,
+        term: UInt64 = 0, lastIndex: UInt64 = 0, commitIndex: UInt64 = 0, appliedIndex: UInt64 = 0
     ) {
+        self.term = term
+        self.lastIndex = lastIndex
+        self.commitIndex = commitIndex
+        self.appliedIndex = appliedIndex
         self.role = role
         self.softwareVersion = softwareVersion
         self.uptimeSeconds = uptimeSeconds
@@ -44,5 +55,22 @@ public struct ServerStatus: Sendable, Hashable {
         self.userCount = userCount
         self.blockCount = blockCount
         self.blockBytes = blockBytes
+    }
+}
+
+/// DIGEST: a SHA-256 over this server's replicated state (metadata, accounts,
+/// referenced blocks) at `appliedIndex`; servers that applied the same index agree.
+public struct StateDigest: Sendable, Hashable {
+    public var appliedIndex: UInt64
+    public var sha256: [UInt8]
+
+    public init(appliedIndex: UInt64, sha256: [UInt8]) {
+        precondition(sha256.count == 32, "a SHA-256 is 32 bytes")
+        self.appliedIndex = appliedIndex
+        self.sha256 = sha256
+    }
+
+    public var hex: String {
+        sha256.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     }
 }

@@ -31,6 +31,10 @@ struct FieldLimit: Sendable {
         label: "a directory page", limit: Limits.maxReaddirPage, code: .invalid)
     static let userList = FieldLimit(label: "a user list", limit: Limits.maxUsersListed, code: .invalid)
 
+    /// Entries in one replicated append.
+    static let logEntries = FieldLimit(label: "a list of log entries", limit: 65_536, code: .invalid)
+
     // Bytes (bytes32).
+    static let entryPayload = FieldLimit(label: "a log entry", limit: Limits.maxFrameSize, code: .invalid)
     static let blockData = FieldLimit(label: "block data", limit: Limits.maxBlockSize, code: .fileTooBig)
 }

@@ -32,4 +32,10 @@ public enum Opcode: UInt16, Sendable, Hashable, CaseIterable {
     case userPasswd = 0x0302
     case userList = 0x0303
     case userRemove = 0x0304
+
+    /// Server to server (docs/replication.md): a replication message; blocks ahead of entries.
+    case replicate = 0x0401
+    case replicaPutBlock = 0x0402
+    /// Admin: the state digest, to compare servers.
+    case digest = 0x0403
 }

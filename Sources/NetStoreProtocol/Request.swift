@@ -1,5 +1,6 @@
 import NIOCore
 import NetStoreCore
+import NetStoreReplication
 
 /// Everything a client can ask of a server. Every name is checked by the
 /// server (NameRules); the codec only checks lengths.
@@ -48,6 +49,13 @@ public enum Request: Sendable, Hashable {
     case userList
     case userRemove(name: String)
 
+    /// A replication message from replica `from`. The reply lists the blocks an
+    /// append's entries refer to that the receiver lacks; empty means accepted.
+    case replicate(from: UInt32, message: ReplicationMessage)
+    /// A block sent ahead of the log entries that refer to it.
+    case replicaPutBlock(id: BlockID, data: ByteBuffer)
+    case digest
+
     public var opcode: Opcode {
         switch self {
         case .ping: .ping
@@ -78,6 +86,9 @@ public enum Request: Sendable, Hashable {
         case .userPasswd: .userPasswd
         case .userList: .userList
         case .userRemove: .userRemove
+        case .replicate: .replicate
+        case .replicaPutBlock: .replicaPutBlock
+        case .digest: .digest
         }
     }
 }

@@ -5,7 +5,7 @@ import NetStoreCore
 enum RequestCodec {
     static func writePayload(of request: Request, into buffer: inout ByteBuffer) throws(NetStoreError) {
         switch request {
-        case .ping, .logout, .status, .statfs, .userList:
+        case .ping, .logout, .status, .statfs, .userList, .digest:
             break
         case .login(let user, let password):
             try buffer.writeString16(user, .userName)
@@ -82,6 +82,12 @@ enum RequestCodec {
             try buffer.writeString16(newPassword, .password)
         case .userRemove(let name):
             try buffer.writeString16(name, .userName)
+        case .replicate(let from, let message):
+            buffer.writeInteger(from)
+            try buffer.writeReplicationMessage(message)
+        case .replicaPutBlock(let id, let data):
+            buffer.writeBlockID(id)
+            try buffer.writeBytes32(data, .blockData)
         }
     }
 
@@ -92,6 +98,11 @@ enum RequestCodec {
         case .status: return .status
         case .statfs: return .statfs
         case .userList: return .userList
+        case .digest: return .digest
+        case .replicate:
+            return .replicate(from: try reader.u32("replica"), message: try reader.replicationMessage())
+        case .replicaPutBlock:
+            return .replicaPutBlock(id: try reader.blockID(), data: try reader.bytes32(.blockData))
         case .login:
             return .login(user: try reader.string16(.userName), password: try reader.string16(.password))
         case .auth:

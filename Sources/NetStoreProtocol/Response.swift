@@ -8,6 +8,7 @@ import NetStoreCore
 /// - `.page`: readdir · `.target`: readlink · `.stats`: statfs · `.status`: status
 /// - `.presence`: hasBlocks · `.block`: getBlock · `.content`: getContent
 /// - `.user`: userAdd · `.users`: userList
+/// - `.blocksNeeded`: replicate · `.empty`: replicaPutBlock · `.digest`: digest
 public enum Response: Sendable, Hashable {
     case empty
     case session(SessionInfo)
@@ -22,4 +23,7 @@ public enum Response: Sendable, Hashable {
     case content(FileContent)
     case user(UserInfo)
     case users([UserInfo])
+    /// The blocks a replicated append refers to that the receiver lacks; empty: accepted.
+    case blocksNeeded([BlockID])
+    case digest(StateDigest)
 }

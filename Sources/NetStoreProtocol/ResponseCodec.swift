@@ -8,7 +8,8 @@ enum ResponseCodec {
     static func response(_ response: Response, answers opcode: Opcode) -> Bool {
         switch (response, opcode) {
         case (.empty, .ping), (.empty, .logout), (.empty, .unlink), (.empty, .rmdir), (.empty, .rename),
-             (.empty, .putBlock), (.empty, .userPasswd), (.empty, .userRemove):
+             (.empty, .putBlock), (.empty, .userPasswd), (.empty, .userRemove), (.empty, .replicaPutBlock),
+             (.blocksNeeded, .replicate), (.digest, .digest):
             return true
         case (.session, .login), (.session, .auth):
             return true
@@ -61,6 +62,10 @@ enum ResponseCodec {
             buffer.writeInteger(status.userCount)
             buffer.writeInteger(status.blockCount)
             buffer.writeInteger(status.blockBytes)
+            buffer.writeInteger(status.term)
+            buffer.writeInteger(status.lastIndex)
+            buffer.writeInteger(status.commitIndex)
+            buffer.writeInteger(status.appliedIndex)
         case .presence(let flags):
             try buffer.writeCount(flags.count, .hashQuery)
             for flag in flags { buffer.writeBool(flag) }
@@ -75,13 +80,23 @@ enum ResponseCodec {
         case .users(let users):
             try buffer.writeCount(users.count, .userList)
             for user in users { try buffer.writeUser(user) }
+        case .blocksNeeded(let ids):
+            try buffer.writeBlockIDs(ids, .hashQuery)
+        case .digest(let digest):
+            buffer.writeInteger(digest.appliedIndex)
+            buffer.writeBytes(digest.sha256)
         }
     }
 
     static func readPayload(answering opcode: Opcode, from reader: inout PayloadReader) throws(ProtocolError) -> Response {
         switch opcode {
-        case .ping, .logout, .unlink, .rmdir, .rename, .putBlock, .userPasswd, .userRemove:
+        case .ping, .logout, .unlink, .rmdir, .rename, .putBlock, .userPasswd, .userRemove, .replicaPutBlock:
             return .empty
+        case .replicate:
+            return .blocksNeeded(try reader.blockIDs(.hashQuery))
+        case .digest:
+            let index = try reader.u64("applied index")
+            return .digest(StateDigest(appliedIndex: index, sha256: try reader.blockID().bytes))
         case .login, .auth:
             return .session(SessionInfo(
                 token: try reader.string16(.token), user: try reader.user(), expiresNs: try reader.i64("expiry")))
@@ -111,7 +126,9 @@ enum ResponseCodec {
                 role: try reader.string16(.text), softwareVersion: try reader.string16(.text),
                 uptimeSeconds: try reader.u64("status"), nodeCount: try reader.u64("status"),
                 userCount: try reader.u64("status"), blockCount: try reader.u64("status"),
-                blockBytes: try reader.u64("status")))
+                blockBytes: try reader.u64("status"), term: try reader.u64("status"),
+                lastIndex: try reader.u64("status"), commitIndex: try reader.u64("status"),
+                appliedIndex: try reader.u64("status")))
         case .hasBlocks:
             let count = try reader.count(.hashQuery, minElementSize: 1)
             var flags = [Bool]()

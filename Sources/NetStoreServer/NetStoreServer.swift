@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import NetStoreAuth
+import NetStoreClient
 import NetStoreCore
 import NetStoreProtocol
 import NetStoreReplication
@@ -17,6 +18,8 @@ public final class NetStoreServer: Sendable {
     public let accounts: AccountService
     /// The replicated log every mutation goes through.
     public let replication: ReplicationEngine
+    /// Connections to the other servers; nil on a server without replicas.
+    let transport: TCPReplicationTransport?
     let dispatcher: RequestDispatcher
     let logger: Logger
     let group: MultiThreadedEventLoopGroup
@@ -40,39 +43,63 @@ public final class NetStoreServer: Sendable {
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         threadPool = NIOThreadPool(numberOfThreads: configuration.storageThreads)
         threadPool.start()
-        let selfID = ReplicaID(1)
+        let replicas: ReplicationConfiguration
+        let selfID: ReplicaID
+        if configuration.replicas.isEmpty {
+            selfID = ReplicaID(1)
+            replicas = ReplicationConfiguration(replicas: [selfID], writeQuorum: 1)
+            transport = nil
+        } else {
+            guard configuration.port != 0 else {
+                throw NetStoreError(.invalid, "a replicated server needs a fixed port in --listen: the others name it by its address")
+            }
+            let ids = try configuration.replicaIDs()
+            selfID = ReplicaID(ids.own)
+            let all = ids.all.values.sorted().map { ReplicaID($0) }
+            if let quorum = configuration.writeQuorum, !(1...all.count).contains(quorum) {
+                throw NetStoreError(.invalid, "--write-quorum must be 1 to \(all.count) with \(all.count) servers, not \(quorum)")
+            }
+            replicas = ReplicationConfiguration(replicas: all, writeQuorum: configuration.writeQuorum)
+            var peers: [ReplicaID: ServerAddress] = [:]
+            for (address, id) in ids.all where id != ids.own { peers[ReplicaID(id)] = try ServerAddress(parsing: address) }
+            transport = TCPReplicationTransport(selfID: selfID, peers: peers, store: store, logger: logger)
+            logger.info("replicas", metadata: [
+                "self": "\(selfID)", "all": "\(ids.all.sorted { $0.value < $1.value }.map { "r\($0.value)=\($0.key)" })",
+                "write-quorum": "\(replicas.writeQuorum)"])
+        }
         replication = try ReplicationEngine(
-            id: selfID, configuration: ReplicationConfiguration(replicas: [selfID], writeQuorum: 1),
-            store: store, threadPool: threadPool, transport: nil, logger: logger)
+            id: selfID, configuration: replicas,
+            store: store, threadPool: threadPool, transport: transport,
+            proposalTimeout: .seconds(configuration.proposalTimeoutSeconds), logger: logger)
         accounts = AccountService(store: store, submitter: replication, tokenLifetimeSeconds: configuration.tokenLifetimeSeconds)
         dispatcher = RequestDispatcher(
-            store: store, accounts: accounts, threadPool: threadPool, submitter: replication, logger: logger)
+            store: store, accounts: accounts, threadPool: threadPool, submitter: replication,
+            role: configuration.role.rawValue, replication: replication, logger: logger)
     }
 
     /// Binds and serves until `shutdown()`; returns once every connection has closed.
-    public func run(onListening: @Sendable (SocketAddress) -> Void = { _ in }) async throws {
+    public func run(onListening: @escaping @Sendable (SocketAddress) -> Void = { _ in }) async throws {
         let replication = self.replication
+        let transport = self.transport
         let engine = Task { await replication.run() }
+        let senders = Task { await transport?.run() }
         do {
             try await serve(onListening: onListening)
         } catch {
             engine.cancel()
+            senders.cancel()
             await engine.value
+            await senders.value
             throw error
         }
         engine.cancel()
+        senders.cancel()
         await engine.value
+        await senders.value
         logger.info("stopped")
     }
 
-    private func serve(onListening: @Sendable (SocketAddress) -> Void) async throws {
-        // A primary takes office under a new term (its log is re-applied from the
-        // stored applied index), then, on an empty store, creates the first admin.
-        replication.post(.promote)
-        await replication.waitUntilPrimary()
-        _ = try await accounts.bootstrapAdmin(
-            passwordFile: configuration.adminPasswordFile,
-            dataDirectory: configuration.dataDirectory, logger: logger)
+    private func serve(onListening: @escaping @Sendable (SocketAddress) -> Void) async throws {
         let listener = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -89,13 +116,29 @@ public final class NetStoreServer: Sendable {
             return state.shuttingDown
         }
         if stopNow { try? await listener.channel.close() }
-        if let address = listener.channel.localAddress {
-            logger.info("listening on \(configuration.host):\(address.port ?? configuration.port)",
-                        metadata: ["data": "\(configuration.dataDirectory.path)"])
+        let address = listener.channel.localAddress
+        let announce = { @Sendable in
+            guard let address else { return }
+            self.logger.info("listening on \(self.configuration.host):\(address.port ?? self.configuration.port)",
+                             metadata: ["data": "\(self.configuration.dataDirectory.path)", "role": "\(self.configuration.role.rawValue)"])
             onListening(address)
         }
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await self.collectGarbagePeriodically() }
+            if configuration.role == .primary {
+                // The listener runs meanwhile: the backups' votes arrive through it.
+                group.addTask {
+                    do {
+                        try await self.takeOffice()
+                        announce()
+                    } catch {
+                        self.logger.critical("cannot create the first admin: \(error)")
+                        self.shutdown()
+                    }
+                }
+            } else {
+                announce()
+            }
             try await listener.executeThenClose { inbound in
                 for try await connection in inbound {
                     group.addTask { await self.serve(connection) }
@@ -104,6 +147,23 @@ public final class NetStoreServer: Sendable {
             // The listener is closed: stop the collector; connections drain on their own.
             group.cancelAll()
         }
+    }
+
+    /// A primary takes office under a new term (its log is re-applied from the stored
+    /// applied index; with backups it needs a majority's votes, so it asks until it
+    /// has them), then, on an empty store, creates the first admin.
+    private func takeOffice() async throws {
+        while !Task.isCancelled, !state.withLock({ $0.shuttingDown }) {
+            let outcome = await replication.promote()
+            if case .promoted = outcome { break }
+            if replication.status.isPrimary { break }
+            logger.notice("not primary yet: waiting for a majority of the servers", metadata: ["outcome": "\(outcome)"])
+            try await Task.sleep(for: .seconds(1))
+        }
+        await replication.waitUntilPrimary()
+        _ = try await accounts.bootstrapAdmin(
+            passwordFile: configuration.adminPasswordFile,
+            dataDirectory: configuration.dataDirectory, logger: logger)
     }
 
     /// Stops accepting, lets requests in flight finish, then closes every connection.

@@ -65,7 +65,13 @@ extension RequestDispatcher {
             return .content(try await storage { try store.content(account: account, node: node) })
         case .userAdd, .userPasswd, .userList, .userRemove:
             return try await respondAccounts(to: request, user: user)
-        case .ping, .status, .login, .auth, .logout:
+        case .digest:
+            guard user.role == .admin else {
+                throw NetStoreError(.accessDenied, "only an admin may read the state digest; '\(user.name)' is not an admin")
+            }
+            let digest = try await storage { try store.digest() }
+            return .digest(StateDigest(appliedIndex: digest.appliedIndex, sha256: digest.sha256))
+        case .ping, .status, .login, .auth, .logout, .replicate, .replicaPutBlock:
             preconditionFailure("answered before authentication")
         }
     }

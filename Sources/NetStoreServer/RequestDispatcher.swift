@@ -20,6 +20,8 @@ public final class RequestDispatcher: Sendable {
     let logger: Logger
     let startedNs: Int64
     let role: String
+    /// The replicated log: STATUS reports it, replication requests feed it.
+    let replication: ReplicationEngine?
 
     public init(
         store: Store,
@@ -27,6 +29,7 @@ public final class RequestDispatcher: Sendable {
         threadPool: NIOThreadPool,
         submitter: (any MutationSubmitter)? = nil,
         role: String = "primary",
+        replication: ReplicationEngine? = nil,
         logger: Logger,
         clock: @escaping @Sendable () -> Int64 = AccountService.wallClock
     ) {
@@ -35,6 +38,7 @@ public final class RequestDispatcher: Sendable {
         self.threadPool = threadPool
         self.submitter = submitter ?? PooledSubmitter(store: store, threadPool: threadPool)
         self.role = role
+        self.replication = replication
         self.logger = logger
         self.clock = clock
         self.startedNs = clock()
@@ -57,11 +61,23 @@ public final class RequestDispatcher: Sendable {
             return .empty
         case .status:
             let counts = try await storage { try self.store.counts() }
+            let log = replication?.status
             return .status(ServerStatus(
-                role: role, softwareVersion: Self.softwareVersion,
+                role: log?.roleName ?? role, softwareVersion: Self.softwareVersion,
                 uptimeSeconds: UInt64(max(0, clock() - startedNs) / 1_000_000_000),
                 nodeCount: counts.nodes, userCount: counts.users,
-                blockCount: counts.blocks, blockBytes: counts.blockBytes))
+                blockCount: counts.blocks, blockBytes: counts.blockBytes,
+                term: log?.term ?? 0, lastIndex: log?.lastIndex ?? 0,
+                commitIndex: log?.commitIndex ?? 0, appliedIndex: log?.appliedIndex ?? 0))
+        case let .replicate(from, message):
+            return try await receiveReplication(from: from, message)
+        case let .replicaPutBlock(id, data):
+            guard replication != nil else { throw Self.notReplicating }
+            let now = self.now
+            try await storage { [store] in
+                try data.withUnsafeReadableBytes { try store.putBlock(id, bytes: $0, now: now) }
+            }
+            return .empty
         case let .login(user, password):
             let info = try await accounts.login(user: user, password: password, source: session.peer)
             await session.signIn(user: info.user, token: info.token)

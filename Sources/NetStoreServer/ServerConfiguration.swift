@@ -17,6 +17,15 @@ public struct ServerConfiguration: Sendable {
     public var storageThreads: Int
     /// How long a session token from LOGIN stays valid.
     public var tokenLifetimeSeconds: Int64
+    /// `.primary` takes office at start (and creates the first admin); `.backup` follows.
+    public var role: ServerRole
+    /// The other servers of the cluster, HOST:PORT as every server spells them
+    /// (replica ids come from the sorted list of all addresses, this one included).
+    public var replicas: [String]
+    /// On how many servers a change must be durable before it is answered; nil: a majority.
+    public var writeQuorum: Int?
+    /// How long a change may wait for the write quorum before its client is told.
+    public var proposalTimeoutSeconds: Int
 
     public init(
         host: String = "127.0.0.1",
@@ -27,8 +36,16 @@ public struct ServerConfiguration: Sendable {
         garbageGraceSeconds: Int64 = 3600,
         garbageIntervalSeconds: Int64 = 600,
         storageThreads: Int = 8,
-        tokenLifetimeSeconds: Int64 = 30 * 24 * 3600
+        tokenLifetimeSeconds: Int64 = 30 * 24 * 3600,
+        role: ServerRole = .primary,
+        replicas: [String] = [],
+        writeQuorum: Int? = nil,
+        proposalTimeoutSeconds: Int = 10
     ) {
+        self.role = role
+        self.replicas = replicas
+        self.writeQuorum = writeQuorum
+        self.proposalTimeoutSeconds = proposalTimeoutSeconds
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory
@@ -50,5 +67,26 @@ public struct ServerConfiguration: Sendable {
             base = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".local/share")
         }
         return base.appendingPathComponent("netstore").appendingPathComponent(name)
+    }
+}
+
+public enum ServerRole: String, Sendable {
+    case primary, backup
+}
+
+extension ServerConfiguration {
+    /// This server's own address as the others name it.
+    public var ownAddress: String { "\(host):\(port)" }
+
+    /// Every server's replica id: its position (from 1) in the sorted list of all
+    /// addresses, this one included, so every server derives the same ids.
+    public func replicaIDs() throws -> (own: UInt32, all: [String: UInt32]) {
+        let all = Set(replicas + [ownAddress]).sorted()
+        guard all.count == replicas.count + 1 else {
+            throw NetStoreError(.invalid, "--replica lists \(ownAddress) itself or an address twice: list each other server once")
+        }
+        var ids: [String: UInt32] = [:]
+        for (offset, address) in all.enumerated() { ids[address] = UInt32(offset + 1) }
+        return (ids[ownAddress]!, ids)
     }
 }

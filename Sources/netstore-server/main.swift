@@ -10,8 +10,16 @@ struct ServerCommand: AsyncParsableCommand {
         commandName: "netstore-server",
         abstract: "Serve a NetStore file store.")
 
-    @Option(help: "primary (backups arrive with replication).")
+    @Option(help: "primary or backup. A backup follows the primary, serves reads and refuses changes.")
     var role: String = "primary"
+
+    @Option(name: .customLong("replica"), help: ArgumentHelp(
+        "Another server of the cluster, HOST:PORT (repeat for each). Every server must list the others spelt alike.",
+        valueName: "host:port"))
+    var replicas: [String] = []
+
+    @Option(help: "On how many servers a change must be durable before it is answered: 1 to the number of servers (default: a majority).")
+    var writeQuorum: Int?
 
     @Option(help: "Address to listen on, HOST:PORT.")
     var listen: String = "127.0.0.1:7070"
@@ -29,8 +37,14 @@ struct ServerCommand: AsyncParsableCommand {
     var logLevel: String = "info"
 
     func run() async throws {
-        guard role == "primary" else {
-            throw ValidationError("role '\(role)' is not supported yet: use --role primary")
+        guard let serverRole = ServerRole(rawValue: role) else {
+            throw ValidationError("--role is primary or backup, not '\(role)'")
+        }
+        if serverRole == .backup && replicas.isEmpty {
+            throw ValidationError("a backup needs --replica HOST:PORT for each other server")
+        }
+        if writeQuorum != nil && replicas.isEmpty {
+            throw ValidationError("--write-quorum needs --replica: a single server is its own quorum")
         }
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
               (0...65535).contains(port)
@@ -48,9 +62,9 @@ struct ServerCommand: AsyncParsableCommand {
         let logger = Logger(label: "netstore-server")
         let config = ServerConfiguration(
             host: host, port: port,
-            dataDirectory: data.map { URL(fileURLWithPath: $0) } ?? ServerConfiguration.defaultDataDirectory(),
+            dataDirectory: data.map { URL(fileURLWithPath: $0) } ?? ServerConfiguration.defaultDataDirectory(name: serverRole == .primary ? "primary" : "backup-\(port)"),
             adminPasswordFile: adminPasswordFile.map { URL(fileURLWithPath: $0) },
-            tokenLifetimeSeconds: tokenLifetime)
+            tokenLifetimeSeconds: tokenLifetime, role: serverRole, replicas: replicas, writeQuorum: writeQuorum)
         let server: NetStoreServer
         do {
             server = try NetStoreServer(configuration: config, logger: logger)

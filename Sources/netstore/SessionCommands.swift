@@ -59,7 +59,7 @@ struct Logout: AsyncParsableCommand {
 
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show each server's role, uptime and counts.")
+        abstract: "Show each server's role, uptime, counts and replication position.")
 
     @OptionGroup var global: GlobalOptions
 
@@ -73,7 +73,8 @@ struct Status: AsyncParsableCommand {
             case .success(let status):
                 print("\(probe.server)  \(status.role)  up \(Formatting.duration(seconds: status.uptimeSeconds))"
                     + "  version \(status.softwareVersion)  nodes \(status.nodeCount)  users \(status.userCount)"
-                    + "  blocks \(status.blockCount) (\(ByteCount.format(status.blockBytes)))")
+                    + "  blocks \(status.blockCount) (\(ByteCount.format(status.blockBytes)))"
+                    + "  term \(status.term)  log \(status.lastIndex)  commit \(status.commitIndex)  applied \(status.appliedIndex)")
             case .failure(let error):
                 failed = true
                 print("\(probe.server)  unreachable: \(CommandFailure.describe(error))")

@@ -1,5 +1,6 @@
 import NIOCore
 import NetStoreCore
+import NetStoreReplication
 @testable import NetStoreProtocol
 
 /// Sample values and frames: one of every request and every response.
@@ -53,6 +54,21 @@ enum Fixtures {
         .userPasswd(name: "bob", oldPassword: "", newPassword: "ünïcødé 🔑"),
         .userList,
         .userRemove(name: "bob"),
+        .digest,
+        .replicaPutBlock(id: block(4), data: data),
+        .replicate(from: 2, message: .append(AppendEntries(
+            term: Term(3), previous: LogPosition(index: LogIndex(9), term: Term(2)),
+            entries: [LogEntry(term: Term(3), index: LogIndex(10), payload: []),
+                      LogEntry(term: Term(3), index: LogIndex(11), payload: [1, 2, 3])],
+            commit: LogIndex(8)))),
+        .replicate(from: 1, message: .append(AppendEntries(term: Term(1), previous: .zero, entries: [], commit: .zero))),
+        .replicate(from: 3, message: .appendResponse(AppendResponse(
+            term: Term(4), success: false, index: LogIndex(7), durable: LogIndex(5),
+            hint: LogPosition(index: LogIndex(6), term: Term(2))))),
+        .replicate(from: 1, message: .installSnapshot(SnapshotHeader(term: Term(2), position: LogPosition(index: LogIndex(50), term: Term(1))))),
+        .replicate(from: 2, message: .voteRequest(VoteRequest(term: Term(5), last: LogPosition(index: LogIndex(3), term: Term(4)), preVote: true))),
+        .replicate(from: 3, message: .voteResponse(VoteResponse(
+            term: Term(5), granted: true, preVote: false, voterLast: LogPosition(index: LogIndex(2), term: Term(1))))),
     ]
 
     static var requestFrames: [RequestFrame] {
@@ -78,6 +94,13 @@ enum Fixtures {
         (.status, .status(ServerStatus(
             role: "primary", softwareVersion: "0.1.0", uptimeSeconds: 42, nodeCount: 10, userCount: 2,
             blockCount: 7, blockBytes: 7 << 20))),
+        (.status, .status(ServerStatus(
+            role: "backup", softwareVersion: "0.2.0", uptimeSeconds: 1, nodeCount: 3, userCount: 1,
+            blockCount: 0, blockBytes: 0, term: 4, lastIndex: 90, commitIndex: 88, appliedIndex: 87))),
+        (.replicate, .blocksNeeded([])),
+        (.replicate, .blocksNeeded([block(1), block(2)])),
+        (.replicaPutBlock, .empty),
+        (.digest, .digest(StateDigest(appliedIndex: 12, sha256: block(7).bytes))),
         (.hasBlocks, .presence([true, false, true])),
         (.hasBlocks, .presence([])),
         (.getBlock, .block(data)),

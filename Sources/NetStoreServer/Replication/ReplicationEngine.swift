@@ -20,6 +20,9 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
     let logger: Logger
     /// Sends replication messages; nil on a server without replicas.
     let transport: (any ReplicationTransport)?
+    let configuration: ReplicationConfiguration
+    /// How long a mutation may wait for the write quorum before its client is told.
+    let proposalTimeout: Duration
     private let machine: Mutex<Machine>
     private let inbox = Mutex(Inbox())
     private let wakeups: AsyncStream<Void>
@@ -39,18 +42,23 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
         var waiters: [ProposalToken: Waiter] = [:]
         var nextToken: UInt64 = 1
         var primaryWaiters: [CheckedContinuation<Void, Never>] = []
+        var promotionWaiters: [CheckedContinuation<PromotionOutcome, Never>] = []
     }
 
     struct Waiter: Sendable {
         var continuation: CheckedContinuation<MutationResult, any Error>
         var acknowledged = false
         var result: Result<MutationResult, NetStoreError>?
+        /// Unanswered by then, the client is told so (the entry may still commit).
+        var deadline: ContinuousClock.Instant
     }
 
     /// Restores the replica from the store's log and replication tables.
     public init(id: ReplicaID, configuration: ReplicationConfiguration, store: Store, threadPool: NIOThreadPool,
-                transport: (any ReplicationTransport)?, logger: Logger) throws {
+                transport: (any ReplicationTransport)?, proposalTimeout: Duration = .seconds(10), logger: Logger) throws {
         self.id = id
+        self.configuration = configuration
+        self.proposalTimeout = proposalTimeout
         self.store = store
         self.threadPool = threadPool
         self.transport = transport
@@ -82,11 +90,19 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
     /// durable on the write quorum.
     public func submit(_ mutation: Mutation) async throws -> MutationResult {
         let payload = try MutationCodec.tryEncode(mutation)
+        if let transport, status.isPrimary {
+            // Refused before it enters the log: it cannot become durable on enough servers now.
+            let reachable = transport.reachablePeers + 1
+            if reachable < configuration.writeQuorum {
+                throw NetStoreError(.readOnly, "only \(reachable) of \(configuration.replicas.count) servers can be reached and changes need \(configuration.writeQuorum) (the write quorum): retry once a backup is back")
+            }
+        }
+        let deadline = ContinuousClock.now + proposalTimeout
         return try await withCheckedThrowingContinuation { continuation in
             inbox.withLock { inbox in
                 let token = ProposalToken(inbox.nextToken)
                 inbox.nextToken += 1
-                inbox.waiters[token] = Waiter(continuation: continuation)
+                inbox.waiters[token] = Waiter(continuation: continuation, deadline: deadline)
                 inbox.proposals.append(Proposal(payload: payload, token: token))
             }
             wake.yield()
@@ -105,6 +121,27 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
         }
     }
 
+    /// Asks this server to become primary (`.promote`) and returns the outcome.
+    public func promote() async -> PromotionOutcome {
+        await withCheckedContinuation { continuation in
+            inbox.withLock { $0.promotionWaiters.append(continuation) }
+            post(.promote)
+        }
+    }
+
+    /// Fails the proposals that waited past their deadline: the client hears of it
+    /// instead of waiting forever for backups that are gone.
+    private func expireWaiters() {
+        let now = ContinuousClock.now
+        let expired = inbox.withLock { inbox -> [CheckedContinuation<MutationResult, any Error>] in
+            let late = inbox.waiters.filter { $0.value.deadline <= now }
+            for token in late.keys { inbox.waiters[token] = nil }
+            return late.values.map(\.continuation)
+        }
+        let error = NetStoreError(.timedOut, "the change was not durable on \(configuration.writeQuorum) servers (the write quorum) within \(proposalTimeout): it may still be made once a backup is back; check before retrying")
+        for continuation in expired { continuation.resume(throwing: error) }
+    }
+
     // MARK: the loop
 
     /// Runs until the task is cancelled; `tickMilliseconds` paces `.tick`.
@@ -114,6 +151,7 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
                 while !Task.isCancelled {
                     do { try await Task.sleep(for: .milliseconds(tickMilliseconds)) } catch { return }
                     self.post(.tick)
+                    self.expireWaiters()
                 }
             }
             group.addTask {
@@ -144,6 +182,7 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
     private func process(_ batch: [ReplicaEvent]) {
         var answers: [Answer] = []
         var becamePrimary = false
+        var promotions: [PromotionOutcome] = []
         machine.withLock { m in
             var queue = batch[...]
             while let event = queue.popFirst() {
@@ -156,6 +195,7 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
                 let actions = m.replica.handle(event)
                 if case .propose(let proposals) = event { noteIndexes(of: proposals, actions, &m) }
                 for action in actions {
+                    if case .promotionFinished(let outcome) = action { promotions.append(outcome) }
                     execute(action, &m, followUps: &queue, answers: &answers, becamePrimary: &becamePrimary)
                 }
             }
@@ -163,6 +203,13 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
             published.withLock { $0 = status }
         }
         deliver(answers, becamePrimary: becamePrimary)
+        if let outcome = promotions.last {
+            let waiters = inbox.withLock { inbox in
+                defer { inbox.promotionWaiters = [] }
+                return inbox.promotionWaiters
+            }
+            for waiter in waiters { waiter.resume(returning: outcome) }
+        }
     }
 
     /// The accepted proposals are, in order, the entries of the log write that follows.

@@ -4,4 +4,6 @@ import NetStoreReplication
 /// may lose a message: the replica retransmits.
 public protocol ReplicationTransport: Sendable {
     func send(_ message: ReplicationMessage, to replica: ReplicaID)
+    /// How many other servers answered the last message sent to them.
+    var reachablePeers: Int { get }
 }

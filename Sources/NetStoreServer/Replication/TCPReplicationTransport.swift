@@ -1,0 +1,138 @@
+import Logging
+import NIOCore
+import NIOPosix
+import NetStoreClient
+import NetStoreCore
+import NetStoreProtocol
+import NetStoreReplication
+import NetStoreStorage
+import Synchronization
+
+/// Carries replication messages to the other servers over TCP, one persistent
+/// connection per peer (each server sends on its own connection; answers come back
+/// on the peer's), reconnecting after a failure.
+///
+/// Messages to one peer go out in order, each awaited, so the receiver posts them
+/// to its replica in order. Before an append, the peer is asked (by the append
+/// itself) which of the blocks its entries refer to it lacks; those are sent and
+/// the append again, so a backup never holds an entry whose blocks it lacks.
+public final class TCPReplicationTransport: ReplicationTransport, Sendable {
+    let selfID: ReplicaID
+    let store: Store
+    let logger: Logger
+    private let peers: [ReplicaID: Peer]
+
+    final class Peer: Sendable {
+        let id: ReplicaID
+        let address: ServerAddress
+        let queue: AsyncStream<ReplicationMessage>
+        let continuation: AsyncStream<ReplicationMessage>.Continuation
+        /// Whether the last exchange with the peer succeeded.
+        let reachable = Mutex(false)
+
+        init(id: ReplicaID, address: ServerAddress) {
+            self.id = id
+            self.address = address
+            // Dropping messages when a peer is slow is fine: the replica retransmits.
+            (queue, continuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingOldest(1024))
+        }
+    }
+
+    public init(selfID: ReplicaID, peers: [ReplicaID: ServerAddress], store: Store, logger: Logger) {
+        self.selfID = selfID
+        self.store = store
+        self.logger = logger
+        self.peers = peers.mapValues { $0 }.reduce(into: [:]) { $0[$1.key] = Peer(id: $1.key, address: $1.value) }
+    }
+
+    public func send(_ message: ReplicationMessage, to replica: ReplicaID) {
+        peers[replica]?.continuation.yield(message)
+    }
+
+    /// How many peers answered the last message sent to them.
+    public var reachablePeers: Int { peers.values.filter { $0.reachable.withLock { $0 } }.count }
+
+    /// Runs one sender per peer until cancelled.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            for peer in peers.values {
+                group.addTask { await self.runSender(peer) }
+            }
+        }
+    }
+
+    private func runSender(_ peer: Peer) async {
+        var connection: Connection?
+        await withTaskCancellationHandler {
+            for await message in peer.queue {
+                if connection == nil {
+                    do {
+                        connection = try await Connection.connect(to: peer.address, timeout: .seconds(2), logger: logger)
+                        logger.info("replication connection open", metadata: ["peer": "\(peer.id) \(peer.address)"])
+                    } catch {
+                        peer.reachable.withLock { $0 = false }
+                        // Drop this message; wait before trying again (the replica resends).
+                        try? await Task.sleep(for: .milliseconds(200))
+                        continue
+                    }
+                }
+                do {
+                    for part in Self.split(message) { try await deliver(part, to: peer, over: connection!) }
+                    peer.reachable.withLock { $0 = true }
+                } catch {
+                    logger.info("replication connection lost", metadata: ["peer": "\(peer.id) \(peer.address)", "error": "\(error)"])
+                    peer.reachable.withLock { $0 = false }
+                    await connection?.close()
+                    connection = nil
+                }
+            }
+        } onCancel: {
+            peer.continuation.finish()
+        }
+        await connection?.close()
+    }
+
+    /// Sends one message; an append whose blocks the peer lacks is sent again after them.
+    private func deliver(_ message: ReplicationMessage, to peer: Peer, over connection: Connection) async throws {
+        var previous: [BlockID] = []
+        while true {
+            let response = try await connection.send(.replicate(from: selfID.rawValue, message: message))
+            guard case .blocksNeeded(let missing) = response else {
+                throw NetStoreError(.protocolError, "\(peer.address) answered a replication message with \(response)")
+            }
+            if missing.isEmpty { return }
+            if missing == previous { break }  // sent already and still lacking: give up on this one
+            previous = missing
+            for id in missing {
+                guard let bytes = try? store.getBlock(id) else {
+                    logger.error("block \(id) that \(peer.address) needs is missing or damaged here")
+                    continue
+                }
+                _ = try await connection.send(.replicaPutBlock(id: id, data: ByteBuffer(bytes: bytes)))
+            }
+        }
+        logger.warning("\(peer.address) still lacks blocks after they were sent; the append is left to retransmission")
+    }
+
+    /// An append too big for one frame becomes several, each a valid append.
+    static func split(_ message: ReplicationMessage) -> [ReplicationMessage] {
+        guard case .append(let append) = message else { return [message] }
+        let budget = Limits.maxFrameSize / 2
+        var parts: [ReplicationMessage] = []
+        var previous = append.previous
+        var current: [LogEntry] = []
+        var bytes = 0
+        for entry in append.entries {
+            if !current.isEmpty && bytes + entry.byteCount > budget {
+                parts.append(.append(AppendEntries(term: append.term, previous: previous, entries: current, commit: append.commit)))
+                previous = current.last!.position
+                current = []
+                bytes = 0
+            }
+            current.append(entry)
+            bytes += entry.byteCount
+        }
+        parts.append(.append(AppendEntries(term: append.term, previous: previous, entries: current, commit: append.commit)))
+        return parts
+    }
+}
