@@ -6,6 +6,8 @@ public actor ConnectionSession {
     public private(set) var user: UserInfo?
     /// The token this connection authenticated with, so LOGOUT can revoke it.
     private(set) var token: String?
+    /// True once the peer proved it is another server of this cluster (AUTH with the cluster key).
+    public private(set) var isReplica = false
 
     public init(peer: String) {
         self.peer = peer
@@ -14,6 +16,10 @@ public actor ConnectionSession {
     func signIn(user: UserInfo, token: String) {
         self.user = user
         self.token = token
+    }
+
+    func markReplica() {
+        isReplica = true
     }
 
     func signOut() {

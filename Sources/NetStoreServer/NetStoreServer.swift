@@ -50,6 +50,9 @@ public final class NetStoreServer: Sendable {
             replicas = ReplicationConfiguration(replicas: [selfID], writeQuorum: 1)
             transport = nil
         } else {
+            guard let key = configuration.clusterKey else {
+                throw NetStoreError(.invalid, "replicated servers prove themselves to each other with a shared key: give every server the same --cluster-key-file")
+            }
             guard configuration.port != 0 else {
                 throw NetStoreError(.invalid, "a replicated server needs a fixed port in --listen: the others name it by its address")
             }
@@ -62,7 +65,7 @@ public final class NetStoreServer: Sendable {
             replicas = ReplicationConfiguration(replicas: all, writeQuorum: configuration.writeQuorum)
             var peers: [ReplicaID: ServerAddress] = [:]
             for (address, id) in ids.all where id != ids.own { peers[ReplicaID(id)] = try ServerAddress(parsing: address) }
-            transport = TCPReplicationTransport(selfID: selfID, peers: peers, store: store, logger: logger)
+            transport = TCPReplicationTransport(selfID: selfID, peers: peers, clusterKey: key, store: store, logger: logger)
             logger.info("replicas", metadata: [
                 "self": "\(selfID)", "all": "\(ids.all.sorted { $0.value < $1.value }.map { "r\($0.value)=\($0.key)" })",
                 "write-quorum": "\(replicas.writeQuorum)"])
@@ -74,7 +77,8 @@ public final class NetStoreServer: Sendable {
         accounts = AccountService(store: store, submitter: replication, tokenLifetimeSeconds: configuration.tokenLifetimeSeconds)
         dispatcher = RequestDispatcher(
             store: store, accounts: accounts, threadPool: threadPool, submitter: replication,
-            role: configuration.role.rawValue, replication: replication, logger: logger)
+            role: configuration.role.rawValue, replication: replication,
+            clusterKey: configuration.replicas.isEmpty ? nil : configuration.clusterKey, logger: logger)
     }
 
     /// Binds and serves until `shutdown()`; returns once every connection has closed.

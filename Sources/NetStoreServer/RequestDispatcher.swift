@@ -22,6 +22,8 @@ public final class RequestDispatcher: Sendable {
     let role: String
     /// The replicated log: STATUS reports it, replication requests feed it.
     let replication: ReplicationEngine?
+    /// The key other servers of the cluster present; nil when this server has no replicas.
+    let clusterKey: ClusterKey?
 
     public init(
         store: Store,
@@ -30,6 +32,7 @@ public final class RequestDispatcher: Sendable {
         submitter: (any MutationSubmitter)? = nil,
         role: String = "primary",
         replication: ReplicationEngine? = nil,
+        clusterKey: String? = nil,
         logger: Logger,
         clock: @escaping @Sendable () -> Int64 = AccountService.wallClock
     ) {
@@ -39,6 +42,7 @@ public final class RequestDispatcher: Sendable {
         self.submitter = submitter ?? PooledSubmitter(store: store, threadPool: threadPool)
         self.role = role
         self.replication = replication
+        self.clusterKey = clusterKey.map(ClusterKey.init)
         self.logger = logger
         self.clock = clock
         self.startedNs = clock()
@@ -70,9 +74,10 @@ public final class RequestDispatcher: Sendable {
                 term: log?.term ?? 0, lastIndex: log?.lastIndex ?? 0,
                 commitIndex: log?.commitIndex ?? 0, appliedIndex: log?.appliedIndex ?? 0))
         case let .replicate(from, message):
+            try await requireReplica(session)
             return try await receiveReplication(from: from, message)
         case let .replicaPutBlock(id, data):
-            guard replication != nil else { throw Self.notReplicating }
+            try await requireReplica(session)
             let now = self.now
             try await storage { [store] in
                 try data.withUnsafeReadableBytes { try store.putBlock(id, bytes: $0, now: now) }
@@ -84,6 +89,12 @@ public final class RequestDispatcher: Sendable {
             logger.info("login", metadata: ["user": "\(user)", "peer": "\(session.peer)"])
             return .session(info)
         case let .auth(token):
+            if let clusterKey, clusterKey.matches(token) {
+                await session.markReplica()
+                return .session(SessionInfo(
+                    token: "", user: UserInfo(id: 0, name: "replica", role: .user, rootNode: 0, createdNs: 0),
+                    expiresNs: Int64.max))
+            }
             let info = try await storage { try self.accounts.authenticate(token: token) }
             await session.signIn(user: info.user, token: token)
             return .session(info)

@@ -26,6 +26,9 @@ public struct ServerConfiguration: Sendable {
     public var writeQuorum: Int?
     /// How long a change may wait for the write quorum before its client is told.
     public var proposalTimeoutSeconds: Int
+    /// The secret replicated servers prove to each other before any replication
+    /// request is accepted; required with `replicas`.
+    public var clusterKey: String?
 
     public init(
         host: String = "127.0.0.1",
@@ -40,12 +43,14 @@ public struct ServerConfiguration: Sendable {
         role: ServerRole = .primary,
         replicas: [String] = [],
         writeQuorum: Int? = nil,
-        proposalTimeoutSeconds: Int = 10
+        proposalTimeoutSeconds: Int = 10,
+        clusterKey: String? = nil
     ) {
         self.role = role
         self.replicas = replicas
         self.writeQuorum = writeQuorum
         self.proposalTimeoutSeconds = proposalTimeoutSeconds
+        self.clusterKey = clusterKey
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory

@@ -33,6 +33,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Seconds a login stays valid (default 30 days).")
     var tokenLifetime: Int64 = 30 * 24 * 3600
 
+    @Option(help: "File whose first line is the secret every server of a replicated cluster shares (required with --replica).")
+    var clusterKeyFile: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -43,6 +46,10 @@ struct ServerCommand: AsyncParsableCommand {
         if serverRole == .backup && replicas.isEmpty {
             throw ValidationError("a backup needs --replica HOST:PORT for each other server")
         }
+        if !replicas.isEmpty && clusterKeyFile == nil {
+            throw ValidationError("replicated servers prove themselves to each other with a shared key: give every server the same --cluster-key-file (e.g. head -c 32 /dev/urandom | base64 > cluster.key)")
+        }
+        let clusterKey = try clusterKeyFile.map { try ClusterKey.read(from: URL(fileURLWithPath: $0)) }
         if writeQuorum != nil && replicas.isEmpty {
             throw ValidationError("--write-quorum needs --replica: a single server is its own quorum")
         }
@@ -64,7 +71,8 @@ struct ServerCommand: AsyncParsableCommand {
             host: host, port: port,
             dataDirectory: data.map { URL(fileURLWithPath: $0) } ?? ServerConfiguration.defaultDataDirectory(name: serverRole == .primary ? "primary" : "backup-\(port)"),
             adminPasswordFile: adminPasswordFile.map { URL(fileURLWithPath: $0) },
-            tokenLifetimeSeconds: tokenLifetime, role: serverRole, replicas: replicas, writeQuorum: writeQuorum)
+            tokenLifetimeSeconds: tokenLifetime, role: serverRole, replicas: replicas, writeQuorum: writeQuorum,
+            clusterKey: clusterKey)
         let server: NetStoreServer
         do {
             server = try NetStoreServer(configuration: config, logger: logger)

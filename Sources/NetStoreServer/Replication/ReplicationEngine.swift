@@ -79,6 +79,11 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
 
     public var status: ReplicationStatus { published.withLock { $0 } }
 
+    /// True for the other servers of this cluster (not this one, not strangers).
+    public func isPeer(_ replica: ReplicaID) -> Bool {
+        replica != id && configuration.replicas.contains(replica)
+    }
+
     // MARK: posting events
 
     public func post(_ event: ReplicaEvent) {

@@ -21,6 +21,8 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
     let store: Store
     let logger: Logger
     private let peers: [ReplicaID: Peer]
+    /// Presented with AUTH on every connection, so the peer accepts replication requests.
+    private let clusterKey: String
 
     final class Peer: Sendable {
         let id: ReplicaID
@@ -38,8 +40,9 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
         }
     }
 
-    public init(selfID: ReplicaID, peers: [ReplicaID: ServerAddress], store: Store, logger: Logger) {
+    public init(selfID: ReplicaID, peers: [ReplicaID: ServerAddress], clusterKey: String, store: Store, logger: Logger) {
         self.selfID = selfID
+        self.clusterKey = clusterKey
         self.store = store
         self.logger = logger
         self.peers = peers.mapValues { $0 }.reduce(into: [:]) { $0[$1.key] = Peer(id: $1.key, address: $1.value) }
@@ -67,7 +70,16 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
             for await message in peer.queue {
                 if connection == nil {
                     do {
-                        connection = try await Connection.connect(to: peer.address, timeout: .seconds(2), logger: logger)
+                        let opened = try await Connection.connect(to: peer.address, timeout: .seconds(2), logger: logger)
+                        do {
+                            _ = try await opened.send(.auth(token: clusterKey))
+                        } catch {
+                            await opened.close()
+                            logger.error("a replica refused this server's cluster key: every server needs the same --cluster-key-file",
+                                         metadata: ["peer": "\(peer.id) \(peer.address)", "error": "\(error)"])
+                            throw error
+                        }
+                        connection = opened
                         logger.info("replication connection open", metadata: ["peer": "\(peer.id) \(peer.address)"])
                     } catch {
                         peer.reachable.withLock { $0 = false }
