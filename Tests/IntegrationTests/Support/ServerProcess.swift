@@ -12,13 +12,13 @@ final class ServerProcess: @unchecked Sendable {
 
     static let adminPassword = "admin-secret-pw"
 
-    /// Starts a server on a free port and waits until it listens.
-    init(directory: TemporaryDirectory, extraArguments: [String] = []) async throws {
-        dataDirectory = directory.path("data")
+    /// Starts a server (on a free port unless one is given) and waits until it listens.
+    init(directory: TemporaryDirectory, name: String = "data", port: Int = 0, extraArguments: [String] = []) async throws {
+        dataDirectory = directory.path(name)
         adminPasswordFile = directory.path("admin-password.txt")
         self.extraArguments = extraArguments
         try Self.adminPassword.write(to: adminPasswordFile, atomically: true, encoding: .utf8)
-        try await start(port: 0)
+        try await start(port: port)
     }
 
     var address: String { "127.0.0.1:\(port)" }

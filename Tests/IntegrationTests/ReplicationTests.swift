@@ -1,0 +1,127 @@
+import Foundation
+import NetStoreCore
+import NetStoreProtocol
+import Testing
+
+/// A primary and two backups as real processes on 127.0.0.1.
+final class Cluster: @unchecked Sendable {
+    let dir: TemporaryDirectory
+    let ports: [Int]
+    var servers: [ServerProcess] = []
+    let keyFile: URL
+
+    var addresses: [String] { ports.map { "127.0.0.1:\($0)" } }
+    var serverList: String { addresses.joined(separator: ",") }
+    var primary: ServerProcess { servers[0] }
+
+    init() async throws {
+        dir = try TemporaryDirectory("netstore-cluster")
+        ports = try freePorts(3)
+        keyFile = dir.path("cluster.key")
+        try "a-test-cluster-key-0123456789".write(to: keyFile, atomically: true, encoding: .utf8)
+        // Backups first: the primary waits for a majority before it listens.
+        var started: [Int: ServerProcess] = [:]
+        for index in [1, 2, 0] {
+            started[index] = try await ServerProcess(
+                directory: dir, name: "server\(index)", port: ports[index], extraArguments: arguments(index))
+        }
+        servers = (0..<3).map { started[$0]! }
+    }
+
+    func arguments(_ index: Int) -> [String] {
+        var arguments = ["--role", index == 0 ? "primary" : "backup", "--cluster-key-file", keyFile.path]
+        for (other, port) in ports.enumerated() where other != index {
+            arguments += ["--replica", "127.0.0.1:\(port)"]
+        }
+        return arguments
+    }
+
+    /// Each server's digest, asked with an admin token over a raw connection.
+    func digests(token: String) throws -> [StateDigest] {
+        try ports.map { port in
+            let raw = try RawConnection(port: port)
+            guard case .success(.session) = try raw.call(.auth(token: token)) else {
+                throw TestFailure("AUTH on port \(port) failed")
+            }
+            guard case let .success(.digest(digest)) = try raw.call(.digest) else {
+                throw TestFailure("DIGEST on port \(port) failed")
+            }
+            return digest
+        }
+    }
+
+    deinit {
+        servers.forEach { $0.kill9() }
+        dir.remove()
+    }
+}
+
+@Suite("Replication across three real servers")
+struct ReplicationTests {
+    @Test("a backup killed and restarted during writes ends with every acknowledged file; digests equal")
+    func backupCrashDuringWrites() async throws {
+        let cluster = try await Cluster()
+        let admin = CLI(server: cluster.serverList, configDirectory: cluster.dir.path("config-admin"))
+        try admin.login("admin", password: ServerProcess.adminPassword, in: cluster.dir)
+
+        var acknowledged: [(name: String, sha: String)] = []
+        for index in 0..<24 {
+            if index == 8 { cluster.servers[2].kill9() }
+            if index == 16 { try await cluster.servers[2].start() }
+            let local = cluster.dir.path("in-\(index)")
+            let sha = try writeRandomFile(local, size: 1000 + index * 70_001, seed: UInt64(index) + 100)
+            let put = try admin.run("put", local.path, "/f\(index)")
+            // With one backup down the primary and the other backup are still a majority.
+            #expect(put.succeeded, "put \(index): \(put.stderr)")
+            if put.succeeded { acknowledged.append(("/f\(index)", sha)) }
+        }
+        #expect(acknowledged.count == 24)
+
+        let token = try rawLogin(RawConnection(port: cluster.ports[0]), "admin", ServerProcess.adminPassword).token
+        var digests: [StateDigest] = []
+        let converged = try await waitUntil(timeout: .seconds(60), interval: .milliseconds(200)) {
+            // A backup that has not yet applied the login's session refuses the token: not converged yet.
+            guard let current = try? cluster.digests(token: token) else { return false }
+            digests = current
+            return Set(digests).count == 1
+        }
+        #expect(converged, "all three servers reach the same state: \(digests.map { "\($0.appliedIndex)" })")
+
+        // Every acknowledged file, read from each server on its own.
+        for (index, address) in cluster.addresses.enumerated() {
+            let reader = CLI(server: address, configDirectory: admin.configDirectory)
+            for file in acknowledged {
+                let out = cluster.dir.path("out-\(index)")
+                let get = try reader.run("get", file.name, out.path)
+                #expect(get.succeeded, "get \(file.name) from \(address): \(get.stderr)")
+                if get.succeeded { #expect(try sha256(of: out) == file.sha, "\(file.name) on \(address)") }
+                try? FileManager.default.removeItem(at: out)
+            }
+        }
+    }
+
+    @Test("backups refuse changes; without a majority writes fail clearly and resume when a backup returns")
+    func quorum() async throws {
+        let cluster = try await Cluster()
+        let admin = CLI(server: cluster.serverList, configDirectory: cluster.dir.path("config-admin"))
+        try admin.login("admin", password: ServerProcess.adminPassword, in: cluster.dir)
+        #expect(try admin.run("mkdir", "/a").succeeded)
+
+        let backupOnly = CLI(server: cluster.addresses[1], configDirectory: admin.configDirectory)
+        let refused = try backupOnly.run("mkdir", "/b")
+        #expect(refused.status == 1, "a backup refuses a change")
+        #expect(try backupOnly.run("ls", "/").stdout.contains("a"), "a backup serves reads")
+
+        cluster.servers[1].kill9()
+        cluster.servers[2].kill9()
+        let lonely = try admin.run("mkdir", "/c")
+        #expect(lonely.status == 1, "no majority: the change is refused or times out")
+        #expect(!lonely.stderr.isEmpty, "and says why")
+
+        try await cluster.servers[1].start()
+        let resumed = try await waitUntil(timeout: .seconds(30), interval: .milliseconds(300)) {
+            try admin.run("mkdir", "-p", "/d").succeeded
+        }
+        #expect(resumed, "writes resume once a backup is back")
+    }
+}
