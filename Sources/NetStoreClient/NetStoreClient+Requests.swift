@@ -17,6 +17,11 @@ extension NetStoreClient {
         return status
     }
 
+    /// Makes the connected server (a backup) primary; admin only.
+    public func promote() async throws(NetStoreError) {
+        try await expectEmpty(.promote)
+    }
+
     /// Revokes the session's token on the server and closes the client.
     public func logout() async throws(NetStoreError) {
         try await expectEmpty(.logout)

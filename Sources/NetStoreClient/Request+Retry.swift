@@ -10,7 +10,7 @@ extension Request {
              .hasBlocks, .putBlock, .getBlock, .getContent, .userList, .digest, .replicaPutBlock, .replicate:
             true
         case .login, .auth, .logout, .mkdir, .create, .mknod, .unlink, .rmdir, .rename,
-             .link, .symlink, .setattr, .commit, .userAdd, .userPasswd, .userRemove:
+             .link, .symlink, .setattr, .commit, .userAdd, .userPasswd, .userRemove, .promote:
             false
         }
     }

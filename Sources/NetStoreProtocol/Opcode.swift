@@ -38,4 +38,6 @@ public enum Opcode: UInt16, Sendable, Hashable, CaseIterable {
     case replicaPutBlock = 0x0402
     /// Admin: the state digest, to compare servers.
     case digest = 0x0403
+    /// Admin, to a backup: become primary under a higher term.
+    case promote = 0x0404
 }

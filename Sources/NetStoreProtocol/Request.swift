@@ -55,6 +55,9 @@ public enum Request: Sendable, Hashable {
     /// A block sent ahead of the log entries that refer to it.
     case replicaPutBlock(id: BlockID, data: ByteBuffer)
     case digest
+    /// Asks this server (a backup) to become primary; refused unless it holds
+    /// every entry a majority acknowledged.
+    case promote
 
     public var opcode: Opcode {
         switch self {
@@ -89,6 +92,7 @@ public enum Request: Sendable, Hashable {
         case .replicate: .replicate
         case .replicaPutBlock: .replicaPutBlock
         case .digest: .digest
+        case .promote: .promote
         }
     }
 }

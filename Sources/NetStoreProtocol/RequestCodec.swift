@@ -5,7 +5,7 @@ import NetStoreCore
 enum RequestCodec {
     static func writePayload(of request: Request, into buffer: inout ByteBuffer) throws(NetStoreError) {
         switch request {
-        case .ping, .logout, .status, .statfs, .userList, .digest:
+        case .ping, .logout, .status, .statfs, .userList, .digest, .promote:
             break
         case .login(let user, let password):
             try buffer.writeString16(user, .userName)
@@ -99,6 +99,7 @@ enum RequestCodec {
         case .statfs: return .statfs
         case .userList: return .userList
         case .digest: return .digest
+        case .promote: return .promote
         case .replicate:
             return .replicate(from: try reader.u32("replica"), message: try reader.replicationMessage())
         case .replicaPutBlock:

@@ -8,7 +8,7 @@ enum ResponseCodec {
     static func response(_ response: Response, answers opcode: Opcode) -> Bool {
         switch (response, opcode) {
         case (.empty, .ping), (.empty, .logout), (.empty, .unlink), (.empty, .rmdir), (.empty, .rename),
-             (.empty, .putBlock), (.empty, .userPasswd), (.empty, .userRemove), (.empty, .replicaPutBlock),
+             (.empty, .putBlock), (.empty, .userPasswd), (.empty, .userRemove), (.empty, .replicaPutBlock), (.empty, .promote),
              (.blocksNeeded, .replicate), (.digest, .digest):
             return true
         case (.session, .login), (.session, .auth):
@@ -90,7 +90,7 @@ enum ResponseCodec {
 
     static func readPayload(answering opcode: Opcode, from reader: inout PayloadReader) throws(ProtocolError) -> Response {
         switch opcode {
-        case .ping, .logout, .unlink, .rmdir, .rename, .putBlock, .userPasswd, .userRemove, .replicaPutBlock:
+        case .ping, .logout, .unlink, .rmdir, .rename, .putBlock, .userPasswd, .userRemove, .replicaPutBlock, .promote:
             return .empty
         case .replicate:
             return .blocksNeeded(try reader.blockIDs(.hashQuery))

@@ -65,6 +65,18 @@ extension RequestDispatcher {
             return .content(try await storage { try store.content(account: account, node: node) })
         case .userAdd, .userPasswd, .userList, .userRemove:
             return try await respondAccounts(to: request, user: user)
+        case .promote:
+            guard user.role == .admin else {
+                throw NetStoreError(.accessDenied, "only an admin may promote a server; '\(user.name)' is not an admin")
+            }
+            guard clusterKey != nil, let replication else { throw Self.notReplicating }
+            switch await replication.promote() {
+            case .promoted(let term):
+                logger.notice("promoted to primary", metadata: ["term": "\(term)", "by": "\(user.name)"])
+                return .empty
+            case .refused(let reason):
+                throw NetStoreError(.tryAgain, "promotion refused: \(reason)")
+            }
         case .digest:
             guard user.role == .admin else {
                 throw NetStoreError(.accessDenied, "only an admin may read the state digest; '\(user.name)' is not an admin")

@@ -83,3 +83,29 @@ struct Status: AsyncParsableCommand {
         if failed { throw ExitCode.failure }
     }
 }
+
+struct Promote: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make a backup the primary (admin), e.g. after the primary died.",
+        discussion: "Refused, with the reason, unless that backup holds every change a majority acknowledged; the refusal names a backup that is further ahead.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The backup to promote, HOST:PORT.") var target: String
+
+    func run() async throws {
+        let address = try ServerAddress(parsing: target)
+        guard let saved = try global.sessionFile.load() else {
+            throw NetStoreError(.notAuthenticated, "not logged in")
+        }
+        // Only the target: the old primary may be gone, and promotion is asked of the backup itself.
+        let client = global.client(servers: [address], credentials: .token(saved.token))
+        do {
+            try await client.promote()
+            await client.close()
+        } catch {
+            await client.close()
+            throw error
+        }
+        Terminal.printError("\(address) is now the primary")
+    }
+}

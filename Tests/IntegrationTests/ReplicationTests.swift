@@ -28,8 +28,8 @@ final class Cluster: @unchecked Sendable {
         servers = (0..<3).map { started[$0]! }
     }
 
-    func arguments(_ index: Int) -> [String] {
-        var arguments = ["--role", index == 0 ? "primary" : "backup", "--cluster-key-file", keyFile.path]
+    func arguments(_ index: Int, role: String? = nil) -> [String] {
+        var arguments = ["--role", role ?? (index == 0 ? "primary" : "backup"), "--cluster-key-file", keyFile.path]
         for (other, port) in ports.enumerated() where other != index {
             arguments += ["--replica", "127.0.0.1:\(port)"]
         }
@@ -123,5 +123,62 @@ struct ReplicationTests {
             try admin.run("mkdir", "-p", "/d").succeeded
         }
         #expect(resumed, "writes resume once a backup is back")
+    }
+
+    @Test("kill -9 of the primary, promote a backup: nothing acknowledged is lost, reads go on, writes resume, the old primary rejoins")
+    func promotion() async throws {
+        let cluster = try await Cluster()
+        let admin = CLI(server: cluster.serverList, configDirectory: cluster.dir.path("config-admin"))
+        try admin.login("admin", password: ServerProcess.adminPassword, in: cluster.dir)
+        var acknowledged: [(name: String, sha: String)] = []
+        for index in 0..<6 {
+            let local = cluster.dir.path("in-\(index)")
+            let sha = try writeRandomFile(local, size: 5000 + index * 300_001, seed: UInt64(index) + 500)
+            if try admin.run("put", local.path, "/f\(index)").succeeded { acknowledged.append(("/f\(index)", sha)) }
+        }
+        #expect(acknowledged.count == 6)
+
+        cluster.servers[0].kill9()
+        // Reads go on from the backups while there is no primary.
+        let listing = try admin.run("ls", "/")
+        #expect(listing.succeeded && listing.stdout.contains("f5"), "reads without a primary: \(listing.stderr)")
+        let refused = try admin.run("mkdir", "/during")
+        #expect(refused.status == 1, "no primary: a change is refused")
+
+        let promote = try admin.run("promote", cluster.addresses[1])
+        #expect(promote.succeeded, "promote: \(promote.stderr)")
+        let resumed = try await waitUntil(timeout: .seconds(30), interval: .milliseconds(300)) {
+            try admin.run("mkdir", "-p", "/after").succeeded
+        }
+        #expect(resumed, "writes resume on the new primary")
+        let extra = cluster.dir.path("extra")
+        let extraSha = try writeRandomFile(extra, size: 2_500_000, seed: 77)
+        #expect(try admin.run("put", extra.path, "/extra").succeeded)
+        acknowledged.append(("/extra", extraSha))
+
+        // The old primary comes back as a backup and catches up.
+        cluster.servers[0] = try await ServerProcess(
+            directory: cluster.dir, name: "server0", port: cluster.ports[0],
+            extraArguments: cluster.arguments(0, role: "backup"))
+        let token = try rawLogin(RawConnection(port: cluster.ports[1]), "admin", ServerProcess.adminPassword).token
+        var digests: [StateDigest] = []
+        let converged = try await waitUntil(timeout: .seconds(60), interval: .milliseconds(200)) {
+            guard let current = try? cluster.digests(token: token) else { return false }
+            digests = current
+            return Set(digests).count == 1
+        }
+        #expect(converged, "the old primary rejoins with the same state: \(digests.map { "\($0.appliedIndex)" })")
+        for (index, address) in cluster.addresses.enumerated() {
+            let reader = CLI(server: address, configDirectory: admin.configDirectory)
+            for file in acknowledged {
+                let out = cluster.dir.path("out-\(index)")
+                let get = try reader.run("get", file.name, out.path)
+                #expect(get.succeeded, "get \(file.name) from \(address): \(get.stderr)")
+                if get.succeeded { #expect(try sha256(of: out) == file.sha, "\(file.name) on \(address)") }
+                try? FileManager.default.removeItem(at: out)
+            }
+        }
+        let status = try admin.run("status")
+        #expect(status.stdout.contains("\(cluster.addresses[1])  primary"), "\(status.stdout)")
     }
 }

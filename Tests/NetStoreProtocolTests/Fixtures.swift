@@ -55,6 +55,7 @@ enum Fixtures {
         .userList,
         .userRemove(name: "bob"),
         .digest,
+        .promote,
         .replicaPutBlock(id: block(4), data: data),
         .replicate(from: 2, message: .append(AppendEntries(
             term: Term(3), previous: LogPosition(index: LogIndex(9), term: Term(2)),
@@ -101,6 +102,7 @@ enum Fixtures {
         (.replicate, .blocksNeeded([block(1), block(2)])),
         (.replicaPutBlock, .empty),
         (.digest, .digest(StateDigest(appliedIndex: 12, sha256: block(7).bytes))),
+        (.promote, .empty),
         (.hasBlocks, .presence([true, false, true])),
         (.hasBlocks, .presence([])),
         (.getBlock, .block(data)),
