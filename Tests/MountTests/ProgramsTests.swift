@@ -59,4 +59,26 @@ struct ProgramsTests {
             #expect(check.value == "ok\n1\n", "\(check.value)")
         }
     }
+
+    @Test("a 2 GiB file round-trips through the mount with equal SHA-256")
+    func largeFile() async throws {
+        try await MountFixture.with { m in
+            let local = m.root.appendingPathComponent("big").path
+            let back = m.root.appendingPathComponent("big-back").path
+            let output = OutputBuffer()
+            #expect(m.run("dd", ["if=/dev/urandom", "of=\(local)", "bs=1M", "count=2048", "status=none"], output: output) == 0,
+                    "\(output.value)")
+            #expect(m.run("cp", [local, m.path("big")], output: output) == 0, "\(output.value)")
+            // Remount so that the copy back reads from the servers, not from this mount's caches.
+            await m.unmount()
+            try await m.startMount()
+            #expect(m.run("cp", [m.path("big"), back], output: output) == 0, "\(output.value)")
+            let sums = OutputBuffer()
+            #expect(m.run("sha256sum", [local, back], output: sums) == 0)
+            let digests = sums.value.split(separator: "\n").map { $0.split(separator: " ").first.map(String.init) ?? "" }
+            #expect(digests.count == 2 && digests[0] == digests[1] && digests[0].count == 64, "\(sums.value)")
+            unlink(local)
+            unlink(back)
+        }
+    }
 }
