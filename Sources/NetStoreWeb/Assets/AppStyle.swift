@@ -91,6 +91,7 @@ enum AppStyle {
     .form-actions { display: flex; gap: .6rem; }
     form.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(12rem, 1fr)); gap: .75rem; align-items: end; }
     form.grid label { margin: 0; }
+    form.grid button { justify-content: center; }
     .alert { background: #fef3f2; color: #b42318; border: 1px solid #fecdca; border-radius: 8px; padding: .6rem .8rem; }
     .notice { background: var(--hover); border: 1px solid var(--line); border-radius: 8px; padding: .6rem .8rem; }
     .message { word-break: break-word; }
