@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "netstore-server", targets: ["netstore-server"]),
         .executable(name: "netstore", targets: ["netstore"]),
         .executable(name: "netstore-mount", targets: ["netstore-mount"]),
+        .executable(name: "netstore-web", targets: ["netstore-web"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
@@ -19,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // Pure value types shared by every layer: ids, attributes, name rules, limits, error codes.
@@ -136,6 +139,30 @@ let package = Package(
         // Starts the real netstore-server and netstore-mount and works through a real FUSE mount.
         .testTarget(name: "MountTests", dependencies: [
             "NetStoreCore",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+
+        // The web viewer: a Hummingbird app, a stateless client of the cluster.
+        .target(name: "NetStoreWeb", dependencies: [
+            "NetStoreCore", "NetStoreClient",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "netstore-web", dependencies: [
+            "NetStoreWeb", "NetStoreClient",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // In-process router tests against a real netstore-server process.
+        .testTarget(name: "NetStoreWebTests", dependencies: [
+            "NetStoreWeb", "NetStoreClient", "NetStoreCore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
     ]

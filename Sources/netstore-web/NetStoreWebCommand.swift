@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import NetStoreClient
+import NetStoreWeb
+
+/// `netstore-web`: serves the web viewer for a NetStore cluster.
+@main
+struct NetStoreWebCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "netstore-web",
+        abstract: "Serve the NetStore web viewer: browse, upload, preview and download your stored files.")
+
+    @Option(name: .long, help: "Address to listen on, HOST:PORT (port 0 picks a free one).")
+    var listen = "127.0.0.1:8080"
+
+    @Option(name: .long, help: "The cluster's servers, HOST:PORT[,HOST:PORT...] (or NETSTORE_SERVERS).")
+    var server: String?
+
+    @Flag(name: .long, help: "Browsers reach this server over HTTPS (through a TLS proxy): mark cookies Secure.")
+    var secureCookies = false
+
+    @Option(name: .long, help: "Minutes an unused session lasts.")
+    var sessionMinutes = 120
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel = "info"
+
+    func run() async throws {
+        var logger = Logger(label: "netstore.web")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let serverList = server ?? ProcessInfo.processInfo.environment["NETSTORE_SERVERS"] ?? "127.0.0.1:7070"
+        let servers: [ServerAddress]
+        let host: String
+        let port: Int
+        do {
+            servers = try ServerAddress.parseList(serverList)
+        } catch {
+            throw ValidationError(error.message)
+        }
+        (host, port) = try Self.parseListen(listen)
+        guard sessionMinutes > 0 else { throw ValidationError("--session-minutes must be positive") }
+        let configuration = WebConfiguration(
+            host: host, port: port, servers: servers, secureCookies: secureCookies,
+            sessionIdleTimeout: .seconds(sessionMinutes * 60), logger: logger)
+        let app = buildApplication(configuration)
+        try await app.runService()
+    }
+
+    /// HOST:PORT, where port 0 asks for a free port.
+    static func parseListen(_ text: String) throws -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port), colon != text.startIndex
+        else {
+            throw ValidationError("--listen '\(text)': write HOST:PORT, e.g. 127.0.0.1:8080")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host, port)
+    }
+}
