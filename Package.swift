@@ -126,8 +126,11 @@ let package = Package(
         ]),
         // Includes the deterministic simulation of a replicated cluster.
         .testTarget(name: "NetStoreReplicationTests", dependencies: ["NetStoreReplication", "NetStoreCore"]),
+        // Starting real netstore processes on 127.0.0.1, for the test targets that need them.
+        .target(name: "NetStoreTestSupport", path: "Tests/NetStoreTestSupport"),
         // Starts the real netstore-server and netstore binaries on 127.0.0.1.
         .testTarget(name: "IntegrationTests", dependencies: [
+            "NetStoreTestSupport",
             "NetStoreCore", "NetStoreProtocol",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -159,6 +162,7 @@ let package = Package(
         ]),
         // In-process router tests against a real netstore-server process.
         .testTarget(name: "NetStoreWebTests", dependencies: [
+            "NetStoreTestSupport",
             "NetStoreWeb", "NetStoreClient", "NetStoreCore",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),

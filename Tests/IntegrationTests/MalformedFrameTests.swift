@@ -1,3 +1,4 @@
+import NetStoreTestSupport
 import Foundation
 import NIOCore
 import NetStoreCore

@@ -1,3 +1,4 @@
+import NetStoreTestSupport
 import Foundation
 import NetStoreCore
 import NetStoreProtocol
@@ -50,6 +51,32 @@ final class Cluster: @unchecked Sendable {
         }
     }
 
+    /// Waits until every server reports the same digest; returns the last ones read.
+    func convergedDigests(token: String) async throws -> (converged: Bool, digests: [StateDigest]) {
+        var digests: [StateDigest] = []
+        let converged = try await waitUntil(timeout: .seconds(60), interval: .milliseconds(200)) {
+            // A backup that has not yet applied the login's session refuses the token: not converged yet.
+            guard let current = try? self.digests(token: token) else { return false }
+            digests = current
+            return Set(digests).count == 1
+        }
+        return (converged, digests)
+    }
+
+    /// Reads every file from each server on its own and checks its SHA-256.
+    func expectOnEveryServer(_ files: [(name: String, sha: String)], configDirectory: URL) throws {
+        for (index, address) in addresses.enumerated() {
+            let reader = CLI(server: address, configDirectory: configDirectory)
+            for file in files {
+                let out = dir.path("out-\(index)")
+                let get = try reader.run("get", file.name, out.path)
+                #expect(get.succeeded, "get \(file.name) from \(address): \(get.stderr)")
+                if get.succeeded { #expect(try sha256(of: out) == file.sha, "\(file.name) on \(address)") }
+                try? FileManager.default.removeItem(at: out)
+            }
+        }
+    }
+
     deinit {
         servers.forEach { $0.kill9() }
         dir.remove()
@@ -78,26 +105,9 @@ struct ReplicationTests {
         #expect(acknowledged.count == 24)
 
         let token = try rawLogin(RawConnection(port: cluster.ports[0]), "admin", ServerProcess.adminPassword).token
-        var digests: [StateDigest] = []
-        let converged = try await waitUntil(timeout: .seconds(60), interval: .milliseconds(200)) {
-            // A backup that has not yet applied the login's session refuses the token: not converged yet.
-            guard let current = try? cluster.digests(token: token) else { return false }
-            digests = current
-            return Set(digests).count == 1
-        }
+        let (converged, digests) = try await cluster.convergedDigests(token: token)
         #expect(converged, "all three servers reach the same state: \(digests.map { "\($0.appliedIndex)" })")
-
-        // Every acknowledged file, read from each server on its own.
-        for (index, address) in cluster.addresses.enumerated() {
-            let reader = CLI(server: address, configDirectory: admin.configDirectory)
-            for file in acknowledged {
-                let out = cluster.dir.path("out-\(index)")
-                let get = try reader.run("get", file.name, out.path)
-                #expect(get.succeeded, "get \(file.name) from \(address): \(get.stderr)")
-                if get.succeeded { #expect(try sha256(of: out) == file.sha, "\(file.name) on \(address)") }
-                try? FileManager.default.removeItem(at: out)
-            }
-        }
+        try cluster.expectOnEveryServer(acknowledged, configDirectory: admin.configDirectory)
     }
 
     @Test("backups refuse changes; without a majority writes fail clearly and resume when a backup returns")
@@ -161,23 +171,9 @@ struct ReplicationTests {
             directory: cluster.dir, name: "server0", port: cluster.ports[0],
             extraArguments: cluster.arguments(0, role: "backup"))
         let token = try rawLogin(RawConnection(port: cluster.ports[1]), "admin", ServerProcess.adminPassword).token
-        var digests: [StateDigest] = []
-        let converged = try await waitUntil(timeout: .seconds(60), interval: .milliseconds(200)) {
-            guard let current = try? cluster.digests(token: token) else { return false }
-            digests = current
-            return Set(digests).count == 1
-        }
+        let (converged, digests) = try await cluster.convergedDigests(token: token)
         #expect(converged, "the old primary rejoins with the same state: \(digests.map { "\($0.appliedIndex)" })")
-        for (index, address) in cluster.addresses.enumerated() {
-            let reader = CLI(server: address, configDirectory: admin.configDirectory)
-            for file in acknowledged {
-                let out = cluster.dir.path("out-\(index)")
-                let get = try reader.run("get", file.name, out.path)
-                #expect(get.succeeded, "get \(file.name) from \(address): \(get.stderr)")
-                if get.succeeded { #expect(try sha256(of: out) == file.sha, "\(file.name) on \(address)") }
-                try? FileManager.default.removeItem(at: out)
-            }
-        }
+        try cluster.expectOnEveryServer(acknowledged, configDirectory: admin.configDirectory)
         let status = try admin.run("status")
         #expect(status.stdout.contains("\(cluster.addresses[1])  primary"), "\(status.stdout)")
     }

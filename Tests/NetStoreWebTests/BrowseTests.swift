@@ -1,3 +1,4 @@
+import NetStoreTestSupport
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting

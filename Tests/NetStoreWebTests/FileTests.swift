@@ -1,3 +1,4 @@
+import NetStoreTestSupport
 import Crypto
 import HTTPTypes
 import Hummingbird

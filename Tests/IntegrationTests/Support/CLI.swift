@@ -1,3 +1,4 @@
+import NetStoreTestSupport
 import Foundation
 
 /// Runs the real `netstore` command line with its own config directory.

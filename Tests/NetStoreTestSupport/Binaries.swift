@@ -1,8 +1,8 @@
 import Foundation
 
 /// Where the built `netstore-server` and `netstore` executables are.
-enum Binaries {
-    static let directory: URL = {
+public enum Binaries {
+    public static let directory: URL = {
         let fm = FileManager.default
         var candidates: [URL] = []
         if let dir = ProcessInfo.processInfo.environment["NETSTORE_BIN_DIR"], !dir.isEmpty {
@@ -21,28 +21,53 @@ enum Binaries {
         fatalError("netstore-server not found (looked in \(candidates.map(\.path))): build the package first or set NETSTORE_BIN_DIR")
     }()
 
-    static var server: URL { directory.appendingPathComponent("netstore-server") }
-    static var cli: URL { directory.appendingPathComponent("netstore") }
-    static var web: URL { directory.appendingPathComponent("netstore-web") }
+    public static var server: URL { directory.appendingPathComponent("netstore-server") }
+    public static var cli: URL { directory.appendingPathComponent("netstore") }
+    public static var web: URL { directory.appendingPathComponent("netstore-web") }
 }
 
 /// A directory under the system temp directory, removed by `remove()`.
-struct TemporaryDirectory {
-    let url: URL
+public struct TemporaryDirectory: Sendable {
+    public let url: URL
 
-    init(_ label: String = "netstore-test") throws {
+    public init(_ label: String = "netstore-test") throws {
         url = FileManager.default.temporaryDirectory
             .appendingPathComponent("\(label)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 
-    func path(_ name: String) -> URL { url.appendingPathComponent(name) }
+    public func path(_ name: String) -> URL { url.appendingPathComponent(name) }
 
-    func remove() { try? FileManager.default.removeItem(at: url) }
+    public func remove() { try? FileManager.default.removeItem(at: url) }
+}
+
+/// Ports that were free a moment ago (the kernel picked them), for servers that
+/// must know each other's addresses before they start.
+public func freePorts(_ count: Int) throws -> [Int] {
+    var sockets: [Int32] = []
+    defer { sockets.forEach { close($0) } }
+    var ports: [Int] = []
+    for _ in 0..<count {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        sockets.append(fd)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Bool in
+                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw TestFailure("cannot find a free port: errno \(errno)") }
+        ports.append(Int(UInt16(bigEndian: address.sin_port)))
+    }
+    return ports
 }
 
 /// Polls `condition` until it holds or the deadline passes.
-func waitUntil(
+public func waitUntil(
     timeout: Duration = .seconds(30), interval: Duration = .milliseconds(20),
     _ condition: () throws -> Bool
 ) async throws -> Bool {

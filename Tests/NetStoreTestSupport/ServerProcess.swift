@@ -2,18 +2,18 @@ import Foundation
 import Synchronization
 
 /// A real `netstore-server` process on 127.0.0.1, with its own data directory.
-final class ServerProcess: @unchecked Sendable {
-    let dataDirectory: URL
-    let adminPasswordFile: URL
-    let extraArguments: [String]
-    private(set) var port: Int = 0
+public final class ServerProcess: @unchecked Sendable {
+    public let dataDirectory: URL
+    public let adminPasswordFile: URL
+    public let extraArguments: [String]
+    public private(set) var port: Int = 0
     private var process: Process?
     private let log = LogBuffer()
 
-    static let adminPassword = "admin-secret-pw"
+    public static let adminPassword = "admin-secret-pw"
 
     /// Starts a server (on a free port unless one is given) and waits until it listens.
-    init(directory: TemporaryDirectory, name: String = "data", port: Int = 0, extraArguments: [String] = []) async throws {
+    public init(directory: TemporaryDirectory, name: String = "data", port: Int = 0, extraArguments: [String] = []) async throws {
         dataDirectory = directory.path(name)
         adminPasswordFile = directory.path("admin-password.txt")
         self.extraArguments = extraArguments
@@ -21,12 +21,12 @@ final class ServerProcess: @unchecked Sendable {
         try await start(port: port)
     }
 
-    var address: String { "127.0.0.1:\(port)" }
-    var output: String { log.withLock { $0 } }
-    var isRunning: Bool { process?.isRunning ?? false }
+    public var address: String { "127.0.0.1:\(port)" }
+    public var output: String { log.withLock { $0 } }
+    public var isRunning: Bool { process?.isRunning ?? false }
 
     /// Starts the server (again); port 0 picks a free one, read back from the log.
-    func start(port requested: Int? = nil) async throws {
+    public func start(port requested: Int? = nil) async throws {
         let process = Process()
         process.executableURL = Binaries.server
         process.arguments = [
@@ -67,7 +67,7 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// SIGKILL: no chance to flush or clean up.
-    func kill9() {
+    public func kill9() {
         guard let process, process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
@@ -75,14 +75,14 @@ final class ServerProcess: @unchecked Sendable {
 
     /// SIGTERM and wait for a clean exit; returns the exit status.
     @discardableResult
-    func terminate() -> Int32 {
+    public func terminate() -> Int32 {
         guard let process, process.isRunning else { return process?.terminationStatus ?? 0 }
         process.terminate()
         process.waitUntilExit()
         return process.terminationStatus
     }
 
-    func restart() async throws {
+    public func restart() async throws {
         kill9()
         try await start(port: port)
     }
@@ -96,12 +96,13 @@ final class ServerProcess: @unchecked Sendable {
 }
 
 /// Output collected from a child process's pipe on another thread.
-final class LogBuffer: Sendable {
+public final class LogBuffer: Sendable {
     private let text = Mutex("")
-    func withLock<T>(_ body: (inout String) -> T) -> T { text.withLock { body(&$0) } }
+    public init() {}
+    public func withLock<T>(_ body: (inout String) -> T) -> T { text.withLock { body(&$0) } }
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct TestFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
