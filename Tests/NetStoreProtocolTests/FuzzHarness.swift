@@ -49,13 +49,33 @@ struct FuzzHarness {
     }
 
     private mutating func feedAsRequests(_ input: ByteBuffer, _ label: () -> String) {
+        let decoder = self.decoder
+        feed(input, label, kind: "request",
+             decode: { try decoder.nextRequest(from: &$0) },
+             encode: { try FrameCodec.tryEncode($0, into: &$1) })
+    }
+
+    private mutating func feedAsResponses(_ input: ByteBuffer, _ label: () -> String) {
+        let decoder = self.decoder
+        feed(input, label, kind: "response",
+             decode: { try decoder.nextResponse(from: &$0) },
+             encode: { try FrameCodec.tryEncode($0, into: &$1) })
+    }
+
+    /// Decodes frames of one direction until the input is used up, waits for
+    /// more, or is refused; every decoded frame must re-encode to its bytes.
+    private mutating func feed<Frame>(
+        _ input: ByteBuffer, _ label: () -> String, kind: String,
+        decode: (inout ByteBuffer) throws -> Frame?,
+        encode: (Frame, inout ByteBuffer) throws -> Void
+    ) {
         var buffer = input
         // Each round consumes at least a header, so this bounds the rounds.
         for _ in 0...(input.readableBytes / 20 + 1) {
             let before = buffer
-            let frame: RequestFrame?
+            let frame: Frame?
             do {
-                frame = try decoder.nextRequest(from: &buffer)
+                frame = try decode(&buffer)
             } catch {
                 errors += 1
                 return
@@ -68,38 +88,9 @@ struct FuzzHarness {
             frames += 1
             var again = ByteBuffer()
             do {
-                try FrameCodec.tryEncode(frame, into: &again)
+                try encode(frame, &again)
             } catch {
-                fail("decoded request does not encode: \(error)", input, label)
-                return
-            }
-            checkConsumed(before, buffer, again, input, label)
-        }
-        fail("no end to the frames", input, label)
-    }
-
-    private mutating func feedAsResponses(_ input: ByteBuffer, _ label: () -> String) {
-        var buffer = input
-        for _ in 0...(input.readableBytes / 20 + 1) {
-            let before = buffer
-            let frame: ResponseFrame?
-            do {
-                frame = try decoder.nextResponse(from: &buffer)
-            } catch {
-                errors += 1
-                return
-            }
-            guard let frame else {
-                if buffer.readerIndex != before.readerIndex { fail("nil consumed bytes", input, label) }
-                waits += 1
-                return
-            }
-            frames += 1
-            var again = ByteBuffer()
-            do {
-                try FrameCodec.tryEncode(frame, into: &again)
-            } catch {
-                fail("decoded response does not encode: \(error)", input, label)
+                fail("decoded \(kind) does not encode: \(error)", input, label)
                 return
             }
             checkConsumed(before, buffer, again, input, label)
