@@ -120,7 +120,11 @@ struct ReplicationTests {
         let backupOnly = CLI(server: cluster.addresses[1], configDirectory: admin.configDirectory)
         let refused = try backupOnly.run("mkdir", "/b")
         #expect(refused.status == 1, "a backup refuses a change")
-        #expect(try backupOnly.run("ls", "/").stdout.contains("a"), "a backup serves reads")
+        // A backup applies an entry once it hears it committed (the next append or heartbeat).
+        let served = try await waitUntil(timeout: .seconds(10), interval: .milliseconds(100)) {
+            try backupOnly.run("ls", "/").stdout.contains("a")
+        }
+        #expect(served, "a backup serves reads")
 
         cluster.servers[1].kill9()
         cluster.servers[2].kill9()
@@ -147,6 +151,13 @@ struct ReplicationTests {
             if try admin.run("put", local.path, "/f\(index)").succeeded { acknowledged.append(("/f\(index)", sha)) }
         }
         #expect(acknowledged.count == 6)
+        // Backups apply the last entry when the next heartbeat tells them it committed;
+        // wait for that, so the reads below see everything acknowledged.
+        let caughtUp = try await waitUntil(timeout: .seconds(10), interval: .milliseconds(100)) {
+            let applied = try admin.run("status").stdout.matches(of: /applied (\d+)/).map { String($0.1) }
+            return applied.count == 3 && Set(applied).count == 1
+        }
+        #expect(caughtUp, "the backups apply what the primary acknowledged")
 
         cluster.servers[0].kill9()
         // Reads go on from the backups while there is no primary.
