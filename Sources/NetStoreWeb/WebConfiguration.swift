@@ -19,6 +19,13 @@ public struct WebConfiguration: Sendable {
     /// Directories with at most this many entries are read whole and can be
     /// sorted; larger ones are shown page by page in the store's order.
     public var sortableLimit: Int
+    /// Failed logins one browser address may make within `loginFailureWindow`
+    /// before its logins are refused (429) until the window has passed.
+    public var loginFailuresPerAddress: Int
+    public var loginFailureWindow: Duration
+    /// Addresses of reverse proxies whose X-Forwarded-For header names the
+    /// browser; from anyone else that header is ignored.
+    public var trustedProxies: Set<String>
     /// Nanoseconds since the Unix epoch; tests pass their own clock.
     public var clock: @Sendable () -> Int64
     public var logger: Logger
@@ -27,11 +34,14 @@ public struct WebConfiguration: Sendable {
         host: String = "127.0.0.1", port: Int = 8080, servers: [ServerAddress],
         secureCookies: Bool = false, sessionIdleTimeout: Duration = .seconds(2 * 3600),
         maxSessions: Int = 10_000, pageSize: Int = 200, sortableLimit: Int = 10_000,
+        loginFailuresPerAddress: Int = 10, loginFailureWindow: Duration = .seconds(15 * 60),
+        trustedProxies: Set<String> = [],
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1e9) },
         logger: Logger = Logger(label: "netstore.web")
     ) {
         precondition(!servers.isEmpty, "the web viewer needs at least one server")
         precondition(pageSize > 0 && sortableLimit >= pageSize)
+        precondition(loginFailuresPerAddress > 0 && loginFailureWindow >= .seconds(1))
         self.host = host
         self.port = port
         self.servers = servers
@@ -40,6 +50,9 @@ public struct WebConfiguration: Sendable {
         self.maxSessions = maxSessions
         self.pageSize = pageSize
         self.sortableLimit = sortableLimit
+        self.loginFailuresPerAddress = loginFailuresPerAddress
+        self.loginFailureWindow = loginFailureWindow
+        self.trustedProxies = trustedProxies
         self.clock = clock
         self.logger = logger
     }

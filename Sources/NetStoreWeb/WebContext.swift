@@ -1,15 +1,19 @@
 import Hummingbird
+import NIOCore
 
 /// The request context: Hummingbird's core storage plus the browser session
 /// the request's cookie names, if any (set by `SessionMiddleware`).
-public struct WebContext: RequestContext {
+public struct WebContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
+    /// The HTTP connection's peer (nil in in-process router tests).
+    public let remoteAddress: SocketAddress?
     public var session: WebSession?
     /// The cookie value naming `session`.
     var sessionID: String?
 
     public init(source: Source) {
         coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
     }
 
     /// Uploads stream to the cluster block by block, so no body size limit

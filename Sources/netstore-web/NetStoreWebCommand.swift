@@ -24,6 +24,17 @@ struct NetStoreWebCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Minutes an unused session lasts.")
     var sessionMinutes = 120
 
+    @Option(name: .long, help: "Failed logins one browser address may make within --login-window-minutes before it must wait.")
+    var loginFailures = 10
+
+    @Option(name: .long, help: "Minutes over which failed logins from one browser address are counted.")
+    var loginWindowMinutes = 15
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Address of a reverse proxy whose X-Forwarded-For header names the browser (repeatable).",
+        discussion: "Without it X-Forwarded-For is ignored: the connection's own address is the browser's."))
+    var trustedProxy: [String] = []
+
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel = "info"
 
@@ -41,9 +52,13 @@ struct NetStoreWebCommand: AsyncParsableCommand {
         }
         (host, port) = try Self.parseListen(listen)
         guard sessionMinutes > 0 else { throw ValidationError("--session-minutes must be positive") }
+        guard loginFailures > 0 else { throw ValidationError("--login-failures must be positive") }
+        guard loginWindowMinutes > 0 else { throw ValidationError("--login-window-minutes must be positive") }
         let configuration = WebConfiguration(
             host: host, port: port, servers: servers, secureCookies: secureCookies,
-            sessionIdleTimeout: .seconds(sessionMinutes * 60), logger: logger)
+            sessionIdleTimeout: .seconds(sessionMinutes * 60),
+            loginFailuresPerAddress: loginFailures, loginFailureWindow: .seconds(loginWindowMinutes * 60),
+            trustedProxies: Set(trustedProxy), logger: logger)
         let app = buildApplication(configuration)
         try await app.runService()
     }

@@ -4,11 +4,20 @@ import NetStoreClient
 import NetStoreCore
 
 /// Login and logout. Passwords are checked by the cluster (which also slows
-/// repeated failures); the browser gets a random cookie naming a server-side
-/// session that holds the cluster's token.
+/// repeated failures, but sees every browser as this viewer's address, so
+/// failures are also counted here per browser address); the browser gets a
+/// random cookie naming a server-side session that holds the cluster's token.
 struct LoginRoutes {
     let configuration: WebConfiguration
     let sessions: SessionStore
+    let throttle: ClientThrottle
+
+    init(configuration: WebConfiguration, sessions: SessionStore) {
+        self.configuration = configuration
+        self.sessions = sessions
+        throttle = ClientThrottle(policy: .init(
+            maxFailures: configuration.loginFailuresPerAddress, window: configuration.loginFailureWindow))
+    }
 
     func register(on router: Router<WebContext>) {
         router.get("/login") { request, context in try await showForm(request, context) }
@@ -21,11 +30,13 @@ struct LoginRoutes {
         return formPage(next: safeNext(request.uri.queryParameters["next"].map(String.init)), status: .ok)
     }
 
-    private func formPage(next: String, user: String = "", error: WebError? = nil, status: HTTPResponse.Status) -> Response {
+    private func formPage(
+        next: String, user: String = "", error: WebError? = nil, status: HTTPResponse.Status, headers: HTTPFields = [:]
+    ) -> Response {
         let token = Secrets.random()
-        let cookie = Cookies.set(Cookies.login, token, secure: configuration.secureCookies, maxAgeSeconds: 3600)
-        return .html(LoginView.page(formToken: token, next: next, user: user, error: error), status: status,
-                     headers: [.setCookie: cookie])
+        var headers = headers
+        headers[.setCookie] = Cookies.set(Cookies.login, token, secure: configuration.secureCookies, maxAgeSeconds: 3600)
+        return .html(LoginView.page(formToken: token, next: next, user: user, error: error), status: status, headers: headers)
     }
 
     private func login(_ request: Request, _ context: WebContext) async throws -> Response {
@@ -43,14 +54,23 @@ struct LoginRoutes {
         guard !user.isEmpty, !password.isEmpty else {
             return formPage(next: next, user: user, error: WebError(.badRequest, "Enter your user name and password."), status: .badRequest)
         }
+        let address = ClientAddress.of(request, remote: context.remoteAddress?.ipAddress, trustedProxies: configuration.trustedProxies)
+        if case .refused(let seconds) = throttle.admit(address, now: configuration.clock()) {
+            context.logger.notice("login refused: too many failures", metadata: ["address": "\(address)", "user": "\(user)"])
+            let failure = WebError(.tooManyRequests, "Too many failed logins from your address (\(address)). Try again in \(Self.wait(seconds)).")
+            return formPage(next: next, user: user, error: failure, status: failure.status, headers: [.retryAfter: "\(seconds)"])
+        }
         let info: SessionInfo
         do {
             info = try await logIn(user: user, password: password)
         } catch {
+            // Only a rejected password counts against the address, not an unreachable cluster.
+            if error.code != .badCredentials && error.code != .notAuthenticated { throttle.recordNotChecked(address) }
             // The cluster's own words: wrong password, or how long to wait after too many tries.
             let failure = WebError(error)
             return formPage(next: next, user: user, error: failure, status: failure.status)
         }
+        throttle.recordSuccess(address)
         let client = NetStoreClient(Self.clientConfiguration(configuration, credentials: .token(info.token)))
         let session = WebSession(client: client, user: info.user, csrfToken: Secrets.random(), expiresNs: info.expiresNs)
         let id: String
@@ -93,6 +113,12 @@ struct LoginRoutes {
         }
         context.logger.info("logout", metadata: ["user": "\(session.user.name)"])
         return .seeOther("/login", headers: [.setCookie: Cookies.clear(Cookies.session, secure: secure)])
+    }
+
+    /// "45 seconds", "3 minutes".
+    static func wait(_ seconds: Int64) -> String {
+        if seconds < 90 { return seconds == 1 ? "1 second" : "\(seconds) seconds" }
+        return "\((seconds + 59) / 60) minutes"
     }
 
     /// A local path to go to after login; anything else (another site) becomes /files/.

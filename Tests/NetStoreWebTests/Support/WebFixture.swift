@@ -98,20 +98,22 @@ final class Browser {
     }
 
     /// Posts a form; adds the session's CSRF token unless `csrf` is false.
-    func post(_ uri: String, _ fields: [(String, String)], csrf includeCSRF: Bool = true) async throws -> TestResponse {
+    func post(_ uri: String, _ fields: [(String, String)], csrf includeCSRF: Bool = true, headers: HTTPFields = [:]) async throws -> TestResponse {
         var fields = fields
         if includeCSRF, let csrf { fields.append(("csrf", csrf)) }
         let body = fields.map { "\(formEncode($0.0))=\(formEncode($0.1))" }.joined(separator: "&")
-        return try await request(uri, method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                                 body: ByteBuffer(string: body))
+        var headers = headers
+        headers[.contentType] = "application/x-www-form-urlencoded"
+        return try await request(uri, method: .post, headers: headers, body: ByteBuffer(string: body))
     }
 
     /// Logs in through the login form; returns the POST's response.
     @discardableResult
-    func login(_ user: String, password: String? = nil) async throws -> TestResponse {
-        let form = try await get("/login")
+    func login(_ user: String, password: String? = nil, headers: HTTPFields = [:]) async throws -> TestResponse {
+        let form = try await get("/login", headers: headers)
         let token = try Self.hiddenField("csrf", in: form.text)
-        return try await post("/login", [("csrf", token), ("user", user), ("password", password ?? "\(user)-password-1"), ("next", "/files/")], csrf: false)
+        return try await post("/login", [("csrf", token), ("user", user), ("password", password ?? "\(user)-password-1"), ("next", "/files/")],
+                              csrf: false, headers: headers)
     }
 
     func upload(_ directoryURL: String, name: String, bytes: [UInt8], csrf includeCSRF: Bool = true) async throws -> TestResponse {
