@@ -108,6 +108,7 @@ enum AppStyle {
     .preview pre { margin: 0; white-space: pre-wrap; word-break: break-word; font-size: .9rem; }
     .tag { font-size: .75rem; background: var(--hover); border: 1px solid var(--line); border-radius: 999px; padding: 0 .5rem; }
     .ok { color: var(--ok); font-weight: 600; } .bad { color: var(--danger); font-weight: 600; }
+    .warn { color: #b54708; font-weight: 600; } .hint { color: var(--muted, #667085); font-size: .85rem; }
     .scroll { overflow-x: auto; }
     .admin-actions { display: flex; flex-wrap: wrap; gap: .5rem; }
     .admin-actions input { width: 10rem; }

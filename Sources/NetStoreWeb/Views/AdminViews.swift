@@ -44,29 +44,49 @@ enum AdminViews {
     }
 
     static func cluster(_ probes: [ClusterStatus.Probe], connected: ServerAddress?, session: WebSession) -> HTML {
+        let primary = ReplicationLag.primary(among: probes.compactMap { try? $0.result.get() })
         let rows: [HTML] = probes.map { probe in
             let mark: HTML? = probe.server == connected ? " <span class=\"tag\">this viewer's server</span>" : nil
             switch probe.result {
             case .success(let status):
                 return """
-                    <tr><td>\(probe.server.description)\(mark)</td><td><span class="ok">reachable</span></td><td>\(status.role)</td>
-                    <td>\(status.softwareVersion)</td><td class="num">\(uptime(status.uptimeSeconds))</td>
+                    <tr data-server="\(probe.server.description)"><td>\(probe.server.description)\(mark)</td>
+                    <td><span class="ok">reachable</span></td><td class="role">\(status.role)</td>
+                    <td class="num term">\(status.term)</td>\(lagCell(status, primary: primary))
+                    <td class="num applied">\(status.appliedIndex) / \(status.commitIndex) / \(status.lastIndex)</td>
+                    <td class="num blocks">\(status.blockCount)</td><td class="num bytes" title="\(status.blockBytes) bytes">\(Formats.size(status.blockBytes))</td>
                     <td class="num">\(status.nodeCount)</td><td class="num">\(status.userCount)</td>
-                    <td class="num">\(status.blockCount) (\(Formats.size(status.blockBytes)))</td><td>not reported</td></tr>
+                    <td>\(status.softwareVersion)</td><td class="num">\(uptime(status.uptimeSeconds))</td></tr>
                     """
             case .failure(let error):
                 return """
-                    <tr><td>\(probe.server.description)\(mark)</td><td><span class="bad">unreachable</span></td>
-                    <td colspan="7">\(error.message)</td></tr>
+                    <tr data-server="\(probe.server.description)" class="unreachable"><td>\(probe.server.description)\(mark)</td>
+                    <td><span class="bad">unreachable</span></td>
+                    <td colspan="10" class="reason">\(error.message)</td></tr>
                     """
             }
         }
+        let reachable = probes.filter { (try? $0.result.get()) != nil }.count
+        let summary: HTML = primary == nil
+            ? "<p class=\"alert\" id=\"cluster-summary\">No reachable server is the primary: writes cannot be made until one is promoted.</p>"
+            : "<p class=\"notice\" id=\"cluster-summary\">\(reachable) of \(probes.count) servers reachable.</p>"
         return Layout.page(title: "Cluster", session: session, """
             <h1>Cluster health</h1>
-            <div class="scroll"><table class="listing admin" id="cluster"><thead><tr><th>Server</th><th>State</th><th>Role</th><th>Version</th>
-            <th class="num">Uptime</th><th class="num">Nodes</th><th class="num">Accounts</th><th class="num">Blocks</th><th>Replication lag</th></tr></thead>
+            \(summary)
+            <div class="scroll"><table class="listing admin" id="cluster"><thead><tr><th>Server</th><th>State</th><th>Role</th>
+            <th class="num">Term</th><th>Replication lag</th><th class="num" title="applied / committed / last log entry">Log applied / committed / last</th>
+            <th class="num">Blocks</th><th class="num">Stored</th><th class="num">Nodes</th><th class="num">Accounts</th>
+            <th>Version</th><th class="num">Uptime</th></tr></thead>
             <tbody>\(rows)</tbody></table></div>
+            <p class="hint">Lag counts log entries the primary has (and has committed) that a server has not applied yet.</p>
             """)
+    }
+
+    private static func lagCell(_ status: ServerStatus, primary: ServerStatus?) -> HTML {
+        guard let primary else { return "<td class=\"lag\" data-lag=\"unknown\">unknown (no primary reachable)</td>" }
+        let lag = ReplicationLag(of: status, primary: primary)
+        let mark = lag.inSync ? "ok" : "warn"
+        return "<td class=\"lag\" data-lag=\"\(lag.behindLog)\"><span class=\"\(mark)\">\(lag.description)</span></td>"
     }
 
     static func uptime(_ seconds: UInt64) -> String {
