@@ -3,10 +3,17 @@
 real netstore-server and netstore-web processes.
 
 Logs in, uploads two files through the page (file picker, two at once), sees
-them listed, opens the text and image previews, downloads the text file and
-compares its SHA-256 (and reads it back with the netstore CLI), renames it,
-deletes it, checks the phone layout, the admin pages, and logs out.
-Screenshots of every page go to test-artifacts/browser/.
+them listed, reads them back through a real netstore-mount of the same account
+(equal SHA-256) and sees a file written into the mount in the page's listing,
+opens the text and image previews, downloads the text file and compares its
+SHA-256 (and reads it back with the netstore CLI), renames it, deletes it,
+checks the phone layout (390x844, no sideways overflow), the admin pages, and
+logs out. Last, a 2 GiB upload streams through the viewer over plain HTTP and
+back with equal SHA-256 while the viewer's peak memory (VmHWM) stays far below
+the file's size. Screenshots of every page go to test-artifacts/browser/.
+
+The mount step needs /dev/fuse and fusermount3 (as root in CI): like the mount
+tests, the test fails loudly when they are missing.
 
 Run by Scripts/test, which installs chromium, chromium-driver and selenium.
 Usage: web_browser_test.py --bin-dir DIR [--artifacts DIR]
@@ -105,12 +112,111 @@ def sha256(path):
     return digest.hexdigest()
 
 
+FUSE_HELP = "load the fuse module or run the container with --device /dev/fuse, and apt-get install fuse3"
+BIG_SIZE = 2 << 30
+BIG_CHUNK = 1 << 20  # the store's block size: every block gets its own counter
+
+
+def require_fuse():
+    """Like the mount tests: a machine that cannot mount fails this test."""
+    if not os.path.exists("/dev/fuse"):
+        fail(f"MOUNT STEP CANNOT RUN: /dev/fuse is missing ({FUSE_HELP})")
+    if not (shutil.which("fusermount3") or os.path.exists("/bin/fusermount3")):
+        fail(f"MOUNT STEP CANNOT RUN: fusermount3 is missing ({FUSE_HELP})")
+
+
+def is_mounted(mountpoint):
+    with open("/proc/self/mountinfo") as f:
+        return any(len(fields) > 4 and fields[4] == mountpoint for fields in (line.split() for line in f))
+
+
+def unmount(mountpoint):
+    """fusermount3 -u, then a lazy unmount if that fails; waits until the kernel no longer lists it."""
+    if not is_mounted(mountpoint):
+        return
+    if subprocess.run(["fusermount3", "-u", mountpoint], capture_output=True).returncode != 0:
+        subprocess.run(["fusermount3", "-uz", mountpoint], capture_output=True)
+    deadline = time.monotonic() + 30
+    while is_mounted(mountpoint) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if is_mounted(mountpoint):
+        print(f"warning: {mountpoint} is still mounted", file=sys.stderr)
+
+
+def big_chunks(seed=2026):
+    """BIG_SIZE deterministic bytes in BIG_CHUNK pieces: one pseudo-random
+    pattern, each piece starting with its own counter, so that no two blocks
+    are equal (equal blocks would be stored once and prove less)."""
+    import random
+    pattern = random.Random(seed).randbytes(BIG_CHUNK)
+    for index in range(BIG_SIZE // BIG_CHUNK):
+        yield index.to_bytes(8, "little") + pattern[8:]
+
+
+def vm_hwm_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    fail(f"no VmHWM in /proc/{pid}/status")
+
+
+def big_round_trip(base, cookie, csrf, upload_url, web_pid):
+    """Streams BIG_SIZE bytes up through the viewer and back, hashing on the
+    way; nothing is kept on disk here. Returns a summary line."""
+    import http.client
+    from urllib.parse import urlsplit
+    host = urlsplit(base)
+    before = vm_hwm_kib(web_pid)
+    digest = hashlib.sha256()
+    started = time.monotonic()
+    connection = http.client.HTTPConnection(host.hostname, host.port, timeout=120)
+    connection.putrequest("POST", upload_url + "?name=big.bin")
+    for name, value in (("Content-Type", "application/octet-stream"), ("Content-Length", str(BIG_SIZE)),
+                        ("X-CSRF-Token", csrf), ("Cookie", cookie)):
+        connection.putheader(name, value)
+    connection.endheaders()
+    for chunk in big_chunks():
+        digest.update(chunk)
+        connection.send(chunk)
+    response = connection.getresponse()
+    body = response.read().decode(errors="replace")
+    connection.close()
+    if response.status != 201:
+        fail(f"the 2 GiB upload answered {response.status}: {body}")
+    uploaded = time.monotonic()
+    after_upload = vm_hwm_kib(web_pid)
+
+    connection = http.client.HTTPConnection(host.hostname, host.port, timeout=120)
+    connection.request("GET", "/download/big.bin", headers={"Cookie": cookie})
+    response = connection.getresponse()
+    if response.status != 200:
+        fail(f"downloading the 2 GiB file answered {response.status}: {response.read()[:500]!r}")
+    back = hashlib.sha256()
+    received = 0
+    while True:
+        block = response.read(BIG_CHUNK)
+        if not block:
+            break
+        back.update(block)
+        received += len(block)
+    connection.close()
+    downloaded = time.monotonic()
+    peak = vm_hwm_kib(web_pid)
+    assert received == BIG_SIZE, f"downloaded {received} bytes of {BIG_SIZE}"
+    assert back.hexdigest() == digest.hexdigest(), "the 2 GiB file came back with a different SHA-256"
+    assert peak < 512 * 1024, f"the viewer's peak memory grew to {peak // 1024} MiB during a 2 GiB transfer"
+    return (f"2 GiB: upload {uploaded - started:.1f} s, download {downloaded - uploaded:.1f} s, SHA-256 equal; "
+            f"viewer VmHWM {before // 1024} MiB before, {after_upload // 1024} MiB after the upload, {peak // 1024} MiB at the end")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin-dir", required=True)
     parser.add_argument("--artifacts", default="test-artifacts/browser")
     args = parser.parse_args()
     chromium, chromedriver = find_browser()
+    require_fuse()
 
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -119,7 +225,7 @@ def main():
     from selenium.webdriver.support.ui import WebDriverWait
 
     bin_dir = os.path.abspath(args.bin_dir)
-    for tool in ("netstore-server", "netstore-web", "netstore"):
+    for tool in ("netstore-server", "netstore-web", "netstore", "netstore-mount"):
         if not os.access(os.path.join(bin_dir, tool), os.X_OK):
             fail(f"{tool} not found in {bin_dir}: build the package first (swift build)")
     artifacts = os.path.abspath(args.artifacts)
@@ -127,12 +233,29 @@ def main():
     downloads = os.path.join(artifacts, "downloads")
     os.makedirs(downloads)
     work = tempfile.mkdtemp(prefix="netstore-browser-")
+    mountpoint = os.path.join(work, "mnt")
     children = []
     driver = None
     step = "start"
 
     def shot(name):
         driver.save_screenshot(os.path.join(artifacts, f"{name}.png"))
+
+    def session_cookie():
+        return "ns_session=" + driver.get_cookie("ns_session")["value"]
+
+    def http_get(base, path):
+        """GET with the browser's session cookie, outside the browser."""
+        import http.client
+        from urllib.parse import urlsplit
+        url = urlsplit(base)
+        connection = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
+        connection.request("GET", path, headers={"Cookie": session_cookie()})
+        response = connection.getresponse()
+        body = response.read()
+        connection.close()
+        assert response.status == 200, f"GET {path}: {response.status} {body[:300]!r}"
+        return body
 
     try:
         admin_password = "admin-browser-pw"
@@ -221,6 +344,40 @@ def main():
         cli("get", "/" + text_name, fetched)
         assert sha256(fetched) == sha256(text_path), "the CLI read different bytes"
 
+        step = "read the uploads back through a mount of the same account"
+        os.makedirs(mountpoint)
+        mount_env = dict(env, XDG_CACHE_HOME=os.path.join(work, "cache"))
+        mount_log = os.path.join(work, "mount.log")
+        # Background mode with the session `netstore login alice` saved; its output goes to a
+        # file, since the daemon it leaves behind would hold a pipe open.
+        with open(os.path.join(work, "mount-start.log"), "w") as out:
+            started = subprocess.run([os.path.join(bin_dir, "netstore-mount"), mountpoint, "--server", server_address,
+                                      "--log-level", "info", "--log-file", mount_log],
+                                     env=mount_env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, timeout=60)
+        if started.returncode != 0 or not is_mounted(mountpoint):
+            with open(os.path.join(work, "mount-start.log")) as f:
+                fail(f"MOUNT FAILED: netstore-mount exited {started.returncode}, mounted: {is_mounted(mountpoint)}:\n{f.read()}")
+        assert sha256(os.path.join(mountpoint, text_name)) == sha256(text_path), "the mount read different bytes"
+        assert sha256(os.path.join(mountpoint, "gradient.png")) == sha256(image_path), "the mount read a different image"
+
+        step = "a file written into the mount shows in the page"
+        import random
+        mount_bytes = random.Random(7).randbytes(3 * 1024 * 1024 + 12345)
+        with open(os.path.join(mountpoint, "from-mount.bin"), "wb") as f:
+            f.write(mount_bytes)
+            os.fsync(f.fileno())
+        mount_row = 'tr.entry[data-name="from-mount.bin"]'
+
+        def listed(d):
+            d.refresh()
+            return d.find_elements(By.CSS_SELECTOR, mount_row)
+        wait.until(listed)
+        shot("03b-written-through-mount")
+        assert hashlib.sha256(http_get(base, "/download/from-mount.bin")).hexdigest() == hashlib.sha256(mount_bytes).hexdigest(), \
+            "the page served different bytes than were written into the mount"
+        unmount(mountpoint)
+        assert not is_mounted(mountpoint), "the mount did not go away"
+
         step = "image preview"
         driver.find_element(By.CSS_SELECTOR, 'tr.entry[data-name="gradient.png"] td.name a').click()
         image = wait.until(EC.presence_of_element_located((By.ID, "preview-image")))
@@ -262,14 +419,22 @@ def main():
         assert not driver.find_elements(By.CSS_SELECTOR, row)
         shot("07-renamed")
 
-        step = "phone layout"
-        driver.set_window_size(390, 844)
+        step = "phone layout (390x844)"
+        # Exactly a phone's viewport, whatever the window decorations take.
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": True})
         driver.refresh()
         wait.until(EC.presence_of_element_located((By.ID, "listing")))
-        width = driver.execute_script("return document.documentElement.scrollWidth")
-        assert width <= 390, f"the phone layout scrolls sideways ({width}px)"
+        metrics = driver.execute_script("""
+            const listing = document.getElementById("listing"), box = listing.getBoundingClientRect();
+            return {inner: window.innerWidth, page: document.documentElement.scrollWidth, left: box.left, right: box.right,
+                    parentScroll: listing.parentElement.scrollWidth, parentClient: listing.parentElement.clientWidth};""")
         shot("08-phone-listing")
-        driver.set_window_size(1280, 900)
+        assert metrics["inner"] == 390, f"the viewport is not a phone's: {metrics}"
+        assert metrics["page"] <= 390, f"the phone layout scrolls sideways: {metrics}"
+        assert metrics["left"] >= 0 and metrics["right"] <= 390, f"the listing sticks out of the screen: {metrics}"
+        assert metrics["parentScroll"] <= metrics["parentClient"], f"the listing overflows its container: {metrics}"
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
         step = "delete with confirmation"
         driver.find_element(By.CSS_SELECTOR, 'tr.entry[data-name="renamed.txt"] a.danger').click()
@@ -278,7 +443,7 @@ def main():
         driver.find_element(By.ID, "delete-confirm").click()
         wait.until(EC.presence_of_element_located((By.ID, "listing")))
         names = [e.get_attribute("data-name") for e in driver.find_elements(By.CSS_SELECTOR, "tr.entry")]
-        assert names == ["gradient.png"], names
+        assert names == ["from-mount.bin", "gradient.png"], names
 
         step = "log out"
         driver.find_element(By.ID, "logout").click()
@@ -300,6 +465,12 @@ def main():
         driver.get(base + "/files/no-such-file.txt")
         wait.until(EC.presence_of_element_located((By.ID, "error-message")))
         shot("13-error-page")
+
+        step = "a 2 GiB upload streams through the viewer and back"
+        driver.get(base + "/files/")
+        tools = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".tools[data-upload]")))
+        csrf = driver.find_element(By.CSS_SELECTOR, 'meta[name="csrf-token"]').get_attribute("content")
+        print(big_round_trip(base, session_cookie(), csrf, tools.get_attribute("data-upload"), web.process.pid), flush=True)
         print(f"browser test passed; screenshots in {artifacts}")
         print("1 passed, 0 failed")
         return 0
@@ -318,6 +489,7 @@ def main():
     finally:
         if driver:
             driver.quit()
+        unmount(mountpoint)
         for child in children:
             child.stop()
         shutil.rmtree(work, ignore_errors=True)
