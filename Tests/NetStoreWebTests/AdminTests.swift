@@ -55,7 +55,8 @@ struct AdminTests {
             #expect(cluster.status == .ok)
             #expect(cluster.text.contains("127.0.0.1:\(fixture.server.port)"))
             #expect(cluster.text.contains("reachable"))
-            #expect(cluster.text.contains("<td>primary</td>"))
+            #expect(cluster.text.contains("<td class=\"role\">primary</td>"))
+            #expect(cluster.text.contains("in sync"))
         }
     }
 }
