@@ -68,5 +68,9 @@ struct LoginThrottleTests {
         #expect(ClientAddress.resolve(remote: "10.0.0.1", forwardedFor: [], trustedProxies: ["10.0.0.1"]) == "10.0.0.1")
         #expect(ClientAddress.resolve(remote: "10.0.0.1", forwardedFor: ["<script>"], trustedProxies: ["10.0.0.1"]) == "10.0.0.1")
         #expect(ClientAddress.resolve(remote: nil, forwardedFor: ["1.2.3.4"], trustedProxies: []) == ClientAddress.unknown)
+        #expect(ClientAddress.resolve(remote: "::ffff:10.0.0.1", forwardedFor: ["1.2.3.4"], trustedProxies: ["10.0.0.1"]) == "1.2.3.4")
+        // One IPv6 host can use any address of its /64: they count together.
+        #expect(ClientAddress.resolve(remote: "2001:db8:0:7:1::9", forwardedFor: [], trustedProxies: []) == "2001:db8:0:7::/64")
+        #expect(ClientAddress.resolve(remote: "::1", forwardedFor: ["2001:DB8:0:7:ffff::1"], trustedProxies: ["::1"]) == "2001:db8:0:7::/64")
     }
 }
