@@ -76,5 +76,14 @@ struct VerifyTests {
         #expect(try sha256(of: out) == sha, "the read returns the file's true content")
         #expect(try sha256(of: onOne[flipped]!) == flipped, "the server repaired its file while serving the read")
         #expect(try admin.run("verify").succeeded, "and the cluster verifies clean")
+
+        // Reads name every server: with the primary and one backup gone, the file
+        // still comes back whole (metadata and blocks from the backup left).
+        cluster.servers[0].kill9()
+        cluster.servers[2].kill9()
+        let survivor = cluster.dir.path("out-survivor")
+        let read = try admin.run("get", "/f", survivor.path)
+        #expect(read.succeeded, "\(read.stderr)")
+        #expect(try sha256(of: survivor) == sha)
     }
 }
