@@ -1,6 +1,7 @@
 import ArgumentParser
 import NetStoreClient
 import NetStoreCore
+import Synchronization
 
 struct Verify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,7 +26,7 @@ struct Verify: AsyncParsableCommand {
         let servers = try global.servers(saved: saved)
         let verifier = ClusterVerifier(
             servers: servers, token: saved.token, catchUp: .seconds(max(0, catchUp)), logger: ClientLogging.standardError())
-        let report = await verifier.verify()
+        let report = await verifier.verify(progress: Self.progress(servers))
         Self.print(report)
         guard !report.isHealthy else {
             await verifier.close()
@@ -46,7 +47,7 @@ struct Verify: AsyncParsableCommand {
             }
         }
         Swift.print("checking again:")
-        let after = await verifier.verify()
+        let after = await verifier.verify(progress: Self.progress(servers))
         await verifier.close()
         Self.print(after)
         if after.isHealthy {
@@ -57,8 +58,23 @@ struct Verify: AsyncParsableCommand {
         throw ExitCode.failure
     }
 
+    /// On a terminal, a line on standard error counting the blocks each server
+    /// has checked so far (a big store takes a while); nothing otherwise.
+    static func progress(_ servers: [ServerAddress]) -> (@Sendable (ServerAddress, Int) -> Void)? {
+        guard Terminal.standardErrorIsTerminal else { return nil }
+        let counts = Mutex([ServerAddress: Int]())
+        return { server, checked in
+            let line = counts.withLock { counts in
+                counts[server] = checked
+                return servers.map { "\($0) \(counts[$0] ?? 0)" }.joined(separator: "  ")
+            }
+            Terminal.writeAll(2, "\rchecking blocks: \(line)\u{1B}[K")
+        }
+    }
+
     /// One line per server, then one per problem found on it.
     static func print(_ report: ClusterVerifier.Report) {
+        if Terminal.standardErrorIsTerminal { Terminal.writeAll(2, "\r\u{1B}[K") }
         for check in report.servers {
             var line = "\(check.server)  \(check.isHealthy ? "ok" : "PROBLEM")"
             if let digest = check.digest { line += "  applied \(digest.appliedIndex)  digest \(digest.hex.prefix(16))" }
