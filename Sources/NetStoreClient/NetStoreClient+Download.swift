@@ -10,13 +10,19 @@ import NetStoreCore
 extension NetStoreClient {
     /// A block's bytes, checked against its id: a block whose bytes do not
     /// hash to its name is corrupt and is never handed on.
+    ///
+    /// With several servers, reads spread over all of them (any server's copy
+    /// is proven by the hash), and a server that lacks the block or sends a bad
+    /// copy is passed over for another: the read fails only if every server fails it.
     public func readBlock(_ id: BlockID) async throws(NetStoreError) -> ByteBuffer {
-        let data = try await getBlock(id)
-        let actual = data.withUnsafeReadableBytes { raw -> [UInt8] in
-            var hasher = SHA256()
-            hasher.update(bufferPointer: raw)
-            return Array(hasher.finalize())
+        if let blockReaders {
+            // The session (and its token) comes from the main link, which also says whether we may log in at all.
+            var token = self.token
+            if token == nil { token = try await link().session?.token }
+            if let token, !token.isEmpty { return try await blockReaders.read(id, token: token) }
         }
+        let data = try await getBlock(id)
+        let actual = BlockReaders.hash(of: data)
         guard actual == id.bytes else {
             let server = currentServer.map { " from \($0)" } ?? ""
             throw NetStoreError(.corruptBlock, "block \(id)\(server) failed its hash check")

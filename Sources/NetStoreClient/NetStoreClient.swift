@@ -67,10 +67,17 @@ public final class NetStoreClient: Sendable {
     public let configuration: Configuration
     let logger: Logger
     private let state: Mutex<State>
+    /// Block reads spread over every server; nil with a single server (its link serves them).
+    let blockReaders: BlockReaders?
 
     public init(_ configuration: Configuration) {
         self.configuration = configuration
         self.logger = configuration.logger
+        blockReaders = configuration.servers.count > 1
+            ? BlockReaders(
+                servers: configuration.servers, connectTimeout: min(configuration.connectTimeout, .seconds(2)),
+                group: configuration.eventLoopGroup, logger: configuration.logger)
+            : nil
         var initial = State()
         if case .token(let token) = configuration.credentials { initial.token = token }
         self.state = Mutex(initial)
@@ -141,7 +148,11 @@ public final class NetStoreClient: Sendable {
         // A connection attempt under way sees `closed` when it ends and closes its own connection.
         connecting?.cancel()
         await link?.connection.close()
+        await blockReaders?.close()
     }
+
+    /// The session's token once there is one (a saved one, or the last LOGIN's).
+    var token: String? { state.withLock { $0.token } }
 
     // MARK: - Connecting
 

@@ -40,4 +40,10 @@ public enum Opcode: UInt16, Sendable, Hashable, CaseIterable {
     case digest = 0x0403
     /// Admin, to a backup: become primary under a higher term.
     case promote = 0x0404
+    /// Admin: check a page of this server's referenced blocks against their hashes.
+    case checkBlocks = 0x0408
+    /// Admin: overwrite a missing or damaged block file with a verified copy.
+    case repairBlock = 0x0409
+    /// Server to server: a block's verified bytes from this server's own disk.
+    case replicaGetBlock = 0x040A
 }

@@ -58,6 +58,14 @@ public enum Request: Sendable, Hashable {
     /// Asks this server (a backup) to become primary; refused unless it holds
     /// every entry a majority acknowledged.
     case promote
+    /// Checks up to `limit` of this server's referenced blocks whose ids come
+    /// after `after` (`BlockID.hole` for the first page); admin only.
+    case checkBlocks(after: BlockID, limit: UInt32)
+    /// Replaces this server's copy of a block when it is missing or damaged; the
+    /// server checks that `data` hashes to `id` and never replaces a good copy. Admin only.
+    case repairBlock(id: BlockID, data: ByteBuffer)
+    /// Another server of the cluster asks for a block this one holds (to repair its own copy).
+    case replicaGetBlock(id: BlockID)
 
     public var opcode: Opcode {
         switch self {
@@ -93,6 +101,9 @@ public enum Request: Sendable, Hashable {
         case .replicaPutBlock: .replicaPutBlock
         case .digest: .digest
         case .promote: .promote
+        case .checkBlocks: .checkBlocks
+        case .repairBlock: .repairBlock
+        case .replicaGetBlock: .replicaGetBlock
         }
     }
 }

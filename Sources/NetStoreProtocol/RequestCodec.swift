@@ -85,9 +85,17 @@ enum RequestCodec {
         case .replicate(let from, let message):
             buffer.writeInteger(from)
             try buffer.writeReplicationMessage(message)
-        case .replicaPutBlock(let id, let data):
+        case .replicaPutBlock(let id, let data), .repairBlock(let id, let data):
             buffer.writeBlockID(id)
             try buffer.writeBytes32(data, .blockData)
+        case .checkBlocks(let after, let limit):
+            guard limit >= 1, limit <= Limits.maxHashesPerQuery else {
+                throw NetStoreError(.invalid, "a block check page is 1 to \(Limits.maxHashesPerQuery) blocks, not \(limit)")
+            }
+            buffer.writeBlockID(after)
+            buffer.writeInteger(limit)
+        case .replicaGetBlock(let id):
+            buffer.writeBlockID(id)
         }
     }
 
@@ -104,6 +112,17 @@ enum RequestCodec {
             return .replicate(from: try reader.u32("replica"), message: try reader.replicationMessage())
         case .replicaPutBlock:
             return .replicaPutBlock(id: try reader.blockID(), data: try reader.bytes32(.blockData))
+        case .repairBlock:
+            return .repairBlock(id: try reader.blockID(), data: try reader.bytes32(.blockData))
+        case .replicaGetBlock:
+            return .replicaGetBlock(id: try reader.blockID())
+        case .checkBlocks:
+            let after = try reader.blockID()
+            let limit = try reader.u32("limit")
+            guard limit >= 1, limit <= Limits.maxHashesPerQuery else {
+                throw ProtocolError("block check limit \(limit) is outside 1...\(Limits.maxHashesPerQuery)")
+            }
+            return .checkBlocks(after: after, limit: limit)
         case .login:
             return .login(user: try reader.string16(.userName), password: try reader.string16(.password))
         case .auth:

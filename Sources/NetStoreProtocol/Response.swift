@@ -9,6 +9,7 @@ import NetStoreCore
 /// - `.presence`: hasBlocks · `.block`: getBlock · `.content`: getContent
 /// - `.user`: userAdd · `.users`: userList
 /// - `.blocksNeeded`: replicate · `.empty`: replicaPutBlock · `.digest`: digest
+/// - `.blockCheck`: checkBlocks · `.repaired`: repairBlock · `.block`: replicaGetBlock
 public enum Response: Sendable, Hashable {
     case empty
     case session(SessionInfo)
@@ -26,4 +27,7 @@ public enum Response: Sendable, Hashable {
     /// The blocks a replicated append refers to that the receiver lacks; empty: accepted.
     case blocksNeeded([BlockID])
     case digest(StateDigest)
+    case blockCheck(BlockCheckPage)
+    /// True when the server replaced its copy; false when its copy was already good.
+    case repaired(Bool)
 }

@@ -9,7 +9,8 @@ enum ResponseCodec {
         switch (response, opcode) {
         case (.empty, .ping), (.empty, .logout), (.empty, .unlink), (.empty, .rmdir), (.empty, .rename),
              (.empty, .putBlock), (.empty, .userPasswd), (.empty, .userRemove), (.empty, .replicaPutBlock), (.empty, .promote),
-             (.blocksNeeded, .replicate), (.digest, .digest):
+             (.blocksNeeded, .replicate), (.digest, .digest),
+             (.blockCheck, .checkBlocks), (.repaired, .repairBlock), (.block, .replicaGetBlock):
             return true
         case (.session, .login), (.session, .auth):
             return true
@@ -85,6 +86,18 @@ enum ResponseCodec {
         case .digest(let digest):
             buffer.writeInteger(digest.appliedIndex)
             buffer.writeBytes(digest.sha256)
+        case .blockCheck(let page):
+            buffer.writeBool(page.isLast)
+            buffer.writeBlockID(page.last)
+            buffer.writeInteger(page.checked)
+            buffer.writeInteger(page.bytesChecked)
+            try buffer.writeCount(page.problems.count, .hashQuery)
+            for problem in page.problems {
+                buffer.writeBlockID(problem.id)
+                buffer.writeInteger(problem.kind.rawValue)
+            }
+        case .repaired(let replaced):
+            buffer.writeBool(replaced)
         }
     }
 
@@ -135,8 +148,27 @@ enum ResponseCodec {
             flags.reserveCapacity(count)
             for _ in 0..<count { flags.append(try reader.bool("a presence flag")) }
             return .presence(flags)
-        case .getBlock:
+        case .getBlock, .replicaGetBlock:
             return .block(try reader.bytes32(.blockData))
+        case .repairBlock:
+            return .repaired(try reader.bool("replaced"))
+        case .checkBlocks:
+            let isLast = try reader.bool("isLast")
+            let last = try reader.blockID()
+            let checked = try reader.u32("checked")
+            let bytes = try reader.u64("bytes checked")
+            let count = try reader.count(.hashQuery, minElementSize: BlockID.byteCount + 1)
+            guard count <= Int(checked) else { throw ProtocolError("a block check reports \(count) problems among \(checked) blocks") }
+            var problems: [BlockProblem] = []
+            problems.reserveCapacity(count)
+            for _ in 0..<count {
+                let id = try reader.blockID()
+                let raw = try reader.u8("a block problem")
+                guard let kind = BlockProblem.Kind(rawValue: raw) else { throw ProtocolError("unknown block problem \(raw)") }
+                problems.append(BlockProblem(id: id, kind: kind))
+            }
+            return .blockCheck(BlockCheckPage(
+                checked: checked, bytesChecked: bytes, problems: problems, last: last, isLast: isLast))
         case .getContent:
             return .content(FileContent(
                 version: try reader.u64("version"), size: try reader.u64("size"),

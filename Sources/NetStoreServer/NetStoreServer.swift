@@ -75,10 +75,16 @@ public final class NetStoreServer: Sendable {
             store: store, threadPool: threadPool, transport: transport,
             proposalTimeout: .seconds(configuration.proposalTimeoutSeconds), logger: logger)
         accounts = AccountService(store: store, submitter: replication, tokenLifetimeSeconds: configuration.tokenLifetimeSeconds)
+        var peerBlocks: PeerBlockFetcher?
+        if !configuration.replicas.isEmpty, let key = configuration.clusterKey {
+            peerBlocks = PeerBlockFetcher(
+                peers: try configuration.replicas.map { try ServerAddress(parsing: $0) }, clusterKey: key, logger: logger)
+        }
         dispatcher = RequestDispatcher(
             store: store, accounts: accounts, threadPool: threadPool, submitter: replication,
             role: configuration.role.rawValue, replication: replication,
-            clusterKey: configuration.replicas.isEmpty ? nil : configuration.clusterKey, logger: logger)
+            clusterKey: configuration.replicas.isEmpty ? nil : configuration.clusterKey,
+            peerBlocks: peerBlocks, logger: logger)
     }
 
     /// Binds and serves until `shutdown()`; returns once every connection has closed.

@@ -57,8 +57,7 @@ extension RequestDispatcher {
             }
             return .empty
         case let .getBlock(id):
-            let bytes = try await storage { try store.getBlock(id) }
-            return .block(ByteBuffer(bytes: bytes))
+            return .block(ByteBuffer(bytes: try await readBlockRepairing(id)))
         case let .commit(node, baseVersion, size, blocks):
             return try await attributes(.commit(account: account, node: node, baseVersion: baseVersion, size: size, blocks: blocks, now: now))
         case let .getContent(node):
@@ -83,7 +82,9 @@ extension RequestDispatcher {
             }
             let digest = try await storage { try store.digest() }
             return .digest(StateDigest(appliedIndex: digest.appliedIndex, sha256: digest.sha256))
-        case .ping, .status, .login, .auth, .logout, .replicate, .replicaPutBlock:
+        case .checkBlocks, .repairBlock:
+            return try await respondBlockAdmin(to: request, user: user)
+        case .ping, .status, .login, .auth, .logout, .replicate, .replicaPutBlock, .replicaGetBlock:
             preconditionFailure("answered before authentication")
         }
     }

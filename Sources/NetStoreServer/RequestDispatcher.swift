@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Logging
 import NIOPosix
 import NetStoreAuth
@@ -24,6 +25,8 @@ public final class RequestDispatcher: Sendable {
     let replication: ReplicationEngine?
     /// The key other servers of the cluster present; nil when this server has no replicas.
     let clusterKey: ClusterKey?
+    /// Where a damaged block's good copy comes from; nil on a server without replicas.
+    let peerBlocks: PeerBlockFetcher?
 
     public init(
         store: Store,
@@ -33,6 +36,7 @@ public final class RequestDispatcher: Sendable {
         role: String = "primary",
         replication: ReplicationEngine? = nil,
         clusterKey: String? = nil,
+        peerBlocks: PeerBlockFetcher? = nil,
         logger: Logger,
         clock: @escaping @Sendable () -> Int64 = AccountService.wallClock
     ) {
@@ -43,6 +47,7 @@ public final class RequestDispatcher: Sendable {
         self.role = role
         self.replication = replication
         self.clusterKey = clusterKey.map(ClusterKey.init)
+        self.peerBlocks = peerBlocks
         self.logger = logger
         self.clock = clock
         self.startedNs = clock()
@@ -83,6 +88,11 @@ public final class RequestDispatcher: Sendable {
                 try data.withUnsafeReadableBytes { try store.putBlock(id, bytes: $0, now: now) }
             }
             return .empty
+        case let .replicaGetBlock(id):
+            try await requireReplica(session)
+            // Our own copy only: repairing it from peers here could send two servers asking each other.
+            let bytes = try await storage { [store] in try store.getBlock(id) }
+            return .block(ByteBuffer(bytes: bytes))
         case let .login(user, password):
             let info = try await accounts.login(user: user, password: password, source: session.peer)
             await session.signIn(user: info.user, token: info.token)

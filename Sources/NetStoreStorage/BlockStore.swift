@@ -77,16 +77,22 @@ public final class BlockStore: Sendable {
     /// Writes bytes already known to hash to `id`.
     func store(_ id: BlockID, verifiedBytes bytes: UnsafeRawBufferPointer) throws(NetStoreError) {
         let final = path(of: id)
-        let second = (final as NSString).deletingLastPathComponent
-        let first = (second as NSString).deletingLastPathComponent
         // A file of the right size was written whole (it was renamed into place);
         // a wrong size can only be damage, which a fresh copy repairs. Its writer
         // may not have synced the directory yet, and our caller is about to rely on it.
         if FileIO.fileSize(final) == bytes.count {
-            try FileIO.syncDirectory(second)
+            try FileIO.syncDirectory((final as NSString).deletingLastPathComponent)
             return
         }
+        try replace(id, verifiedBytes: bytes)
+    }
 
+    /// Writes a fresh copy of a block (bytes known to hash to `id`) over whatever
+    /// its file holds, atomically: a reader sees the old file or the new one.
+    func replace(_ id: BlockID, verifiedBytes bytes: UnsafeRawBufferPointer) throws(NetStoreError) {
+        let final = path(of: id)
+        let second = (final as NSString).deletingLastPathComponent
+        let first = (second as NSString).deletingLastPathComponent
         let counter = tmpCounter.add(1, ordering: .relaxed).newValue
         let temporary = "\(tmp)/\(id.hex).\(getpid()).\(counter)"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
@@ -129,6 +135,28 @@ public final class BlockStore: Sendable {
             throw NetStoreError(.corruptBlock, "block \(id.hex) failed its hash check (\(file)): this copy is damaged; restore it from a replica")
         }
         return bytes
+    }
+
+    /// What a check of a block's file finds.
+    public enum Condition: Sendable, Hashable {
+        /// The file's bytes hash to the id; `size` bytes were read.
+        case good(size: Int)
+        case missing
+        case corrupt
+    }
+
+    /// Reads a block's file and checks its hash.
+    public func check(_ id: BlockID) -> Condition {
+        do throws(NetStoreError) {
+            return .good(size: try readVerified(id).count)
+        } catch {
+            switch error.code {
+            case .noEntry: return .missing
+            case .corruptBlock: return .corrupt
+            // An unreadable file is as bad as a damaged one: a fresh copy replaces it.
+            default: return .corrupt
+            }
+        }
     }
 
     public func remove(_ id: BlockID) throws {
