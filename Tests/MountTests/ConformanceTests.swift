@@ -54,7 +54,7 @@ struct ConformanceTests {
         }
     }
 
-    @Test("names of 255 bytes work for every kind of entry; 256 bytes fail with ENAMETOOLONG")
+    @Test("names of 255 bytes work for every kind of entry; 256 bytes fail with ENAMETOOLONG; symlink loops with ELOOP")
     func nameLimits() async throws {
         try await MountFixture.with { m in
             let longest = String(repeating: "n", count: 255)
@@ -77,6 +77,10 @@ struct ConformanceTests {
                 #expect(call() == -1 && errno == ENAMETOOLONG, "\(name)")
             }
             #expect((try? Posix.list(m.mountpoint).get()) == [longest])
+            // Symlink loops and O_NOFOLLOW end in ELOOP.
+            #expect(symlink("loop2", m.path("loop1")) == 0 && symlink("loop1", m.path("loop2")) == 0)
+            #expect(open(m.path("loop1"), O_RDONLY) == -1 && errno == ELOOP)
+            #expect(open(m.path("loop1"), O_RDONLY | O_NOFOLLOW) == -1 && errno == ELOOP)
         }
     }
 
