@@ -30,7 +30,7 @@ extension NetStoreVFS {
             do {
                 try await refresh(existing)
             } catch {
-                releaseOpenFile(inode)
+                await releaseOpenFile(inode)
                 throw error
             }
         } else {
@@ -45,11 +45,14 @@ extension NetStoreVFS {
             }
             file = registerOpenFile(OpenFile(inode: inode, node: node, content: content, writeBackDirectory: writeBackDirectory))
         }
-        var opened = false
-        defer { if !opened { releaseOpenFile(inode) } }
         if truncate {
-            try await file.lock.run { () async throws(NetStoreError) in
-                try await file.truncate(to: 0, cache: blocks, now: Self.now())
+            do {
+                try await file.lock.run { () async throws(NetStoreError) in
+                    try await file.truncate(to: 0, cache: blocks, now: Self.now())
+                }
+            } catch {
+                await releaseOpenFile(inode)
+                throw error
             }
         }
         let version = file.snapshot.base.version
@@ -61,7 +64,6 @@ extension NetStoreVFS {
             tables.seenVersions[inode] = version
             return Opened(handle: number, keepCache: keep)
         }
-        opened = true
         return result
     }
 
@@ -69,6 +71,7 @@ extension NetStoreVFS {
     /// existing file (made meanwhile by someone else) is opened instead.
     public func create(parent: UInt64, name: String, mode: UInt32, flags: Int32, context: RequestContext) async throws(NetStoreError) -> (attributes: NodeAttributes, opened: Opened) {
         let raw: NodeAttributes
+        defer { directoryChanged(parent) }
         do {
             raw = try await client.create(
                 parent: inodes.node(of: parent), name: name, mode: mode & 0o7777, uid: context.uid, gid: context.gid)
@@ -126,17 +129,17 @@ extension NetStoreVFS {
     /// mapping may arrive after flush) and forgets the handle.
     public func release(_ inode: UInt64, handle number: UInt64) async throws(NetStoreError) {
         let (file, _) = try openFile(handle: number)
-        defer {
-            _ = tables.withLock { $0.handles.removeValue(forKey: number) }
-            releaseOpenFile(file.inode)
-        }
+        var failure: NetStoreError?
         do {
             try await commit(file)
         } catch {
             logger.error("changes to a file could not be saved at its last close",
                          metadata: ["node": "\(file.node)", "error": "\(error)"])
-            throw error
+            failure = error
         }
+        _ = tables.withLock { $0.handles.removeValue(forKey: number) }
+        await releaseOpenFile(file.inode)
+        if let failure { throw failure }
     }
 
     /// Close-to-open for a file already open here: with no local changes, a
@@ -206,15 +209,18 @@ extension NetStoreVFS {
         }
     }
 
-    private func releaseOpenFile(_ inode: UInt64) {
-        tables.withLock { tables in
-            guard let entry = tables.files[inode] else { return }
+    /// Drops one handle; the last one of a file without a visible name deletes it.
+    private func releaseOpenFile(_ inode: UInt64) async {
+        let hidden = tables.withLock { tables -> String? in
+            guard let entry = tables.files[inode] else { return nil }
             if entry.handles <= 1 {
                 tables.files.removeValue(forKey: inode)
-            } else {
-                tables.files[inode] = (entry.file, entry.handles - 1)
+                return tables.unlinked.removeValue(forKey: inode)
             }
+            tables.files[inode] = (entry.file, entry.handles - 1)
+            return nil
         }
+        if let hidden { await removeHidden(hidden) }
     }
 
     static func notAFile(_ attributes: NodeAttributes) -> NetStoreError {

@@ -5,7 +5,9 @@ import NetStoreCore
 extension NetStoreVFS {
     public func lookup(parent: UInt64, name: String) async throws(NetStoreError) -> NodeAttributes {
         try NameRules.validateEntryName(name)
-        return entry(try await client.lookup(parent: inodes.node(of: parent), name: name))
+        let node = inodes.node(of: parent)
+        if isHidden(parent: node, name: name) { throw NetStoreError(.noEntry, "\(name) is not there") }
+        return entry(try await client.lookup(parent: node, name: name))
     }
 
     public func getattr(_ inode: UInt64) async throws(NetStoreError) -> NodeAttributes {
@@ -48,29 +50,37 @@ extension NetStoreVFS {
         guard kind == .file || kind == .fifo else {
             throw NetStoreError(.notPermitted, "\(name): only regular files, fifos, directories and symlinks can be stored")
         }
+        defer { directoryChanged(parent) }
         return entry(try await client.mknod(
             parent: inodes.node(of: parent), name: name, kind: kind, mode: mode & 0o7777,
             uid: context.uid, gid: context.gid))
     }
 
     public func mkdir(parent: UInt64, name: String, mode: UInt32, context: RequestContext) async throws(NetStoreError) -> NodeAttributes {
-        entry(try await client.mkdir(
+        defer { directoryChanged(parent) }
+        return entry(try await client.mkdir(
             parent: inodes.node(of: parent), name: name, mode: mode & 0o7777, uid: context.uid, gid: context.gid))
     }
 
     public func symlink(parent: UInt64, name: String, target: String, context: RequestContext) async throws(NetStoreError) -> NodeAttributes {
-        entry(try await client.symlink(
+        defer { directoryChanged(parent) }
+        return entry(try await client.symlink(
             parent: inodes.node(of: parent), name: name, target: target, uid: context.uid, gid: context.gid))
     }
 
     public func link(_ inode: UInt64, newParent: UInt64, newName: String) async throws(NetStoreError) -> NodeAttributes {
         attributes.remove(inodes.node(of: inode))
+        defer { directoryChanged(newParent) }
         return entry(try await client.link(inodes.node(of: inode), newParent: inodes.node(of: newParent), newName: newName))
     }
 
+    /// Removes a name; a file open here keeps working until its last close.
     public func unlink(parent: UInt64, name: String) async throws(NetStoreError) {
         defer { attributes.removeAll() }
-        try await client.unlink(parent: inodes.node(of: parent), name: name)
+        let node = inodes.node(of: parent)
+        if isHidden(parent: node, name: name) { throw NetStoreError(.notPermitted, "\(name) is NetStore's own") }
+        if try await hideIfOpen(parent: node, name: name) != nil { return }
+        try await client.unlink(parent: node, name: name)
     }
 
     public func rmdir(parent: UInt64, name: String) async throws(NetStoreError) {
@@ -78,11 +88,36 @@ extension NetStoreVFS {
         try await client.rmdir(parent: inodes.node(of: parent), name: name)
     }
 
+    /// Renames; a file open here that is renamed over keeps working until its last close.
     public func rename(parent: UInt64, name: String, newParent: UInt64, newName: String, flags: RenameFlags) async throws(NetStoreError) {
         defer { attributes.removeAll() }
-        try await client.rename(
-            parent: inodes.node(of: parent), name: name, newParent: inodes.node(of: newParent),
-            newName: newName, flags: flags)
+        let from = inodes.node(of: parent)
+        let to = inodes.node(of: newParent)
+        if isHidden(parent: from, name: name) || isHidden(parent: to, name: newName) {
+            throw NetStoreError(.notPermitted, "\(Self.unlinkedDirectoryName) is NetStore's own")
+        }
+        var hidden: UInt64?
+        if flags.isEmpty, !(from == to && name == newName), tables.withLock({ !$0.files.isEmpty }),
+           let target = try? await client.lookup(parent: to, name: newName), target.kind == .file,
+           openFile(inodes.inode(of: target.id)) != nil {
+            // A hard link renamed over another name of the same file changes nothing;
+            // a directory cannot replace a file (the server says so, with nothing hidden).
+            let source = try await client.lookup(parent: from, name: name)
+            if source.id != target.id, source.kind != .directory {
+                hidden = try await hideIfOpen(parent: to, name: newName)
+            }
+        }
+        do {
+            try await client.rename(parent: from, name: name, newParent: to, newName: newName, flags: flags)
+        } catch {
+            if let hidden { await unhide(hidden, parent: to, name: newName) }
+            throw error
+        }
+    }
+
+    /// A directory gained or lost an entry: its cached times and size are stale.
+    func directoryChanged(_ inode: UInt64) {
+        attributes.remove(inodes.node(of: inode))
     }
 
     public func statfs() async throws(NetStoreError) -> FileSystemStats {
@@ -137,7 +172,7 @@ extension NetStoreVFS {
         guard wanted > 0 else { return items }
         let (entries, first) = try await directory.entries(
             from: max(0, Int(offset) - 2), limit: wanted, client: client, restart: offset == 0)
-        for (i, entry) in entries.enumerated() {
+        for (i, entry) in entries.enumerated() where !isHidden(parent: directory.node, name: entry.name) {
             items.append(DirectoryItem(name: entry.name, attributes: present(entry.attributes), offset: Int64(first + i + 3)))
         }
         return items

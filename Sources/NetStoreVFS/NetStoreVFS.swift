@@ -28,6 +28,9 @@ public final class NetStoreVFS: Sendable {
         /// The content version each inode was last opened or committed at: an
         /// open at the same version may keep the kernel's page cache.
         var seenVersions: [UInt64: UInt64] = [:]
+        /// Open files without a visible name, by inode: their name in the hidden directory.
+        var unlinked: [UInt64: String] = [:]
+        var unlinkedDirectory: NodeID?
     }
 
     public let client: NetStoreClient
@@ -80,7 +83,11 @@ public final class NetStoreVFS: Sendable {
         attributes.put(raw)
         let inode = inodes.inode(of: raw.id)
         var result = raw
-        if raw.kind == .file, let file = openFile(inode) { result = file.overlay(raw) }
+        if raw.kind == .file, let file = openFile(inode) {
+            result = file.overlay(raw)
+            // The hidden name is not one a program can see.
+            if isUnlinked(inode) { result.nlink = result.nlink > 0 ? result.nlink - 1 : 0 }
+        }
         result.id = inode
         return result
     }
@@ -130,6 +137,11 @@ public final class NetStoreVFS: Sendable {
                 logger.error("changes to a file could not be saved", metadata: ["node": "\(file.node)", "error": "\(error)"])
             }
         }
+        let hidden = tables.withLock { tables in
+            defer { tables.unlinked.removeAll() }
+            return Array(tables.unlinked.values)
+        }
+        for name in hidden { await removeHidden(name) }
         return failed
     }
 }

@@ -43,21 +43,29 @@ final class OutputBuffer: Sendable {
     }
 }
 
-/// A real netstore-server and a real netstore-mount of its admin account on a
-/// temporary mount point. Fails loudly when this machine cannot mount FUSE.
+/// A real netstore-server (or a primary and two backups) and a real
+/// netstore-mount of its admin account on a temporary mount point. Fails
+/// loudly when this machine cannot mount FUSE.
 final class MountFixture: @unchecked Sendable {
     static let password = "admin-secret-pw"
 
     let root: URL
     let mountpoint: String
     let passwordFile: String
+    /// Extra `-o` options for the mount (e.g. allow_other).
+    let mountOptions: [String]
     private(set) var port = 0
+    /// With `cluster`: the primary's, then the backups' ports.
+    private(set) var ports: [Int] = []
     private var server: Process?
+    private(set) var servers: [Process?] = []
     private(set) var mount: Process?
     let serverLog = OutputBuffer()
+    private(set) var serverLogs: [OutputBuffer] = []
     private(set) var mountLog = OutputBuffer()
 
-    init() async throws {
+    /// `cluster`: a primary and two backups instead of one server.
+    init(cluster: Bool = false, mountOptions: [String] = []) async throws {
         try Self.requireFUSE()
         root = FileManager.default.temporaryDirectory.appendingPathComponent("mount-test-\(UUID().uuidString.prefix(8))")
         mountpoint = root.appendingPathComponent("mnt").path
@@ -66,8 +74,13 @@ final class MountFixture: @unchecked Sendable {
             try FileManager.default.createDirectory(at: root.appendingPathComponent(dir), withIntermediateDirectories: true)
         }
         try Self.password.write(toFile: passwordFile, atomically: true, encoding: .utf8)
+        self.mountOptions = mountOptions
         do {
-            try await startServer()
+            if cluster {
+                try await startCluster()
+            } else {
+                try await startServer()
+            }
             try await startMount()
         } catch {
             await close()
@@ -76,8 +89,10 @@ final class MountFixture: @unchecked Sendable {
     }
 
     /// Runs `body` on a fresh server and mount, and always unmounts and stops them afterwards.
-    static func with(_ body: (MountFixture) async throws -> Void) async throws {
-        let fixture = try await MountFixture()
+    static func with(
+        cluster: Bool = false, mountOptions: [String] = [], _ body: (MountFixture) async throws -> Void
+    ) async throws {
+        let fixture = try await MountFixture(cluster: cluster, mountOptions: mountOptions)
         do {
             try await body(fixture)
         } catch {
@@ -97,7 +112,10 @@ final class MountFixture: @unchecked Sendable {
         }
     }
 
-    var serverAddress: String { "127.0.0.1:\(port)" }
+    /// Every server the mount knows, primary first.
+    var serverAddress: String {
+        ports.isEmpty ? "127.0.0.1:\(port)" : ports.map { "127.0.0.1:\($0)" }.joined(separator: ",")
+    }
 
     private func startServer() async throws {
         let process = Process()
@@ -133,6 +151,7 @@ final class MountFixture: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: Binaries.path("netstore-mount"))
         process.arguments = [mountpoint, "-f", "--server", serverAddress, "--user", "admin",
                              "--password-file", passwordFile, "--log-level", "info"]
+            + mountOptions.flatMap { ["-o", $0] }
         process.environment = environment
         let pipe = Pipe()
         process.standardOutput = pipe
@@ -145,6 +164,17 @@ final class MountFixture: @unchecked Sendable {
         guard process.isRunning, isMounted else {
             throw TestFailure("MOUNT FAILED: netstore-mount did not mount \(mountpoint):\n\(mountLog.value)")
         }
+    }
+
+    func setPorts(_ chosen: [Int]) {
+        ports = chosen
+        servers = Array(repeating: nil, count: chosen.count)
+        serverLogs = chosen.map { _ in OutputBuffer() }
+    }
+
+    func setServer(_ index: Int, _ process: Process, log: OutputBuffer) {
+        servers[index] = process
+        serverLogs[index] = log
     }
 
     var isMounted: Bool {
@@ -178,9 +208,11 @@ final class MountFixture: @unchecked Sendable {
 
     func close() async {
         await unmount()
-        if let server, server.isRunning {
-            server.terminate()
-            server.waitUntilExit()
+        for process in [server] + servers {
+            if let process, process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
         }
         // A background mount may still be finishing its cache writes for a moment.
         for _ in 0..<10 {

@@ -16,12 +16,14 @@ final class VFSHarness: @unchecked Sendable {
     let serving: Task<Void, any Error>
     let client: NetStoreClient
     let vfs: NetStoreVFS
+    let port: Int
+    let passwordFile: URL
     let context = RequestContext(uid: 1234, gid: 5678)
 
     init(cacheLimit: UInt64 = 1 << 30) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("vfs-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let passwordFile = directory.appendingPathComponent("admin-password")
+        passwordFile = directory.appendingPathComponent("admin-password")
         try Self.password.write(to: passwordFile, atomically: true, encoding: .utf8)
         var logger = Logger(label: "vfs-test")
         logger.logLevel = .warning
@@ -39,6 +41,7 @@ final class VFSHarness: @unchecked Sendable {
         var port = 0
         for await value in ports { port = value }
         guard port > 0 else { throw NetStoreError(.io, "the test server did not start") }
+        self.port = port
         client = NetStoreClient(
             servers: [ServerAddress(host: "127.0.0.1", port: port)],
             credentials: .password(user: "admin", password: Self.password), logger: logger)
