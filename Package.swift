@@ -141,7 +141,7 @@ let package = Package(
         ]),
         // Starts the real netstore-server and netstore-mount and works through a real FUSE mount.
         .testTarget(name: "MountTests", dependencies: [
-            "NetStoreCore",
+            "NetStoreTestSupport", "NetStoreCore",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
 

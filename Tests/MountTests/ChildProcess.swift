@@ -1,4 +1,5 @@
 import Foundation
+import NetStoreTestSupport
 
 /// A program started in the background (posix_spawn) whose end can be awaited
 /// with a deadline, its output going to a file.

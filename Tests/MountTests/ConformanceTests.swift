@@ -1,4 +1,5 @@
 import Foundation
+import NetStoreTestSupport
 import Testing
 
 /// POSIX details the conformance suites check (pjdfstest's groups), as our own
@@ -9,7 +10,7 @@ struct ConformanceTests {
     static func nanoseconds(_ time: timespec) -> Int { time.tv_sec * 1_000_000_000 + time.tv_nsec }
 
     /// Runs `command` with sh as uid and gid 65534 (no supplementary groups); returns its exit status.
-    static func asNobody(_ m: MountFixture, _ command: String, output: OutputBuffer? = nil) -> Int32 {
+    static func asNobody(_ m: MountFixture, _ command: String, output: LogBuffer? = nil) -> Int32 {
         m.run("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c", command], output: output)
     }
 
@@ -90,7 +91,7 @@ struct ConformanceTests {
             // The mount's root belongs to whoever mounted it; the test area is open to everyone, sticky.
             let area = m.path("area")
             #expect(mkdir(area, 0o777) == 0 && chmod(area, 0o1777) == 0)
-            let output = OutputBuffer()
+            let output = LogBuffer()
             #expect(Self.asNobody(m, "echo mine > '\(area)/nobody.txt'", output: output) == 0, "\(output.value)")
             let mine = try Posix.stat("\(area)/nobody.txt").get()
             #expect(mine.st_uid == 65534 && mine.st_gid == 65534, "new files belong to their creator")

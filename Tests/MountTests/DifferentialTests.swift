@@ -1,4 +1,5 @@
 import Foundation
+import NetStoreTestSupport
 import Testing
 
 /// The same seeded sequence of operations on the mount and on a local

@@ -1,4 +1,5 @@
 import Foundation
+import NetStoreTestSupport
 
 /// A primary and two backups for the mount, on ports chosen up front (each
 /// server names the others), started as real processes.
@@ -32,7 +33,7 @@ extension MountFixture {
         process.standardOutput = pipe
         process.standardError = pipe
         process.standardInput = FileHandle.nullDevice
-        let log = OutputBuffer()
+        let log = LogBuffer()
         log.attach(pipe)
         try process.run()
         setServer(index, process, log: log)
@@ -52,7 +53,7 @@ extension MountFixture {
     /// `netstore login` as the admin with a config directory of its own; do it
     /// while the primary lives (a login is a change only the primary makes).
     func loginCLI() -> (status: Int32, output: String) {
-        let output = OutputBuffer()
+        let output = LogBuffer()
         let status = run(Binaries.path("netstore"), ["login", "admin", "--password-file", passwordFile, "--server", serverAddress],
                          output: output, environment: cliEnvironment)
         return (status, output.value)
@@ -60,7 +61,7 @@ extension MountFixture {
 
     /// `netstore promote` of server `index`, with the session `loginCLI()` saved.
     func promote(_ index: Int) -> (status: Int32, output: String) {
-        let output = OutputBuffer()
+        let output = LogBuffer()
         let status = run(Binaries.path("netstore"), ["promote", "127.0.0.1:\(ports[index])", "--server", serverAddress],
                          output: output, environment: cliEnvironment)
         return (status, output.value)
@@ -71,27 +72,4 @@ extension MountFixture {
         env["XDG_CONFIG_HOME"] = root.appendingPathComponent("config-cli").path
         return env
     }
-}
-
-/// Ports that were free a moment ago (the kernel picked them).
-func freePorts(_ count: Int) throws -> [Int] {
-    var sockets: [Int32] = []
-    defer { sockets.forEach { close($0) } }
-    var ports: [Int] = []
-    for _ in 0..<count {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        sockets.append(fd)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Bool in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw TestFailure("cannot find a free port: errno \(errno)") }
-        ports.append(Int(UInt16(bigEndian: address.sin_port)))
-    }
-    return ports
 }

@@ -1,47 +1,7 @@
 import Foundation
+import NetStoreTestSupport
 import Synchronization
 import Testing
-
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// Where the built executables are.
-enum Binaries {
-    static let directory: URL = {
-        var candidates: [URL] = []
-        if let dir = ProcessInfo.processInfo.environment["NETSTORE_BIN_DIR"], !dir.isEmpty {
-            candidates.append(URL(fileURLWithPath: dir))
-        }
-        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        for _ in 0..<4 {
-            url.deleteLastPathComponent()
-            candidates.append(url)
-        }
-        candidates.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".build/debug"))
-        for dir in candidates where FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent("netstore-mount").path) {
-            return dir
-        }
-        fatalError("netstore-mount not found (looked in \(candidates.map(\.path))): build the package first or set NETSTORE_BIN_DIR")
-    }()
-
-    static func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
-}
-
-/// Output of a child process, collected on another thread.
-final class OutputBuffer: Sendable {
-    private let text = Mutex("")
-    var value: String { text.withLock { $0 } }
-    func append(_ data: Data) { text.withLock { $0 += String(decoding: data, as: UTF8.self) } }
-
-    func attach(_ pipe: Pipe) {
-        pipe.fileHandleForReading.readabilityHandler = { [self] handle in
-            let data = handle.availableData
-            if data.isEmpty { handle.readabilityHandler = nil } else { append(data) }
-        }
-    }
-}
 
 /// A real netstore-server (or a primary and two backups) and a real
 /// netstore-mount of its admin account on a temporary mount point. Fails
@@ -60,9 +20,9 @@ final class MountFixture: @unchecked Sendable {
     private var server: Process?
     private(set) var servers: [Process?] = []
     private(set) var mount: Process?
-    let serverLog = OutputBuffer()
-    private(set) var serverLogs: [OutputBuffer] = []
-    private(set) var mountLog = OutputBuffer()
+    let serverLog = LogBuffer()
+    private(set) var serverLogs: [LogBuffer] = []
+    private(set) var mountLog = LogBuffer()
 
     /// `cluster`: a primary and two backups instead of one server.
     init(cluster: Bool = false, mountOptions: [String] = []) async throws {
@@ -156,7 +116,7 @@ final class MountFixture: @unchecked Sendable {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
-        mountLog = OutputBuffer()
+        mountLog = LogBuffer()
         mountLog.attach(pipe)
         try process.run()
         mount = process
@@ -169,10 +129,10 @@ final class MountFixture: @unchecked Sendable {
     func setPorts(_ chosen: [Int]) {
         ports = chosen
         servers = Array(repeating: nil, count: chosen.count)
-        serverLogs = chosen.map { _ in OutputBuffer() }
+        serverLogs = chosen.map { _ in LogBuffer() }
     }
 
-    func setServer(_ index: Int, _ process: Process, log: OutputBuffer) {
+    func setServer(_ index: Int, _ process: Process, log: LogBuffer) {
         servers[index] = process
         serverLogs[index] = log
     }
@@ -225,7 +185,7 @@ final class MountFixture: @unchecked Sendable {
     /// waitpid, not Process: a child that leaves a daemon behind must not
     /// keep the wait from ending.
     @discardableResult
-    func run(_ program: String, _ arguments: [String], output: OutputBuffer? = nil, environment: [String: String]? = nil) -> Int32 {
+    func run(_ program: String, _ arguments: [String], output: LogBuffer? = nil, environment: [String: String]? = nil) -> Int32 {
         let log = root.appendingPathComponent("run-\(UUID().uuidString.prefix(8)).log").path
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -248,7 +208,7 @@ final class MountFixture: @unchecked Sendable {
     }
 }
 
-func waitFor(_ what: String, log: OutputBuffer, timeout: Duration = .seconds(30), _ condition: () -> Bool) async throws {
+func waitFor(_ what: String, log: LogBuffer, timeout: Duration = .seconds(30), _ condition: () -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if condition() { return }

@@ -1,4 +1,5 @@
 import Foundation
+import NetStoreTestSupport
 
 /// Thin POSIX calls for the tests: each returns 0 or the errno it failed with.
 enum Posix {

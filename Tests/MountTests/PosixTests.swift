@@ -1,4 +1,5 @@
 import Foundation
+import NetStoreTestSupport
 import Testing
 
 @Suite("A real mount", .serialized)
@@ -52,7 +53,7 @@ struct PosixTests {
             #expect(try Posix.stat(m.path("fifo")).get().st_mode & S_IFMT == S_IFIFO)
             #expect(try Posix.list(m.mountpoint).get() == ["fifo", "hard", "sym"])
             // Extended attributes are not stored: a clean ENOTSUP.
-            let xattr = OutputBuffer()
+            let xattr = LogBuffer()
             let script = "import os,sys\nfor f in (lambda: os.setxattr(sys.argv[1], 'user.t', b'v'), lambda: os.getxattr(sys.argv[1], 'user.t')):\n  try: f(); print('stored')\n  except OSError as e: print(e.errno)"
             #expect(m.run("python3", ["-c", script, m.path("hard")], output: xattr) == 0)
             #expect(xattr.value.split(separator: "\n") == ["\(ENOTSUP)", "\(ENOTSUP)"], "\(xattr.value)")
@@ -74,7 +75,7 @@ struct PosixTests {
                     #expect(Posix.write("\(dir)/file\(f)", random.bytes(Int(random.next() % 3000))) == 0)
                 }
             }
-            let output = OutputBuffer()
+            let output = LogBuffer()
             #expect(m.run("cp", ["-a", source, m.path("tree")], output: output) == 0, "\(output.value)")
             #expect(m.run("diff", ["-r", source, m.path("tree")], output: output) == 0, "\(output.value)")
             #expect(try Posix.list(m.path("tree")).get().count == 20)
@@ -104,7 +105,7 @@ struct PosixTests {
         try await MountFixture.with { m in
             await m.unmount()
             #expect(!m.isMounted)
-            let output = OutputBuffer()
+            let output = LogBuffer()
             let wrong = m.root.appendingPathComponent("wrong").path
             try "not-the-password".write(toFile: wrong, atomically: true, encoding: .utf8)
             let refused = m.run(Binaries.path("netstore-mount"), [m.mountpoint, "--server", m.serverAddress, "--user", "admin", "--password-file", wrong],

@@ -1,4 +1,5 @@
 import Foundation
+import NetStoreTestSupport
 import Testing
 
 /// Real programs that lean on a file system's details: git (renames, hard
@@ -9,7 +10,7 @@ struct ProgramsTests {
     func git() async throws {
         try await MountFixture.with { m in
             let repo = m.path("repo")
-            let output = OutputBuffer()
+            let output = LogBuffer()
             var environment = ProcessInfo.processInfo.environment
             environment["GIT_AUTHOR_NAME"] = "Test"
             environment["GIT_AUTHOR_EMAIL"] = "test@example.invalid"
@@ -28,7 +29,7 @@ struct ProgramsTests {
             #expect(m.run("git", ["-C", repo, "gc", "-q"], output: output, environment: environment) == 0, "\(output.value)")
             #expect(m.run("git", ["-C", repo, "fsck", "--full", "--strict"], output: output, environment: environment) == 0,
                     "\(output.value)")
-            let log = OutputBuffer()
+            let log = LogBuffer()
             #expect(m.run("git", ["-C", repo, "rev-list", "--count", "HEAD"], output: log, environment: environment) == 0)
             #expect(log.value.trimmingCharacters(in: .whitespacesAndNewlines) == "5")
         }
@@ -52,9 +53,9 @@ struct ProgramsTests {
             let script = m.root.appendingPathComponent("load.sql")
             try sql.write(to: script, atomically: true, encoding: .utf8)
             let database = m.path("data.db")
-            let output = OutputBuffer()
+            let output = LogBuffer()
             #expect(m.run("sqlite3", [database, ".read \(script.path)"], output: output) == 0, "\(output.value)")
-            let check = OutputBuffer()
+            let check = LogBuffer()
             #expect(m.run("sqlite3", [database, "PRAGMA integrity_check; SELECT count(*) > 1000 FROM t;"], output: check) == 0)
             #expect(check.value == "ok\n1\n", "\(check.value)")
         }
@@ -65,7 +66,7 @@ struct ProgramsTests {
         try await MountFixture.with { m in
             let local = m.root.appendingPathComponent("big").path
             let back = m.root.appendingPathComponent("big-back").path
-            let output = OutputBuffer()
+            let output = LogBuffer()
             #expect(m.run("dd", ["if=/dev/urandom", "of=\(local)", "bs=1M", "count=2048", "status=none"], output: output) == 0,
                     "\(output.value)")
             #expect(m.run("cp", [local, m.path("big")], output: output) == 0, "\(output.value)")
@@ -73,7 +74,7 @@ struct ProgramsTests {
             await m.unmount()
             try await m.startMount()
             #expect(m.run("cp", [m.path("big"), back], output: output) == 0, "\(output.value)")
-            let sums = OutputBuffer()
+            let sums = LogBuffer()
             #expect(m.run("sha256sum", [local, back], output: sums) == 0)
             let digests = sums.value.split(separator: "\n").map { $0.split(separator: " ").first.map(String.init) ?? "" }
             #expect(digests.count == 2 && digests[0] == digests[1] && digests[0].count == 64, "\(sums.value)")

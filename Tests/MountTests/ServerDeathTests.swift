@@ -1,4 +1,5 @@
 import Foundation
+import NetStoreTestSupport
 import Testing
 
 /// A mount on a primary and two backups while servers die under a `cp -r`.
@@ -32,7 +33,7 @@ struct ServerDeathTests {
             let status = await copy.wait(timeout: .seconds(120))
             print("cp -r with a backup killed: status \(status.map(String.init) ?? "hung"), \(ContinuousClock.now - killed) after the kill")
             #expect(status == 0, "cp: \(copy.output)")
-            let diff = OutputBuffer()
+            let diff = LogBuffer()
             #expect(m.run("diff", ["-r", source, m.path("copy")], output: diff) == 0, "\(diff.value)")
             #expect(m.isMounted && m.mount?.isRunning == true)
         }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Where the built `netstore-server` and `netstore` executables are.
+/// Where the built executables (`netstore-server`, `netstore`, `netstore-mount`, `netstore-web`) are.
 public enum Binaries {
     public static let directory: URL = {
         let fm = FileManager.default
@@ -24,6 +24,8 @@ public enum Binaries {
     public static var server: URL { directory.appendingPathComponent("netstore-server") }
     public static var cli: URL { directory.appendingPathComponent("netstore") }
     public static var web: URL { directory.appendingPathComponent("netstore-web") }
+    public static var mount: URL { directory.appendingPathComponent("netstore-mount") }
+    public static func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 }
 
 /// A directory under the system temp directory, removed by `remove()`.

@@ -40,14 +40,7 @@ public final class ServerProcess: @unchecked Sendable {
         process.standardInput = FileHandle.nullDevice
         let log = self.log
         log.withLock { $0 += "--- start\n" }
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                return
-            }
-            log.withLock { $0 += String(decoding: data, as: UTF8.self) }
-        }
+        log.attach(pipe)
         try process.run()
         self.process = process
         let regex = /listening on 127\.0\.0\.1:(\d+)/
@@ -99,7 +92,17 @@ public final class ServerProcess: @unchecked Sendable {
 public final class LogBuffer: Sendable {
     private let text = Mutex("")
     public init() {}
+    public var value: String { text.withLock { $0 } }
+    public func append(_ data: Data) { text.withLock { $0 += String(decoding: data, as: UTF8.self) } }
     public func withLock<T>(_ body: (inout String) -> T) -> T { text.withLock { body(&$0) } }
+
+    /// Collects everything `pipe` delivers until its writer closes it.
+    public func attach(_ pipe: Pipe) {
+        pipe.fileHandleForReading.readabilityHandler = { [self] handle in
+            let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil } else { append(data) }
+        }
+    }
 }
 
 public struct TestFailure: Error, CustomStringConvertible {
