@@ -3,6 +3,10 @@
 /// A name never contains `/` or NUL and is never `.` or `..`, so no request can
 /// name anything outside the directory it is addressed to.
 public enum NameRules {
+    /// At an account's root, where a mount keeps files that were unlinked while
+    /// still open until their last close. Listings for people leave it out.
+    public static let unlinkedDirectoryName = ".netstore-unlinked"
+
     public static func validateEntryName(_ name: String) throws(NetStoreError) {
         if name.isEmpty { throw NetStoreError(.invalid, "a name must not be empty") }
         if name == "." || name == ".." { throw NetStoreError(.invalid, "'\(name)' is not a valid name") }

@@ -8,7 +8,7 @@ import NetStoreCore
 /// keeps its node and content; the last release removes it for good.
 extension NetStoreVFS {
     /// The hidden directory at the account's root; never listed, never found by lookup.
-    public static let unlinkedDirectoryName = ".netstore-unlinked"
+    public static let unlinkedDirectoryName = NameRules.unlinkedDirectoryName
 
     /// True for the hidden directory's entry in the root.
     func isHidden(parent node: NodeID, name: String) -> Bool {

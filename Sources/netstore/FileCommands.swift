@@ -19,7 +19,10 @@ struct List: AsyncParsableCommand {
             let node = try await client.resolve(path)
             var rows: [(name: String, attributes: NodeAttributes)]
             if node.kind == .directory {
-                rows = try await client.readdirAll(node.id).map { ($0.name, $0.attributes) }
+                let atRoot = try await node.id == client.rootNode()
+                rows = try await client.readdirAll(node.id)
+                    .filter { !(atRoot && $0.name == NameRules.unlinkedDirectoryName) }
+                    .map { ($0.name, $0.attributes) }
                 rows.sort { $0.name < $1.name }
             } else {
                 rows = [(path.name ?? "/", node)]

@@ -31,12 +31,17 @@ struct DirectoryListing: Sendable {
     static func load(
         _ directory: NodeID, client: NetStoreClient, request: Request, pageSize: Int, sortableLimit: Int
     ) async throws(NetStoreError) -> DirectoryListing {
+        // A mount's hidden directory of unlinked-but-open files is not the user's.
+        let atRoot = try await directory == client.rootNode()
+        func shown(_ entries: [DirectoryEntry]) -> [DirectoryEntry] {
+            atRoot ? entries.filter { $0.name != NameRules.unlinkedDirectoryName } : entries
+        }
         if request.after == 0 {
             var all: [DirectoryEntry] = []
             var cookie: UInt64 = 0
             while all.count <= sortableLimit {
                 let page = try await client.readdir(directory, after: cookie, limit: min(Limits.maxReaddirPage, sortableLimit + 1 - all.count))
-                all.append(contentsOf: page.entries)
+                all.append(contentsOf: shown(page.entries))
                 guard !page.isLast, let last = page.entries.last else {
                     return sortedPage(all, request: request, pageSize: pageSize)
                 }
@@ -47,7 +52,7 @@ struct DirectoryListing: Sendable {
         // Too many to sort: one page in the store's order.
         let page = try await client.readdir(directory, after: request.after, limit: min(pageSize, Limits.maxReaddirPage))
         return DirectoryListing(
-            entries: page.entries, request: request, total: nil, pageCount: nil,
+            entries: shown(page.entries), request: request, total: nil, pageCount: nil,
             nextCookie: page.isLast ? nil : page.entries.last?.cookie)
     }
 
