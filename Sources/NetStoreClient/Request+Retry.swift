@@ -7,7 +7,8 @@ extension Request {
     public var isIdempotent: Bool {
         switch self {
         case .ping, .status, .lookup, .getattr, .readdir, .readlink, .statfs,
-             .hasBlocks, .putBlock, .getBlock, .getContent, .userList, .digest, .replicaPutBlock, .replicate:
+             .hasBlocks, .putBlock, .getBlock, .getContent, .userList, .digest, .replicaPutBlock, .replicate,
+             .snapshotBegin, .snapshotChunk:
             true
         case .login, .auth, .logout, .mkdir, .create, .mknod, .unlink, .rmdir, .rename,
              .link, .symlink, .setattr, .commit, .userAdd, .userPasswd, .userRemove, .promote:
@@ -34,6 +35,7 @@ extension Response {
         case .users: "users"
         case .blocksNeeded: "blocks needed"
         case .digest: "digest"
+        case .snapshotReceived: "snapshot received"
         }
     }
 }

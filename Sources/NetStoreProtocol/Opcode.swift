@@ -40,4 +40,8 @@ public enum Opcode: UInt16, Sendable, Hashable, CaseIterable {
     case digest = 0x0403
     /// Admin, to a backup: become primary under a higher term.
     case promote = 0x0404
+    /// Server to server: a snapshot body is coming; the answer says how much of it the receiver holds.
+    case snapshotBegin = 0x0405
+    /// Server to server: part of a snapshot body, at an offset.
+    case snapshotChunk = 0x0406
 }

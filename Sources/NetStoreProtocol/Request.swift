@@ -58,6 +58,11 @@ public enum Request: Sendable, Hashable {
     /// Asks this server (a backup) to become primary; refused unless it holds
     /// every entry a majority acknowledged.
     case promote
+    /// Replica `from` is about to send the snapshot body `offer`; the reply
+    /// (`snapshotReceived`) says how many of its bytes the receiver holds already.
+    case snapshotBegin(from: UInt32, offer: SnapshotOffer)
+    /// Bytes of the snapshot body named by `sha256`, starting at `offset`.
+    case snapshotChunk(from: UInt32, sha256: [UInt8], offset: UInt64, data: ByteBuffer)
 
     public var opcode: Opcode {
         switch self {
@@ -93,6 +98,8 @@ public enum Request: Sendable, Hashable {
         case .replicaPutBlock: .replicaPutBlock
         case .digest: .digest
         case .promote: .promote
+        case .snapshotBegin: .snapshotBegin
+        case .snapshotChunk: .snapshotChunk
         }
     }
 }

@@ -88,6 +88,17 @@ enum RequestCodec {
         case .replicaPutBlock(let id, let data):
             buffer.writeBlockID(id)
             try buffer.writeBytes32(data, .blockData)
+        case .snapshotBegin(let from, let offer):
+            buffer.writeInteger(from)
+            buffer.writePosition(offer.position)
+            buffer.writeInteger(offer.size)
+            buffer.writeBytes(offer.sha256)
+        case .snapshotChunk(let from, let sha256, let offset, let data):
+            guard sha256.count == 32 else { throw NetStoreError(.invalid, "a snapshot is named by its 32-byte SHA-256, not \(sha256.count) bytes") }
+            buffer.writeInteger(from)
+            buffer.writeBytes(sha256)
+            buffer.writeInteger(offset)
+            try buffer.writeBytes32(data, .snapshotChunk)
         }
     }
 
@@ -104,6 +115,14 @@ enum RequestCodec {
             return .replicate(from: try reader.u32("replica"), message: try reader.replicationMessage())
         case .replicaPutBlock:
             return .replicaPutBlock(id: try reader.blockID(), data: try reader.bytes32(.blockData))
+        case .snapshotBegin:
+            let from = try reader.u32("replica"), position = try reader.position("a snapshot position")
+            let size = try reader.u64("a snapshot size")
+            return .snapshotBegin(from: from, offer: SnapshotOffer(position: position, size: size, sha256: try reader.blockID().bytes))
+        case .snapshotChunk:
+            let from = try reader.u32("replica"), sha256 = try reader.blockID().bytes
+            let offset = try reader.u64("a snapshot offset")
+            return .snapshotChunk(from: from, sha256: sha256, offset: offset, data: try reader.bytes32(.snapshotChunk))
         case .login:
             return .login(user: try reader.string16(.userName), password: try reader.string16(.password))
         case .auth:

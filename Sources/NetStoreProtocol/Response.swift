@@ -9,6 +9,7 @@ import NetStoreCore
 /// - `.presence`: hasBlocks · `.block`: getBlock · `.content`: getContent
 /// - `.user`: userAdd · `.users`: userList
 /// - `.blocksNeeded`: replicate · `.empty`: replicaPutBlock · `.digest`: digest
+/// - `.snapshotReceived`: snapshotBegin, snapshotChunk
 public enum Response: Sendable, Hashable {
     case empty
     case session(SessionInfo)
@@ -26,4 +27,6 @@ public enum Response: Sendable, Hashable {
     /// The blocks a replicated append refers to that the receiver lacks; empty: accepted.
     case blocksNeeded([BlockID])
     case digest(StateDigest)
+    /// How many bytes of the offered snapshot body the receiver holds (from the start).
+    case snapshotReceived(UInt64)
 }

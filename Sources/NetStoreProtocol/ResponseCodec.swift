@@ -9,7 +9,8 @@ enum ResponseCodec {
         switch (response, opcode) {
         case (.empty, .ping), (.empty, .logout), (.empty, .unlink), (.empty, .rmdir), (.empty, .rename),
              (.empty, .putBlock), (.empty, .userPasswd), (.empty, .userRemove), (.empty, .replicaPutBlock), (.empty, .promote),
-             (.blocksNeeded, .replicate), (.digest, .digest):
+             (.blocksNeeded, .replicate), (.digest, .digest),
+             (.snapshotReceived, .snapshotBegin), (.snapshotReceived, .snapshotChunk):
             return true
         case (.session, .login), (.session, .auth):
             return true
@@ -85,6 +86,8 @@ enum ResponseCodec {
         case .digest(let digest):
             buffer.writeInteger(digest.appliedIndex)
             buffer.writeBytes(digest.sha256)
+        case .snapshotReceived(let bytes):
+            buffer.writeInteger(bytes)
         }
     }
 
@@ -94,6 +97,8 @@ enum ResponseCodec {
             return .empty
         case .replicate:
             return .blocksNeeded(try reader.blockIDs(.hashQuery))
+        case .snapshotBegin, .snapshotChunk:
+            return .snapshotReceived(try reader.u64("the bytes received"))
         case .digest:
             let index = try reader.u64("applied index")
             return .digest(StateDigest(appliedIndex: index, sha256: try reader.blockID().bytes))

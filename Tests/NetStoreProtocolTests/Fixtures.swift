@@ -57,6 +57,10 @@ enum Fixtures {
         .digest,
         .promote,
         .replicaPutBlock(id: block(4), data: data),
+        .snapshotBegin(from: 1, offer: SnapshotOffer(
+            position: LogPosition(index: LogIndex(50), term: Term(1)), size: 12_345, sha256: block(8).bytes)),
+        .snapshotChunk(from: 1, sha256: block(8).bytes, offset: 1 << 20, data: data),
+        .snapshotChunk(from: 1, sha256: block(8).bytes, offset: 0, data: ByteBuffer()),
         .replicate(from: 2, message: .append(AppendEntries(
             term: Term(3), previous: LogPosition(index: LogIndex(9), term: Term(2)),
             entries: [LogEntry(term: Term(3), index: LogIndex(10), payload: []),
@@ -103,6 +107,8 @@ enum Fixtures {
         (.replicaPutBlock, .empty),
         (.digest, .digest(StateDigest(appliedIndex: 12, sha256: block(7).bytes))),
         (.promote, .empty),
+        (.snapshotBegin, .snapshotReceived(0)),
+        (.snapshotChunk, .snapshotReceived(1 << 40)),
         (.hasBlocks, .presence([true, false, true])),
         (.hasBlocks, .presence([])),
         (.getBlock, .block(data)),
