@@ -83,7 +83,7 @@ extension RequestDispatcher {
             }
             let digest = try await storage { try store.digest() }
             return .digest(StateDigest(appliedIndex: digest.appliedIndex, sha256: digest.sha256))
-        case .ping, .status, .login, .auth, .logout, .replicate, .replicaPutBlock:
+        case .ping, .status, .login, .auth, .logout, .replicate, .replicaPutBlock, .snapshotBegin, .snapshotChunk:
             preconditionFailure("answered before authentication")
         }
     }
