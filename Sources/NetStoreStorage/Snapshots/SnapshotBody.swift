@@ -43,6 +43,8 @@ struct SnapshotWriter {
     private var buffer: [UInt8] = []
     private var hasher = SHA256()
     private(set) var size: UInt64 = 0
+    /// The first write that failed (disk full, I/O); `finish` reports it.
+    private var failure: (any Error)?
 
     init(handle: FileHandle) {
         self.handle = handle
@@ -99,15 +101,24 @@ struct SnapshotWriter {
 
     mutating func flush() {
         guard !buffer.isEmpty else { return }
+        if failure == nil {
+            do {
+                try handle.write(contentsOf: buffer)
+            } catch {
+                failure = error
+            }
+        }
         hasher.update(data: buffer)
-        handle.write(Data(buffer))
         size += UInt64(buffer.count)
         buffer.removeAll(keepingCapacity: true)
     }
 
     /// Flushes and returns the SHA-256 of everything written.
-    mutating func finish() -> [UInt8] {
+    mutating func finish() throws -> [UInt8] {
         flush()
+        if let failure {
+            throw NetStoreError(.io, "cannot write a snapshot: \(failure.localizedDescription); free space on the data disk")
+        }
         return Array(hasher.finalize())
     }
 }

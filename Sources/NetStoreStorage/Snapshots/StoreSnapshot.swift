@@ -53,7 +53,7 @@ public final class StoreSnapshot: Sendable {
         } catch let error as DatabaseError {
             throw Store.storeError(error, "read the metadata database for a snapshot")
         }
-        let sha256 = writer.finish()
+        let sha256 = try writer.finish()
         return SnapshotFileInfo(appliedIndex: appliedIndex, appliedTerm: appliedTerm, size: writer.size, sha256: sha256, blocks: blocks)
     }
 
