@@ -8,7 +8,8 @@ extension Request {
         switch self {
         case .ping, .status, .lookup, .getattr, .readdir, .readlink, .statfs,
              .hasBlocks, .putBlock, .getBlock, .getContent, .userList, .digest, .replicaPutBlock, .replicate,
-             .checkBlocks, .repairBlock, .replicaGetBlock:
+             .checkBlocks, .repairBlock, .replicaGetBlock,
+             .snapshotBegin, .snapshotChunk:
             true
         case .login, .auth, .logout, .mkdir, .create, .mknod, .unlink, .rmdir, .rename,
              .link, .symlink, .setattr, .commit, .userAdd, .userPasswd, .userRemove, .promote:
@@ -37,6 +38,7 @@ extension Response {
         case .digest: "digest"
         case .blockCheck: "block check"
         case .repaired: "repaired"
+        case .snapshotReceived: "snapshot received"
         }
     }
 }

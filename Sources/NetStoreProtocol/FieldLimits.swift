@@ -37,4 +37,5 @@ struct FieldLimit: Sendable {
     // Bytes (bytes32).
     static let entryPayload = FieldLimit(label: "a log entry", limit: Limits.maxFrameSize, code: .invalid)
     static let blockData = FieldLimit(label: "block data", limit: Limits.maxBlockSize, code: .fileTooBig)
+    static let snapshotChunk = FieldLimit(label: "a snapshot chunk", limit: Limits.maxBlockSize, code: .invalid)
 }

@@ -46,4 +46,8 @@ public enum Opcode: UInt16, Sendable, Hashable, CaseIterable {
     case repairBlock = 0x0409
     /// Server to server: a block's verified bytes from this server's own disk.
     case replicaGetBlock = 0x040A
+    /// Server to server: a snapshot body is coming; the answer says how much of it the receiver holds.
+    case snapshotBegin = 0x0405
+    /// Server to server: part of a snapshot body, at an offset.
+    case snapshotChunk = 0x0406
 }

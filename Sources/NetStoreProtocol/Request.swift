@@ -66,6 +66,11 @@ public enum Request: Sendable, Hashable {
     case repairBlock(id: BlockID, data: ByteBuffer)
     /// Another server of the cluster asks for a block this one holds (to repair its own copy).
     case replicaGetBlock(id: BlockID)
+    /// Replica `from` is about to send the snapshot body `offer`; the reply
+    /// (`snapshotReceived`) says how many of its bytes the receiver holds already.
+    case snapshotBegin(from: UInt32, offer: SnapshotOffer)
+    /// Bytes of the snapshot body named by `sha256`, starting at `offset`.
+    case snapshotChunk(from: UInt32, sha256: [UInt8], offset: UInt64, data: ByteBuffer)
 
     public var opcode: Opcode {
         switch self {
@@ -104,6 +109,8 @@ public enum Request: Sendable, Hashable {
         case .checkBlocks: .checkBlocks
         case .repairBlock: .repairBlock
         case .replicaGetBlock: .replicaGetBlock
+        case .snapshotBegin: .snapshotBegin
+        case .snapshotChunk: .snapshotChunk
         }
     }
 }

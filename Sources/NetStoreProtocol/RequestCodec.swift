@@ -96,6 +96,17 @@ enum RequestCodec {
             buffer.writeInteger(limit)
         case .replicaGetBlock(let id):
             buffer.writeBlockID(id)
+        case .snapshotBegin(let from, let offer):
+            buffer.writeInteger(from)
+            buffer.writePosition(offer.position)
+            buffer.writeInteger(offer.size)
+            buffer.writeBytes(offer.sha256)
+        case .snapshotChunk(let from, let sha256, let offset, let data):
+            guard sha256.count == 32 else { throw NetStoreError(.invalid, "a snapshot is named by its 32-byte SHA-256, not \(sha256.count) bytes") }
+            buffer.writeInteger(from)
+            buffer.writeBytes(sha256)
+            buffer.writeInteger(offset)
+            try buffer.writeBytes32(data, .snapshotChunk)
         }
     }
 
@@ -123,6 +134,14 @@ enum RequestCodec {
                 throw ProtocolError("block check limit \(limit) is outside 1...\(Limits.maxHashesPerQuery)")
             }
             return .checkBlocks(after: after, limit: limit)
+        case .snapshotBegin:
+            let from = try reader.u32("replica"), position = try reader.position("a snapshot position")
+            let size = try reader.u64("a snapshot size")
+            return .snapshotBegin(from: from, offer: SnapshotOffer(position: position, size: size, sha256: try reader.blockID().bytes))
+        case .snapshotChunk:
+            let from = try reader.u32("replica"), sha256 = try reader.blockID().bytes
+            let offset = try reader.u64("a snapshot offset")
+            return .snapshotChunk(from: from, sha256: sha256, offset: offset, data: try reader.bytes32(.snapshotChunk))
         case .login:
             return .login(user: try reader.string16(.userName), password: try reader.string16(.password))
         case .auth:

@@ -10,6 +10,7 @@ import NetStoreCore
 /// - `.user`: userAdd · `.users`: userList
 /// - `.blocksNeeded`: replicate · `.empty`: replicaPutBlock · `.digest`: digest
 /// - `.blockCheck`: checkBlocks · `.repaired`: repairBlock · `.block`: replicaGetBlock
+/// - `.snapshotReceived`: snapshotBegin, snapshotChunk
 public enum Response: Sendable, Hashable {
     case empty
     case session(SessionInfo)
@@ -30,4 +31,6 @@ public enum Response: Sendable, Hashable {
     case blockCheck(BlockCheckPage)
     /// True when the server replaced its copy; false when its copy was already good.
     case repaired(Bool)
+    /// How many bytes of the offered snapshot body the receiver holds (from the start).
+    case snapshotReceived(UInt64)
 }

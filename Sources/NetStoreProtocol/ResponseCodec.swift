@@ -10,7 +10,8 @@ enum ResponseCodec {
         case (.empty, .ping), (.empty, .logout), (.empty, .unlink), (.empty, .rmdir), (.empty, .rename),
              (.empty, .putBlock), (.empty, .userPasswd), (.empty, .userRemove), (.empty, .replicaPutBlock), (.empty, .promote),
              (.blocksNeeded, .replicate), (.digest, .digest),
-             (.blockCheck, .checkBlocks), (.repaired, .repairBlock), (.block, .replicaGetBlock):
+             (.blockCheck, .checkBlocks), (.repaired, .repairBlock), (.block, .replicaGetBlock),
+             (.snapshotReceived, .snapshotBegin), (.snapshotReceived, .snapshotChunk):
             return true
         case (.session, .login), (.session, .auth):
             return true
@@ -98,6 +99,8 @@ enum ResponseCodec {
             }
         case .repaired(let replaced):
             buffer.writeBool(replaced)
+        case .snapshotReceived(let bytes):
+            buffer.writeInteger(bytes)
         }
     }
 
@@ -107,6 +110,8 @@ enum ResponseCodec {
             return .empty
         case .replicate:
             return .blocksNeeded(try reader.blockIDs(.hashQuery))
+        case .snapshotBegin, .snapshotChunk:
+            return .snapshotReceived(try reader.u64("the bytes received"))
         case .digest:
             let index = try reader.u64("applied index")
             return .digest(StateDigest(appliedIndex: index, sha256: try reader.blockID().bytes))

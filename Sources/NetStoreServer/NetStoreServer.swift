@@ -40,6 +40,9 @@ public final class NetStoreServer: Sendable {
             at: configuration.dataDirectory, withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o700])
         store = try Store(directory: configuration.dataDirectory, logger: logger)
+        if configuration.role == .primary, try store.adoptPreLogState() {
+            logger.notice("this store predates the replicated log: its state becomes the log start, and backups are sent a snapshot of it")
+        }
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         threadPool = NIOThreadPool(numberOfThreads: configuration.storageThreads)
         threadPool.start()
@@ -65,7 +68,8 @@ public final class NetStoreServer: Sendable {
             replicas = ReplicationConfiguration(replicas: all, writeQuorum: configuration.writeQuorum)
             var peers: [ReplicaID: ServerAddress] = [:]
             for (address, id) in ids.all where id != ids.own { peers[ReplicaID(id)] = try ServerAddress(parsing: address) }
-            transport = TCPReplicationTransport(selfID: selfID, peers: peers, clusterKey: key, store: store, logger: logger)
+            transport = TCPReplicationTransport(
+                selfID: selfID, peers: peers, clusterKey: key, store: store, threadPool: threadPool, logger: logger)
             logger.info("replicas", metadata: [
                 "self": "\(selfID)", "all": "\(ids.all.sorted { $0.value < $1.value }.map { "r\($0.value)=\($0.key)" })",
                 "write-quorum": "\(replicas.writeQuorum)"])
@@ -73,7 +77,8 @@ public final class NetStoreServer: Sendable {
         replication = try ReplicationEngine(
             id: selfID, configuration: replicas,
             store: store, threadPool: threadPool, transport: transport,
-            proposalTimeout: .seconds(configuration.proposalTimeoutSeconds), logger: logger)
+            proposalTimeout: .seconds(configuration.proposalTimeoutSeconds),
+            retainedLogEntries: configuration.retainedLogEntries, logger: logger)
         accounts = AccountService(store: store, submitter: replication, tokenLifetimeSeconds: configuration.tokenLifetimeSeconds)
         var peerBlocks: PeerBlockFetcher?
         if !configuration.replicas.isEmpty, let key = configuration.clusterKey {

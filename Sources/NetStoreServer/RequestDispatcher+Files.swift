@@ -84,7 +84,7 @@ extension RequestDispatcher {
             return .digest(StateDigest(appliedIndex: digest.appliedIndex, sha256: digest.sha256))
         case .checkBlocks, .repairBlock:
             return try await respondBlockAdmin(to: request, user: user)
-        case .ping, .status, .login, .auth, .logout, .replicate, .replicaPutBlock, .replicaGetBlock:
+        case .ping, .status, .login, .auth, .logout, .replicate, .replicaPutBlock, .replicaGetBlock, .snapshotBegin, .snapshotChunk:
             preconditionFailure("answered before authentication")
         }
     }

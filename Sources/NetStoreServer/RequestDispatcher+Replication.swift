@@ -1,3 +1,4 @@
+import NIOCore
 import NetStoreCore
 import NetStoreProtocol
 import NetStoreReplication
@@ -18,8 +19,11 @@ extension RequestDispatcher {
     /// blocks this server lacks is refused with their list (the sender sends them
     /// and the append again), so an entry is never held here without its blocks.
     func receiveReplication(from: UInt32, _ message: ReplicationMessage) async throws -> Response {
-        guard let replication, replication.isPeer(ReplicaID(from)) else {
-            throw NetStoreError(.invalid, "replica r\(from) is not another server of this cluster")
+        let replication = try peerReplication(from)
+        if case .installSnapshot(let header) = message, header.position.index.rawValue > replication.status.appliedIndex {
+            // The body and the blocks it refers to come first, like an append's blocks.
+            let missing = try await storage { [store] in try replication.snapshots.prepareInstall(header, store: store) }
+            if !missing.isEmpty { return .blocksNeeded(missing) }
         }
         if case .append(let append) = message, !append.entries.isEmpty {
             let applied = replication.status.appliedIndex
@@ -30,6 +34,29 @@ extension RequestDispatcher {
         }
         replication.post(.receive(from: ReplicaID(from), message))
         return .blocksNeeded([])
+    }
+
+    /// The engine, if `from` is another server of this cluster.
+    private func peerReplication(_ from: UInt32) throws -> ReplicationEngine {
+        guard let replication, replication.isPeer(ReplicaID(from)) else {
+            throw NetStoreError(.invalid, "replica r\(from) is not another server of this cluster")
+        }
+        return replication
+    }
+
+    /// How much of an offered snapshot body is staged here. A server that has
+    /// applied the body's position already needs none of it: it answers "all",
+    /// and the install message that follows is answered as a duplicate.
+    func beginSnapshot(from: UInt32, _ offer: SnapshotOffer) async throws -> UInt64 {
+        let replication = try peerReplication(from)
+        if offer.position.index.rawValue <= replication.status.appliedIndex { return offer.size }
+        return try await storage { try replication.snapshots.begin(offer) }
+    }
+
+    func receiveSnapshotChunk(from: UInt32, sha256: [UInt8], offset: UInt64, data: ByteBuffer) async throws -> UInt64 {
+        let replication = try peerReplication(from)
+        let bytes = Array(data.readableBytesView)
+        return try await storage { try replication.snapshots.append(sha256: sha256, offset: offset, data: bytes) }
     }
 
     static func missingBlocks(of entries: [LogEntry], in store: Store) throws -> [BlockID] {

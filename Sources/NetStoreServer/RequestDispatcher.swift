@@ -81,6 +81,12 @@ public final class RequestDispatcher: Sendable {
         case let .replicate(from, message):
             try await requireReplica(session)
             return try await receiveReplication(from: from, message)
+        case let .snapshotBegin(from, offer):
+            try await requireReplica(session)
+            return .snapshotReceived(try await beginSnapshot(from: from, offer))
+        case let .snapshotChunk(from, sha256, offset, data):
+            try await requireReplica(session)
+            return .snapshotReceived(try await receiveSnapshotChunk(from: from, sha256: sha256, offset: offset, data: data))
         case let .replicaPutBlock(id, data):
             try await requireReplica(session)
             let now = self.now

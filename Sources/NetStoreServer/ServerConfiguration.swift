@@ -29,6 +29,9 @@ public struct ServerConfiguration: Sendable {
     /// The secret replicated servers prove to each other before any replication
     /// request is accepted; required with `replicas`.
     public var clusterKey: String?
+    /// Applied log entries kept for backups that fall behind; older ones are dropped,
+    /// and a backup that needs them is sent a snapshot instead.
+    public var retainedLogEntries: Int
 
     public init(
         host: String = "127.0.0.1",
@@ -44,8 +47,11 @@ public struct ServerConfiguration: Sendable {
         replicas: [String] = [],
         writeQuorum: Int? = nil,
         proposalTimeoutSeconds: Int = 10,
-        clusterKey: String? = nil
+        clusterKey: String? = nil,
+        retainedLogEntries: Int = Self.defaultRetainedLogEntries
     ) {
+        precondition(retainedLogEntries >= 0, "the retained log cannot be negative")
+        self.retainedLogEntries = retainedLogEntries
         self.role = role
         self.replicas = replicas
         self.writeQuorum = writeQuorum
@@ -60,6 +66,15 @@ public struct ServerConfiguration: Sendable {
         self.garbageIntervalSeconds = garbageIntervalSeconds
         self.storageThreads = storageThreads
         self.tokenLifetimeSeconds = tokenLifetimeSeconds
+    }
+
+    /// 100,000 entries, or `NETSTORE_RETAINED_LOG_ENTRIES` when set (until the
+    /// executable has a flag for it; tests set it small to exercise snapshots).
+    public static var defaultRetainedLogEntries: Int {
+        if let value = ProcessInfo.processInfo.environment["NETSTORE_RETAINED_LOG_ENTRIES"], let n = Int(value), n >= 0 {
+            return n
+        }
+        return 100_000
     }
 
     /// `~/.local/share/netstore/primary`, or under `$XDG_DATA_HOME` when set.

@@ -61,6 +61,10 @@ enum Fixtures {
         .checkBlocks(after: block(8), limit: UInt32(Limits.maxHashesPerQuery)),
         .repairBlock(id: block(3), data: data),
         .replicaGetBlock(id: block(5)),
+        .snapshotBegin(from: 1, offer: SnapshotOffer(
+            position: LogPosition(index: LogIndex(50), term: Term(1)), size: 12_345, sha256: block(8).bytes)),
+        .snapshotChunk(from: 1, sha256: block(8).bytes, offset: 1 << 20, data: data),
+        .snapshotChunk(from: 1, sha256: block(8).bytes, offset: 0, data: ByteBuffer()),
         .replicate(from: 2, message: .append(AppendEntries(
             term: Term(3), previous: LogPosition(index: LogIndex(9), term: Term(2)),
             entries: [LogEntry(term: Term(3), index: LogIndex(10), payload: []),
@@ -115,6 +119,8 @@ enum Fixtures {
         (.repairBlock, .repaired(true)),
         (.repairBlock, .repaired(false)),
         (.replicaGetBlock, .block(data)),
+        (.snapshotBegin, .snapshotReceived(0)),
+        (.snapshotChunk, .snapshotReceived(1 << 40)),
         (.hasBlocks, .presence([true, false, true])),
         (.hasBlocks, .presence([])),
         (.getBlock, .block(data)),

@@ -11,6 +11,13 @@ struct ClusterKeyTests {
     static let vote: Request = .replicate(
         from: 2, message: .voteRequest(VoteRequest(term: Term(99), last: LogPosition(index: LogIndex(0), term: Term(0)), preVote: false)))
 
+    /// Every server-to-server request.
+    static let serverToServer: [Request] = [
+        vote, .replicaPutBlock(id: .hole, data: .init()),
+        .snapshotBegin(from: 2, offer: SnapshotOffer(position: LogPosition(index: LogIndex(5), term: Term(1)), size: 10, sha256: [UInt8](repeating: 1, count: 32))),
+        .snapshotChunk(from: 2, sha256: [UInt8](repeating: 1, count: 32), offset: 0, data: .init(bytes: [1, 2])),
+    ]
+
     private func dispatcher(_ harness: DispatcherHarness, key: String?) -> RequestDispatcher {
         RequestDispatcher(
             store: harness.store, accounts: harness.accounts, threadPool: harness.pool,
@@ -22,7 +29,7 @@ struct ClusterKeyTests {
         let harness = try await DispatcherHarness()
         let (admin, _) = try await harness.session("admin", "admin-password")
         for session in [ConnectionSession(peer: "stranger"), admin] {
-            for request in [Self.vote, .replicaPutBlock(id: .hole, data: .init())] {
+            for request in Self.serverToServer {
                 guard case let .failure(error) = await harness.dispatcher.handle(request, session: session) else {
                     Issue.record("\(request.opcode) accepted without replicas"); continue
                 }
@@ -38,18 +45,17 @@ struct ClusterKeyTests {
         let dispatcher = dispatcher(harness, key: key)
 
         let stranger = ConnectionSession(peer: "stranger")
-        guard case let .failure(refused) = await dispatcher.handle(Self.vote, session: stranger) else {
-            Issue.record("a vote request without the key was accepted"); return
-        }
-        #expect(refused.code == .accessDenied)
-
         // A logged-in user (even an admin) is not a replica.
         let admin = ConnectionSession(peer: "admin")
         _ = await dispatcher.handle(.login(user: "admin", password: "admin-password"), session: admin)
-        guard case let .failure(adminRefused) = await dispatcher.handle(Self.vote, session: admin) else {
-            Issue.record("an admin sent a replication request"); return
+        for (name, session) in [("a stranger", stranger), ("an admin", admin)] {
+            for request in Self.serverToServer {
+                guard case let .failure(refused) = await dispatcher.handle(request, session: session) else {
+                    Issue.record("\(request.opcode) from \(name) without the key was accepted"); continue
+                }
+                #expect(refused.code == .accessDenied, "\(request.opcode) from \(name)")
+            }
         }
-        #expect(adminRefused.code == .accessDenied)
 
         let wrong = ConnectionSession(peer: "guess")
         guard case let .failure(badKey) = await dispatcher.handle(.auth(token: key + "x"), session: wrong) else {

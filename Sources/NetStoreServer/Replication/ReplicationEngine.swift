@@ -1,5 +1,6 @@
 import Logging
 import NIOPosix
+import NetStoreAuth
 import NetStoreCore
 import NetStoreReplication
 import NetStoreStorage
@@ -23,6 +24,11 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
     let configuration: ReplicationConfiguration
     /// How long a mutation may wait for the write quorum before its client is told.
     let proposalTimeout: Duration
+    /// Applied entries kept in the log for backups that fall behind; older ones are
+    /// compacted away, and a backup that needs them gets a snapshot instead.
+    let retainedLogEntries: UInt64
+    /// Snapshot bodies being received from the primary.
+    let snapshots: SnapshotReceiver
     private let machine: Mutex<Machine>
     private let inbox = Mutex(Inbox())
     private let wakeups: AsyncStream<Void>
@@ -55,14 +61,26 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
 
     /// Restores the replica from the store's log and replication tables.
     public init(id: ReplicaID, configuration: ReplicationConfiguration, store: Store, threadPool: NIOThreadPool,
-                transport: (any ReplicationTransport)?, proposalTimeout: Duration = .seconds(10), logger: Logger) throws {
+                transport: (any ReplicationTransport)?, proposalTimeout: Duration = .seconds(10),
+                retainedLogEntries: Int = ServerConfiguration.defaultRetainedLogEntries, logger: Logger) throws {
+        precondition(retainedLogEntries >= 0)
         self.id = id
         self.configuration = configuration
         self.proposalTimeout = proposalTimeout
+        self.retainedLogEntries = UInt64(retainedLogEntries)
         self.store = store
         self.threadPool = threadPool
         self.transport = transport
         self.logger = logger
+        snapshots = SnapshotReceiver(dataDirectory: store.directory, logger: logger)
+        let replica = try Self.restore(id: id, configuration: configuration, store: store, logger: logger)
+        machine = Mutex(Machine(replica: replica))
+        published = Mutex(ReplicationStatus(replica))
+        (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// The replica as the disk holds it: what a restart would give.
+    static func restore(id: ReplicaID, configuration: ReplicationConfiguration, store: Store, logger: Logger) throws -> Replica {
         let stored = try store.loadReplicationState()
         let state = PersistentState(
             hardState: HardState(term: Term(stored.term), votedFor: stored.votedFor.map { ReplicaID($0) }),
@@ -70,11 +88,10 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
             entries: stored.entries.map { LogEntry(term: Term($0.term), index: LogIndex($0.index), payload: $0.payload) },
             applied: LogIndex(stored.appliedIndex))
         let replica = Replica(id: id, configuration: configuration, restoring: state)
-        machine = Mutex(Machine(replica: replica))
-        published = Mutex(ReplicationStatus(replica))
-        (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         logger.info("replication state restored", metadata: [
-            "term": "\(stored.term)", "applied": "\(stored.appliedIndex)", "last": "\(replica.lastPosition.index)"])
+            "term": "\(stored.term)", "applied": "\(stored.appliedIndex)", "log-start": "\(stored.logStartIndex)",
+            "last": "\(replica.lastPosition.index)"])
+        return replica
     }
 
     public var status: ReplicationStatus { published.withLock { $0 } }
@@ -250,12 +267,13 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
                 else if truncation != nil { followUps.append(.persisted(through: m.replica.lastPosition)) }
             case .send(let to, let message):
                 transport?.send(message, to: to)
-            case .sendSnapshot(let to, _):
-                logger.warning("replica \(to) needs a snapshot, which this server cannot send yet")
-            case .installSnapshot(_, let from):
-                logger.warning("\(from) sent a snapshot, which this server cannot install yet")
+            case .sendSnapshot(let to, let header):
+                try sendSnapshot(to: to, header)
+            case .installSnapshot(let header, let from):
+                installSnapshot(header, from: from, &m, followUps: &followUps)
             case .apply(let entries):
                 try apply(entries, &m, answers: &answers)
+                if let last = entries.last { try compact(applied: last.index, &m, followUps: &followUps) }
             case .acknowledge(let token, _):
                 answers.append(.acknowledged(token))
             case .failProposal(let token, let reason):

@@ -1,9 +1,14 @@
 import NetStoreReplication
+import NetStoreStorage
 
 /// Carries replication messages to the other servers. Sending never blocks and
 /// may lose a message: the replica retransmits.
 public protocol ReplicationTransport: Sendable {
     func send(_ message: ReplicationMessage, to replica: ReplicaID)
+    /// Streams the state `snapshot` holds (at `header.position`) to `replica`,
+    /// then sends `.installSnapshot(header)`; closes the snapshot when done. May
+    /// give up (the replica sends another snapshot after its timeout).
+    func sendSnapshot(_ snapshot: StoreSnapshot, header: SnapshotHeader, to replica: ReplicaID)
     /// How many other servers answered the last message sent to them.
     var reachablePeers: Int { get }
 }

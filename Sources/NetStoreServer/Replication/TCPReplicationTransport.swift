@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
@@ -16,19 +17,28 @@ import Synchronization
 /// to its replica in order. Before an append, the peer is asked (by the append
 /// itself) which of the blocks its entries refer to it lacks; those are sent and
 /// the append again, so a backup never holds an entry whose blocks it lacks.
+/// A snapshot goes the same way, in order with the messages (see `+Snapshot`).
 public final class TCPReplicationTransport: ReplicationTransport, Sendable {
     let selfID: ReplicaID
     let store: Store
+    let threadPool: NIOThreadPool
     let logger: Logger
     private let peers: [ReplicaID: Peer]
     /// Presented with AUTH on every connection, so the peer accepts replication requests.
     private let clusterKey: String
+    /// Where snapshot bodies are written before they are streamed.
+    let outgoingDirectory: URL
+
+    enum Outgoing: Sendable {
+        case message(ReplicationMessage)
+        case snapshot(StoreSnapshot, SnapshotHeader)
+    }
 
     final class Peer: Sendable {
         let id: ReplicaID
         let address: ServerAddress
-        let queue: AsyncStream<ReplicationMessage>
-        let continuation: AsyncStream<ReplicationMessage>.Continuation
+        let queue: AsyncStream<Outgoing>
+        let continuation: AsyncStream<Outgoing>.Continuation
         /// Whether the last exchange with the peer succeeded.
         let reachable = Mutex(false)
 
@@ -40,16 +50,28 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
         }
     }
 
-    public init(selfID: ReplicaID, peers: [ReplicaID: ServerAddress], clusterKey: String, store: Store, logger: Logger) {
+    public init(selfID: ReplicaID, peers: [ReplicaID: ServerAddress], clusterKey: String, store: Store,
+                threadPool: NIOThreadPool, logger: Logger) {
         self.selfID = selfID
         self.clusterKey = clusterKey
         self.store = store
+        self.threadPool = threadPool
         self.logger = logger
         self.peers = peers.mapValues { $0 }.reduce(into: [:]) { $0[$1.key] = Peer(id: $1.key, address: $1.value) }
+        outgoingDirectory = store.directory.appendingPathComponent("snapshot-outgoing")
+        // Bodies left by an earlier run are stale: the replica asks for a new snapshot.
+        try? FileManager.default.removeItem(at: outgoingDirectory)
     }
 
     public func send(_ message: ReplicationMessage, to replica: ReplicaID) {
-        peers[replica]?.continuation.yield(message)
+        peers[replica]?.continuation.yield(.message(message))
+    }
+
+    public func sendSnapshot(_ snapshot: StoreSnapshot, header: SnapshotHeader, to replica: ReplicaID) {
+        guard let peer = peers[replica], case .enqueued = peer.continuation.yield(.snapshot(snapshot, header)) else {
+            snapshot.close()
+            return
+        }
     }
 
     /// How many peers answered the last message sent to them.
@@ -67,35 +89,19 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
     private func runSender(_ peer: Peer) async {
         var connection: Connection?
         await withTaskCancellationHandler {
-            for await message in peer.queue {
-                if connection == nil {
+            for await item in peer.queue {
+                switch item {
+                case .message(let message):
                     do {
-                        let opened = try await Connection.connect(to: peer.address, timeout: .seconds(2), logger: logger)
-                        do {
-                            _ = try await opened.send(.auth(token: clusterKey))
-                        } catch {
-                            await opened.close()
-                            logger.error("a replica refused this server's cluster key: every server needs the same --cluster-key-file",
-                                         metadata: ["peer": "\(peer.id) \(peer.address)", "error": "\(error)"])
-                            throw error
-                        }
-                        connection = opened
-                        logger.info("replication connection open", metadata: ["peer": "\(peer.id) \(peer.address)"])
+                        let open = try await connected(connection, to: peer)
+                        connection = open
+                        for part in Self.split(message) { try await deliver(part, to: peer, over: open) }
+                        peer.reachable.withLock { $0 = true }
                     } catch {
-                        peer.reachable.withLock { $0 = false }
-                        // Drop this message; wait before trying again (the replica resends).
-                        try? await Task.sleep(for: .milliseconds(200))
-                        continue
+                        await lost(&connection, peer, error)
                     }
-                }
-                do {
-                    for part in Self.split(message) { try await deliver(part, to: peer, over: connection!) }
-                    peer.reachable.withLock { $0 = true }
-                } catch {
-                    logger.info("replication connection lost", metadata: ["peer": "\(peer.id) \(peer.address)", "error": "\(error)"])
-                    peer.reachable.withLock { $0 = false }
-                    await connection?.close()
-                    connection = nil
+                case .snapshot(let snapshot, let header):
+                    await sendSnapshot(snapshot, header: header, to: peer, connection: &connection)
                 }
             }
         } onCancel: {
@@ -104,15 +110,54 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
         await connection?.close()
     }
 
-    /// Sends one message; an append whose blocks the peer lacks is sent again after them.
-    private func deliver(_ message: ReplicationMessage, to peer: Peer, over connection: Connection) async throws {
+    /// The open connection to `peer`, or a new one that has presented the cluster key.
+    func connected(_ connection: Connection?, to peer: Peer) async throws -> Connection {
+        if let connection { return connection }
+        let opened: Connection
+        do {
+            opened = try await Connection.connect(to: peer.address, timeout: .seconds(2), logger: logger)
+        } catch {
+            // The message is dropped; wait before trying again (the replica resends).
+            peer.reachable.withLock { $0 = false }
+            try? await Task.sleep(for: .milliseconds(200))
+            throw error
+        }
+        do {
+            _ = try await opened.send(.auth(token: clusterKey))
+        } catch {
+            await opened.close()
+            peer.reachable.withLock { $0 = false }
+            logger.error("a replica refused this server's cluster key: every server needs the same --cluster-key-file",
+                         metadata: ["peer": "\(peer.id) \(peer.address)", "error": "\(error)"])
+            try? await Task.sleep(for: .milliseconds(200))
+            throw error
+        }
+        logger.info("replication connection open", metadata: ["peer": "\(peer.id) \(peer.address)"])
+        return opened
+    }
+
+    /// A failed exchange: the connection is closed and opened again for the next message.
+    func lost(_ connection: inout Connection?, _ peer: Peer, _ error: any Error) async {
+        peer.reachable.withLock { $0 = false }
+        guard let open = connection else { return }
+        logger.info("replication connection lost", metadata: ["peer": "\(peer.id) \(peer.address)", "error": "\(error)"])
+        await open.close()
+        connection = nil
+    }
+
+    /// Sends one message; an append whose blocks the peer lacks is sent again after
+    /// them. Returns how many blocks were sent; nil if the peer still lacked blocks
+    /// after they were sent.
+    @discardableResult
+    func deliver(_ message: ReplicationMessage, to peer: Peer, over connection: Connection) async throws -> Int? {
         var previous: [BlockID] = []
+        var sent = 0
         while true {
             let response = try await connection.send(.replicate(from: selfID.rawValue, message: message))
             guard case .blocksNeeded(let missing) = response else {
                 throw NetStoreError(.protocolError, "\(peer.address) answered a replication message with \(response)")
             }
-            if missing.isEmpty { return }
+            if missing.isEmpty { return sent }
             if missing == previous { break }  // sent already and still lacking: give up on this one
             previous = missing
             for id in missing {
@@ -121,9 +166,11 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
                     continue
                 }
                 _ = try await connection.send(.replicaPutBlock(id: id, data: ByteBuffer(bytes: bytes)))
+                sent += 1
             }
         }
-        logger.warning("\(peer.address) still lacks blocks after they were sent; the append is left to retransmission")
+        logger.warning("\(peer.address) still lacks blocks after they were sent; the message is left to retransmission")
+        return nil
     }
 
     /// An append too big for one frame becomes several, each a valid append.
