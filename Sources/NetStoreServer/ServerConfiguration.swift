@@ -29,6 +29,9 @@ public struct ServerConfiguration: Sendable {
     /// The secret replicated servers prove to each other before any replication
     /// request is accepted; required with `replicas`.
     public var clusterKey: String?
+    /// This server's address as the others name it (HOST:PORT), when that is not the
+    /// one it binds: a server listening on 0.0.0.0:7070 is 10.0.0.1:7070 to the others.
+    public var advertisedAddress: String?
 
     public init(
         host: String = "127.0.0.1",
@@ -44,8 +47,10 @@ public struct ServerConfiguration: Sendable {
         replicas: [String] = [],
         writeQuorum: Int? = nil,
         proposalTimeoutSeconds: Int = 10,
-        clusterKey: String? = nil
+        clusterKey: String? = nil,
+        advertisedAddress: String? = nil
     ) {
+        self.advertisedAddress = advertisedAddress
         self.role = role
         self.replicas = replicas
         self.writeQuorum = writeQuorum
@@ -81,7 +86,7 @@ public enum ServerRole: String, Sendable {
 
 extension ServerConfiguration {
     /// This server's own address as the others name it.
-    public var ownAddress: String { "\(host):\(port)" }
+    public var ownAddress: String { advertisedAddress ?? "\(host):\(port)" }
 
     /// Every server's replica id: its position (from 1) in the sorted list of all
     /// addresses, this one included, so every server derives the same ids.
