@@ -8,10 +8,21 @@ import NetStoreServer
 struct ServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "netstore-server",
-        abstract: "Serve a NetStore file store.")
+        abstract: "Serve a NetStore file store.",
+        discussion: """
+            With --config FILE --name NAME the server takes its settings from the cluster's \
+            configuration file (docs/deploy.md), and the file's other servers become its replicas; \
+            flags given as well override the file.
+            """)
 
-    @Option(help: "primary or backup. A backup follows the primary, serves reads and refuses changes.")
-    var role: String = "primary"
+    @Option(help: "The cluster's configuration file (TOML); needs --name.")
+    var config: String?
+
+    @Option(help: "This server's name in --config.")
+    var name: String?
+
+    @Option(help: "primary or backup (default: primary). A backup follows the primary, serves reads and refuses changes.")
+    var role: String?
 
     @Option(name: .customLong("replica"), help: ArgumentHelp(
         "Another server of the cluster, HOST:PORT (repeat for each). Every server must list the others spelt alike.",
@@ -21,10 +32,13 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "On how many servers a change must be durable before it is answered: 1 to the number of servers (default: a majority).")
     var writeQuorum: Int?
 
-    @Option(help: "Address to listen on, HOST:PORT.")
-    var listen: String = "127.0.0.1:7070"
+    @Option(help: "Address to listen on, HOST:PORT (default: 127.0.0.1:7070, or the configuration's listen, else address).")
+    var listen: String?
 
-    @Option(help: "Data directory (default ~/.local/share/netstore/primary).")
+    @Option(help: "This server's address as the others name it, HOST:PORT (default: --listen, or the configuration's address).")
+    var address: String?
+
+    @Option(help: "Data directory (default ~/.local/share/netstore/primary, or .../NAME with --config).")
     var data: String?
 
     @Option(help: "File holding the first admin's password, used when the store is new.")
@@ -36,49 +50,37 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "File whose first line is the secret every server of a replicated cluster shares (required with --replica).")
     var clusterKeyFile: String?
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
-    var logLevel: String = "info"
+    @Option(help: "Log level: trace, debug, info, notice, warning, error (default: info).")
+    var logLevel: String?
+
+    @Option(help: "Serve Prometheus metrics at http://HOST:PORT/metrics (default: off).")
+    var metricsListen: String?
 
     func run() async throws {
-        guard let serverRole = ServerRole(rawValue: role) else {
-            throw ValidationError("--role is primary or backup, not '\(role)'")
+        let resolved = Result { () throws(SettingsError) in try resolve() }
+        guard case let .success(settings) = resolved else {
+            if case let .failure(error) = resolved {
+                FileHandle.standardError.write(Data("netstore-server: \(error.message)\n".utf8))
+            }
+            throw ExitCode.failure
         }
-        if serverRole == .backup && replicas.isEmpty {
-            throw ValidationError("a backup needs --replica HOST:PORT for each other server")
-        }
-        if !replicas.isEmpty && clusterKeyFile == nil {
-            throw ValidationError("replicated servers prove themselves to each other with a shared key: give every server the same --cluster-key-file (e.g. head -c 32 /dev/urandom | base64 > cluster.key)")
-        }
-        let clusterKey = try clusterKeyFile.map { try ClusterKey.read(from: URL(fileURLWithPath: $0)) }
-        if writeQuorum != nil && replicas.isEmpty {
-            throw ValidationError("--write-quorum needs --replica: a single server is its own quorum")
-        }
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
-              (0...65535).contains(port)
-        else {
-            throw ValidationError("--listen takes HOST:PORT, e.g. 127.0.0.1:7070")
-        }
-        let host = String(listen[..<colon])
-        guard tokenLifetime > 0 else { throw ValidationError("--token-lifetime must be positive") }
-        let level = Logger.Level(rawValue: logLevel) ?? .info
+        let level = settings.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }
         let logger = Logger(label: "netstore-server")
-        let config = ServerConfiguration(
-            host: host, port: port,
-            dataDirectory: data.map { URL(fileURLWithPath: $0) } ?? ServerConfiguration.defaultDataDirectory(name: serverRole == .primary ? "primary" : "backup-\(port)"),
-            adminPasswordFile: adminPasswordFile.map { URL(fileURLWithPath: $0) },
-            tokenLifetimeSeconds: tokenLifetime, role: serverRole, replicas: replicas, writeQuorum: writeQuorum,
-            clusterKey: clusterKey)
+        if let file = settings.configurationFile { logger.info("configuration", metadata: ["file": "\(file)"]) }
         let server: NetStoreServer
         do {
-            server = try NetStoreServer(configuration: config, logger: logger)
+            server = try NetStoreServer(configuration: settings.server, logger: logger)
         } catch {
-            logger.critical("cannot open the store in \(config.dataDirectory.path): \(error)")
+            logger.critical("cannot open the store in \(settings.server.dataDirectory.path): \(error)")
             throw ExitCode.failure
+        }
+        let endpoint = settings.metrics.map {
+            MetricsEndpoint(server: server, host: $0.host, port: $0.port, logger: logger)
         }
         let signals = [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
             signal(number, SIG_IGN)
@@ -86,15 +88,34 @@ struct ServerCommand: AsyncParsableCommand {
             source.setEventHandler {
                 logger.info("shutting down (signal \(number))")
                 server.shutdown()
+                endpoint?.shutdown()
             }
             source.resume()
             return source
         }
         defer { signals.forEach { $0.cancel() } }
         do {
-            try await server.run()
+            try await withThrowingDiscardingTaskGroup { group in
+                if let endpoint {
+                    group.addTask {
+                        do {
+                            try await endpoint.run()
+                        } catch {
+                            server.shutdown()
+                            throw error
+                        }
+                    }
+                }
+                do {
+                    try await server.run()
+                } catch {
+                    endpoint?.shutdown()
+                    throw error
+                }
+                endpoint?.shutdown()
+            }
         } catch {
-            logger.critical("cannot serve on \(listen): \(error)")
+            logger.critical("cannot serve on \(settings.server.host):\(settings.server.port)\(settings.metrics.map { " (metrics \($0.host):\($0.port))" } ?? ""): \(error)")
             await server.close()
             throw ExitCode.failure
         }
