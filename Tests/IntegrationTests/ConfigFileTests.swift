@@ -104,6 +104,20 @@ struct ConfigFileTests {
         #expect(exited, "\(server.output)")
         #expect(server.terminate() == 1)
         #expect(server.output.contains("\(configFile.path):4: server 'a': role must be"), "\(server.output)")
+
+        // Parsed, but TLS is not there yet: refused, not ignored.
+        try """
+            [[server]]
+            name = "a"
+            address = "127.0.0.1:7070"
+            role = "primary"
+            tls-cert = "a.pem"
+            """.write(to: configFile, atomically: true, encoding: .utf8)
+        let tls = try ConfiguredServer(config: configFile, name: "a")
+        let refused = try await waitUntil(timeout: .seconds(10)) { !tls.isRunning && tls.output.contains("TLS") }
+        #expect(refused, "\(tls.output)")
+        #expect(tls.terminate() == 1)
+        #expect(tls.output.contains("\(configFile.path):5: tls-cert: TLS is not supported yet"), "\(tls.output)")
     }
 
     @Test("GET /metrics counts requests by opcode and result, bytes, and the store")
