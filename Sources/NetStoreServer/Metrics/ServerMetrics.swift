@@ -89,7 +89,7 @@ public final class ServerMetrics: Sendable {
         histogram.record(duration)
     }
 
-    /// Sets the sampled gauges; nil leaves a gauge as it was.
+    /// Sets the sampled gauges; one missing from `values` keeps its last value.
     func update(_ values: [Sample: Int64]) {
         for (sample, value) in values { gauges[sample]?.set(value) }
     }
