@@ -3,6 +3,7 @@ import PackageDescription
 
 // Dependency direction (lower never imports higher):
 //   NetStoreCore -> NetStoreProtocol -> NetStoreClient -> netstore (CLI)
+//   NetStoreCore -> NetStoreConfig -> NetStoreClient (the default server list), netstore-server
 //   NetStoreCore -> NetStoreStorage -> NetStoreAuth -> NetStoreServer -> netstore-server
 //   NetStoreCore -> NetStoreReplication -> NetStoreServer
 let package = Package(
@@ -22,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // Pure value types shared by every layer: ids, attributes, name rules, limits, error codes.
@@ -55,10 +58,18 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             "NetStoreReplication",
             "NetStoreClient",
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
+        // The cluster's configuration file (TOML) parsed into typed values; reads the file, nothing else.
+        .target(name: "NetStoreConfig", dependencies: [
+            "NetStoreCore",
+            .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         // Client library used by the CLI (and later the mount and web viewer).
         .target(name: "NetStoreClient", dependencies: [
             "NetStoreCore", "NetStoreProtocol",
+            "NetStoreConfig",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -68,6 +79,7 @@ let package = Package(
         .target(name: "NetStoreReplication", dependencies: ["NetStoreCore"]),
         .executableTarget(name: "netstore-server", dependencies: [
             "NetStoreServer",
+            "NetStoreConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -98,6 +110,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "NetStoreCoreTests", dependencies: ["NetStoreCore"]),
+        .testTarget(name: "NetStoreConfigTests", dependencies: ["NetStoreConfig", "NetStoreCore"]),
         .testTarget(name: "NetStoreProtocolTests", dependencies: [
             "NetStoreProtocol", "NetStoreReplication",
             .product(name: "NIOCore", package: "swift-nio"),

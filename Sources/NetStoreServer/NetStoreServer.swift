@@ -24,6 +24,8 @@ public final class NetStoreServer: Sendable {
     let logger: Logger
     let group: MultiThreadedEventLoopGroup
     let threadPool: NIOThreadPool
+    /// Requests, bytes and gauges, served by a `MetricsEndpoint` when one is started.
+    public let metrics = ServerMetrics()
     private let state = Mutex(State())
 
     private struct State {
@@ -121,6 +123,7 @@ public final class NetStoreServer: Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteCountingHandler(self.metrics))
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RequestFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(ResponseFrameEncoder()))
                     return try NIOAsyncChannel<RequestFrame, ResponseFrame>(wrappingChannelSynchronously: channel)
@@ -216,6 +219,7 @@ public final class NetStoreServer: Sendable {
         let peer = channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
         let session = ConnectionSession(peer: peer)
         let dispatcher = self.dispatcher
+        let metrics = self.metrics
         let maxInFlight = configuration.maxRequestsInFlightPerConnection
         let logger = self.logger
         do {
@@ -230,7 +234,9 @@ public final class NetStoreServer: Sendable {
                             }
                             unfinished += 1
                             group.addTask {
-                                let result = await dispatcher.handle(frame.request, session: session)
+                                let result = await metrics.measure(frame.request.opcode) {
+                                    await dispatcher.handle(frame.request, session: session)
+                                }
                                 try await outbound.write(ResponseFrame(
                                     requestID: frame.requestID, opcode: frame.request.opcode, result: result))
                             }

@@ -32,6 +32,9 @@ public struct ServerConfiguration: Sendable {
     /// Applied log entries kept for backups that fall behind; older ones are dropped,
     /// and a backup that needs them is sent a snapshot instead.
     public var retainedLogEntries: Int
+    /// This server's address as the others name it (HOST:PORT), when that is not the
+    /// one it binds: a server listening on 0.0.0.0:7070 is 10.0.0.1:7070 to the others.
+    public var advertisedAddress: String?
 
     public init(
         host: String = "127.0.0.1",
@@ -48,10 +51,12 @@ public struct ServerConfiguration: Sendable {
         writeQuorum: Int? = nil,
         proposalTimeoutSeconds: Int = 10,
         clusterKey: String? = nil,
-        retainedLogEntries: Int = Self.defaultRetainedLogEntries
+        retainedLogEntries: Int = Self.defaultRetainedLogEntries,
+        advertisedAddress: String? = nil
     ) {
         precondition(retainedLogEntries >= 0, "the retained log cannot be negative")
         self.retainedLogEntries = retainedLogEntries
+        self.advertisedAddress = advertisedAddress
         self.role = role
         self.replicas = replicas
         self.writeQuorum = writeQuorum
@@ -68,14 +73,8 @@ public struct ServerConfiguration: Sendable {
         self.tokenLifetimeSeconds = tokenLifetimeSeconds
     }
 
-    /// 100,000 entries, or `NETSTORE_RETAINED_LOG_ENTRIES` when set (until the
-    /// executable has a flag for it; tests set it small to exercise snapshots).
-    public static var defaultRetainedLogEntries: Int {
-        if let value = ProcessInfo.processInfo.environment["NETSTORE_RETAINED_LOG_ENTRIES"], let n = Int(value), n >= 0 {
-            return n
-        }
-        return 100_000
-    }
+    /// Enough for a backup that was away for a while to catch up from the log.
+    public static let defaultRetainedLogEntries = 100_000
 
     /// `~/.local/share/netstore/primary`, or under `$XDG_DATA_HOME` when set.
     public static func defaultDataDirectory(name: String = "primary") -> URL {
@@ -96,7 +95,7 @@ public enum ServerRole: String, Sendable {
 
 extension ServerConfiguration {
     /// This server's own address as the others name it.
-    public var ownAddress: String { "\(host):\(port)" }
+    public var ownAddress: String { advertisedAddress ?? "\(host):\(port)" }
 
     /// Every server's replica id: its position (from 1) in the sorted list of all
     /// addresses, this one included, so every server derives the same ids.

@@ -25,7 +25,7 @@ struct MountCommand: AsyncParsableCommand {
     @Argument(help: "An existing directory to mount on.")
     var mountpoint: String
 
-    @Option(help: "Servers, HOST:PORT[,HOST:PORT...] (default: NETSTORE_SERVERS, the saved session's, 127.0.0.1:7070).")
+    @Option(help: "Servers, HOST:PORT[,HOST:PORT...] (default: NETSTORE_SERVERS, the saved session's, ~/.config/netstore/config.toml's, 127.0.0.1:7070).")
     var server: String?
 
     @Flag(name: .customShort("f"), help: "Stay in the foreground.")
@@ -125,14 +125,7 @@ struct MountCommand: AsyncParsableCommand {
     private func login(logger: Logger) async throws(NetStoreError) -> NetStoreClient {
         let clientLogger = ClientLogging.standardError(label: "netstore.client", level: logger.logLevel)
         let saved = tokenStdin ? nil : try SessionFile.standard().load()
-        let servers: [ServerAddress]
-        if let server {
-            servers = try ServerAddress.parseList(server)
-        } else if let environment = getenv("NETSTORE_SERVERS").map({ String(cString: $0) }), !environment.isEmpty {
-            servers = try ServerAddress.parseList(environment)
-        } else {
-            servers = saved?.servers ?? [.localDefault]
-        }
+        let servers = try DefaultServers.resolve(flag: server, saved: saved)
         func connect(_ credentials: NetStoreClient.Credentials) async throws(NetStoreError) -> NetStoreClient {
             let client = NetStoreClient(servers: servers, credentials: credentials, logger: clientLogger)
             do {

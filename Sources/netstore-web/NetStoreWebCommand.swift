@@ -15,7 +15,7 @@ struct NetStoreWebCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Address to listen on, HOST:PORT (port 0 picks a free one).")
     var listen = "127.0.0.1:8080"
 
-    @Option(name: .long, help: "The cluster's servers, HOST:PORT[,HOST:PORT...] (or NETSTORE_SERVERS).")
+    @Option(name: .long, help: "The cluster's servers, HOST:PORT[,HOST:PORT...] (default: NETSTORE_SERVERS, ~/.config/netstore/config.toml's, 127.0.0.1:7070).")
     var server: String?
 
     @Flag(name: .long, help: "Browsers reach this server over HTTPS (through a TLS proxy): mark cookies Secure.")
@@ -41,12 +41,11 @@ struct NetStoreWebCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "netstore.web")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let serverList = server ?? ProcessInfo.processInfo.environment["NETSTORE_SERVERS"] ?? "127.0.0.1:7070"
         let servers: [ServerAddress]
         let host: String
         let port: Int
         do {
-            servers = try ServerAddress.parseList(serverList)
+            servers = try DefaultServers.resolve(flag: server, saved: nil)
         } catch {
             throw ValidationError(error.message)
         }

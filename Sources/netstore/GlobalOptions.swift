@@ -12,18 +12,10 @@ struct GlobalOptions: ParsableArguments {
         "Servers to use, tried in order.", valueName: "HOST:PORT[,HOST:PORT...]"))
     var server: String?
 
-    /// --server, else $NETSTORE_SERVERS, else the saved session's list, else 127.0.0.1:7070.
+    /// --server, else $NETSTORE_SERVERS, else the saved session's list, else the
+    /// configuration file's servers, else 127.0.0.1:7070.
     func servers(saved: SavedSession?) throws(NetStoreError) -> [ServerAddress] {
-        if let server { return try ServerAddress.parseList(server) }
-        if let value = getenv("NETSTORE_SERVERS"), !String(cString: value).isEmpty {
-            do {
-                return try ServerAddress.parseList(String(cString: value))
-            } catch {
-                throw NetStoreError(.invalid, "NETSTORE_SERVERS: \(error.message)")
-            }
-        }
-        if let saved { return saved.servers }
-        return [ServerAddress.localDefault]
+        try DefaultServers.resolve(flag: server, saved: saved)
     }
 
     var sessionFile: SessionFile { SessionFile.standard() }

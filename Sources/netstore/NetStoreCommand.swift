@@ -13,7 +13,8 @@ struct NetStoreCommand: AsyncParsableCommand {
         abstract: "Use a NetStore file store: log in, list, upload, download, manage accounts.",
         discussion: """
             Servers are taken from --server, else $NETSTORE_SERVERS, else the list saved at login, \
-            else 127.0.0.1:7070. The session is kept in $XDG_CONFIG_HOME/netstore/session.
+            else the cluster's configuration file $XDG_CONFIG_HOME/netstore/config.toml, else \
+            127.0.0.1:7070. The session is kept in $XDG_CONFIG_HOME/netstore/session.
             """,
         subcommands: [
             Login.self, Logout.self, List.self, Put.self, Get.self, Cat.self, Remove.self,

@@ -10,12 +10,15 @@ final class Cluster: @unchecked Sendable {
     let ports: [Int]
     var servers: [ServerProcess] = []
     let keyFile: URL
+    /// Given to every server, after the cluster's own arguments.
+    let extraArguments: [String]
 
     var addresses: [String] { ports.map { "127.0.0.1:\($0)" } }
     var serverList: String { addresses.joined(separator: ",") }
     var primary: ServerProcess { servers[0] }
 
-    init() async throws {
+    init(extraArguments: [String] = []) async throws {
+        self.extraArguments = extraArguments
         dir = try TemporaryDirectory("netstore-cluster")
         ports = try freePorts(3)
         keyFile = dir.path("cluster.key")
@@ -34,7 +37,7 @@ final class Cluster: @unchecked Sendable {
         for (other, port) in ports.enumerated() where other != index {
             arguments += ["--replica", "127.0.0.1:\(port)"]
         }
-        return arguments
+        return arguments + extraArguments
     }
 
     /// Each server's digest, asked with an admin token over a raw connection.

@@ -2,14 +2,6 @@ import Foundation
 import NetStoreTestSupport
 import Testing
 
-/// Servers started inside `body` keep only `entries` applied log entries (the
-/// executable reads the variable until it has a flag for it). Tests run one at a time.
-func withRetainedLog<T>(_ entries: Int, _ body: () async throws -> T) async rethrows -> T {
-    setenv("NETSTORE_RETAINED_LOG_ENTRIES", "\(entries)", 1)
-    defer { unsetenv("NETSTORE_RETAINED_LOG_ENTRIES") }
-    return try await body()
-}
-
 @Suite("Wiped backups rejoin (log replay, snapshots)")
 struct SnapshotIntegrationTests {
     /// Writes `count` files of a few blocks each and returns them.
@@ -75,7 +67,7 @@ struct SnapshotIntegrationTests {
 
     @Test("a wiped backup rejoins via snapshot after the primary compacted its log, and ends equal")
     func wipedBackupRejoinsViaSnapshot() async throws {
-        let cluster = try await withRetainedLog(4) { try await Cluster() }
+        let cluster = try await Cluster(extraArguments: ["--retain-log-entries", "4"])
         let (admin, token) = try Self.login(cluster)
         var acknowledged = try Self.put(admin, cluster, 0..<4, size: { 100_000 + $0 * 700_001 })
         try Self.wipe(cluster)
@@ -90,7 +82,7 @@ struct SnapshotIntegrationTests {
 
     @Test("a snapshot transfer cut by kill -9 of the backup resumes without sending its body or blocks again")
     func interruptedSnapshotResumes() async throws {
-        let cluster = try await withRetainedLog(2) { try await Cluster() }
+        let cluster = try await Cluster(extraArguments: ["--retain-log-entries", "2"])
         let (admin, token) = try Self.login(cluster)
         // 40 blocks to transfer: long enough to cut in the middle.
         // Then a few entries without blocks, so the file's commit leaves the retained log
