@@ -40,7 +40,17 @@ struct SnapshotServerTests {
             await loop.value
         }
         // Reopened: the replica starts from the log start, re-applies nothing it lost, and goes on.
-        let store = try Store(directory: directory, logger: Logger(label: "test"))
+        // The first store's lock goes with its last reference, which a finishing task may hold a moment longer.
+        var reopened: Store?
+        let deadline = ContinuousClock.now + .seconds(10)
+        while reopened == nil {
+            do {
+                reopened = try Store(directory: directory, logger: Logger(label: "test"))
+            } catch let error as NetStoreError where error.code == .tryAgain && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        let store = try #require(reopened)
         let engine = try ReplicationEngine(
             id: id, configuration: configuration, store: store, threadPool: pool, transport: nil,
             retainedLogEntries: 5, logger: Logger(label: "test"))
