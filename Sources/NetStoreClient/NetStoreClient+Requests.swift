@@ -75,11 +75,13 @@ extension NetStoreClient {
         try await attributes(.create(parent: parent, name: name, mode: mode, uid: uid, gid: gid))
     }
 
+    /// A regular file, fifo, socket or device node; `rdev` is a device node's
+    /// number (Linux's makedev encoding), stored as 0 for other kinds.
     public func mknod(
         parent: NodeID, name: String, kind: NodeKind, mode: UInt32,
-        uid: UInt32 = LocalIdentity.uid, gid: UInt32 = LocalIdentity.gid
+        uid: UInt32 = LocalIdentity.uid, gid: UInt32 = LocalIdentity.gid, rdev: UInt64 = 0
     ) async throws(NetStoreError) -> NodeAttributes {
-        try await attributes(.mknod(parent: parent, name: name, kind: kind, mode: mode, uid: uid, gid: gid))
+        try await attributes(.mknod(parent: parent, name: name, kind: kind, mode: mode, uid: uid, gid: gid, rdev: rdev))
     }
 
     public func unlink(parent: NodeID, name: String) async throws(NetStoreError) {

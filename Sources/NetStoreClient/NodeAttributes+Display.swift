@@ -1,7 +1,7 @@
 import NetStoreCore
 
 extension NodeAttributes {
-    /// The mode as `ls -l` shows it: "drwxr-xr-x", "-rw-r--r--", "lrwxrwxrwx", "prw-r--r--",
+    /// The mode as `ls -l` shows it: "drwxr-xr-x", "-rw-r--r--", "lrwxrwxrwx", "prw-r--r--", "srwx------", "crw-rw-rw-", "brw-rw----",
     /// with s/S and t/T for the set-id and sticky bits.
     public var modeString: String {
         let type: Character = switch kind {
@@ -9,6 +9,9 @@ extension NodeAttributes {
         case .directory: "d"
         case .symlink: "l"
         case .fifo: "p"
+        case .socket: "s"
+        case .characterDevice: "c"
+        case .blockDevice: "b"
         }
         var text = String(type)
         let special: [(set: UInt32, exec: Character, noExec: Character)] = [
@@ -38,6 +41,9 @@ extension NodeKind {
         case .directory: "directory"
         case .symlink: "symbolic link"
         case .fifo: "fifo"
+        case .socket: "socket"
+        case .characterDevice: "character special file"
+        case .blockDevice: "block special file"
         }
     }
 }

@@ -8,6 +8,13 @@ public enum NodeKind: UInt8, Sendable, Hashable, CaseIterable {
     case directory = 2
     case symlink = 3
     case fifo = 4
+    /// A unix socket's name; the socket itself lives in the kernel that bound it.
+    case socket = 5
+    case characterDevice = 6
+    case blockDevice = 7
+
+    /// Kinds whose nodes carry a device number (`NodeAttributes.rdev`).
+    public var isDevice: Bool { self == .characterDevice || self == .blockDevice }
 }
 
 /// A node's POSIX attributes as stored. Times are nanoseconds since the Unix epoch.
@@ -25,10 +32,13 @@ public struct NodeAttributes: Sendable, Hashable {
     public var ctimeNs: Int64
     /// Bumped by every change of content; COMMIT names the version it replaces.
     public var version: UInt64
+    /// A device node's device number in Linux's encoding (as `makedev` makes it);
+    /// zero for every other kind.
+    public var rdev: UInt64
 
     public init(
         id: NodeID, kind: NodeKind, mode: UInt32, uid: UInt32, gid: UInt32, nlink: UInt32,
-        size: UInt64, atimeNs: Int64, mtimeNs: Int64, ctimeNs: Int64, version: UInt64
+        size: UInt64, atimeNs: Int64, mtimeNs: Int64, ctimeNs: Int64, version: UInt64, rdev: UInt64 = 0
     ) {
         self.id = id
         self.kind = kind
@@ -41,6 +51,7 @@ public struct NodeAttributes: Sendable, Hashable {
         self.mtimeNs = mtimeNs
         self.ctimeNs = ctimeNs
         self.version = version
+        self.rdev = rdev
     }
 }
 

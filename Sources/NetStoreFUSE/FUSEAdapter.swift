@@ -98,18 +98,24 @@ final class FUSEAdapter: Sendable {
         }
     }
 
-    func mknod(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: String, _ mode: mode_t) {
+    /// `rdev` arrives in the kernel's 32-bit device encoding, which equals glibc's
+    /// makedev for every number it can carry (major < 4096, minor < 2^20).
+    func mknod(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: String, _ mode: mode_t, _ rdev: dev_t) {
         let kind: NodeKind
         switch UInt32(mode) & UInt32(Glibc.S_IFMT) {
         case UInt32(Glibc.S_IFREG): kind = .file
         case UInt32(Glibc.S_IFIFO): kind = .fifo
+        case UInt32(Glibc.S_IFSOCK): kind = .socket
+        case UInt32(Glibc.S_IFCHR): kind = .characterDevice
+        case UInt32(Glibc.S_IFBLK): kind = .blockDevice
         default:
             FUSERequest(raw: req!).fail(errno: EPERM)
             return
         }
         serve(req, "mknod") { [vfs, timeout] request throws(NetStoreError) in
             request.entry(try await vfs.mknod(
-                parent: parent, name: name, kind: kind, mode: UInt32(mode), context: request.context), timeout: timeout)
+                parent: parent, name: name, kind: kind, mode: UInt32(mode), rdev: UInt64(rdev), context: request.context),
+                timeout: timeout)
         }
     }
 

@@ -44,8 +44,8 @@ enum FUSEOperations {
         ops.readlink = { req, inode in
             FUSEAdapter.from(req).readlink(req, inode)
         }
-        ops.mknod = { req, parent, name, mode, _ in
-            FUSEAdapter.from(req).mknod(req, parent, FUSEAdapter.string(name), mode)
+        ops.mknod = { req, parent, name, mode, rdev in
+            FUSEAdapter.from(req).mknod(req, parent, FUSEAdapter.string(name), mode, rdev)
         }
         ops.mkdir = { req, parent, name, mode in
             FUSEAdapter.from(req).mkdir(req, parent, FUSEAdapter.string(name), mode)

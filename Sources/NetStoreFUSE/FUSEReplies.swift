@@ -96,6 +96,9 @@ enum FUSEReplies {
         case .directory: UInt32(Glibc.S_IFDIR)
         case .symlink: UInt32(Glibc.S_IFLNK)
         case .fifo: UInt32(Glibc.S_IFIFO)
+        case .socket: UInt32(Glibc.S_IFSOCK)
+        case .characterDevice: UInt32(Glibc.S_IFCHR)
+        case .blockDevice: UInt32(Glibc.S_IFBLK)
         }
     }
 
@@ -106,6 +109,7 @@ enum FUSEReplies {
         info.st_nlink = UInt(attributes.nlink)
         info.st_uid = uid_t(attributes.uid)
         info.st_gid = gid_t(attributes.gid)
+        info.st_rdev = dev_t(attributes.rdev)
         info.st_size = off_t(clamping: attributes.size)
         info.st_blksize = blksize_t(Limits.blockSize)
         info.st_blocks = blkcnt_t(clamping: (attributes.size + 511) / 512)

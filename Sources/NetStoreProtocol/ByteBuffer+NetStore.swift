@@ -56,6 +56,7 @@ extension ByteBuffer {
         writeInteger(attributes.mtimeNs)
         writeInteger(attributes.ctimeNs)
         writeInteger(attributes.version)
+        writeInteger(attributes.rdev)
     }
 
     mutating func writeUser(_ user: UserInfo) throws(NetStoreError) {

@@ -7,9 +7,8 @@ import NetStoreCore
 struct PayloadReader {
     private var buffer: ByteBuffer
 
-    /// Wire size of an `attr`: its eleven fields add up to 65 bytes (the
-    /// "61 bytes" beside them in docs/protocol.md is a miscount).
-    static let attributesSize = 65
+    /// Wire size of an `attr`: its twelve fields add up to 73 bytes.
+    static let attributesSize = 73
     /// Smallest wire size of a `user` (empty name).
     static let minUserSize = 8 + 2 + 1 + 8 + 8
 
@@ -136,7 +135,7 @@ struct PayloadReader {
             id: id, kind: kind, mode: try u32("attributes"), uid: try u32("attributes"),
             gid: try u32("attributes"), nlink: try u32("attributes"), size: try u64("attributes"),
             atimeNs: try i64("attributes"), mtimeNs: try i64("attributes"), ctimeNs: try i64("attributes"),
-            version: try u64("attributes"))
+            version: try u64("attributes"), rdev: try u64("attributes"))
     }
 
     mutating func user() throws(ProtocolError) -> UserInfo {

@@ -21,8 +21,9 @@ public enum Request: Sendable, Hashable {
     case mkdir(parent: NodeID, name: String, mode: UInt32, uid: UInt32, gid: UInt32)
     /// Creates an empty regular file; EEXIST if the name is taken.
     case create(parent: NodeID, name: String, mode: UInt32, uid: UInt32, gid: UInt32)
-    /// Creates a regular file or a fifo.
-    case mknod(parent: NodeID, name: String, kind: NodeKind, mode: UInt32, uid: UInt32, gid: UInt32)
+    /// Creates a regular file, fifo, socket or device node; `rdev` is the
+    /// device number of a device node (ignored, stored as 0, for other kinds).
+    case mknod(parent: NodeID, name: String, kind: NodeKind, mode: UInt32, uid: UInt32, gid: UInt32, rdev: UInt64)
     case unlink(parent: NodeID, name: String)
     case rmdir(parent: NodeID, name: String)
     case rename(parent: NodeID, name: String, newParent: NodeID, newName: String, flags: RenameFlags)

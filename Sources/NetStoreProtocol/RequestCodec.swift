@@ -31,13 +31,14 @@ enum RequestCodec {
             buffer.writeInteger(mode)
             buffer.writeInteger(uid)
             buffer.writeInteger(gid)
-        case .mknod(let parent, let name, let kind, let mode, let uid, let gid):
+        case .mknod(let parent, let name, let kind, let mode, let uid, let gid, let rdev):
             buffer.writeInteger(parent)
             try buffer.writeString16(name, .name)
             buffer.writeInteger(kind.rawValue)
             buffer.writeInteger(mode)
             buffer.writeInteger(uid)
             buffer.writeInteger(gid)
+            buffer.writeInteger(rdev)
         case .rename(let parent, let name, let newParent, let newName, let flags):
             guard RenameFlags.known.isSuperset(of: flags) else {
                 throw NetStoreError(.invalid, "unknown rename flags \(flags.rawValue)")
@@ -176,7 +177,8 @@ enum RequestCodec {
         case .mknod:
             return .mknod(
                 parent: try reader.u64("parent"), name: try reader.string16(.name), kind: try reader.nodeKind(),
-                mode: try reader.u32("mode"), uid: try reader.u32("uid"), gid: try reader.u32("gid"))
+                mode: try reader.u32("mode"), uid: try reader.u32("uid"), gid: try reader.u32("gid"),
+                rdev: try reader.u64("rdev"))
         case .rename:
             let parent = try reader.u64("parent"), name = try reader.string16(.name)
             let newParent = try reader.u64("new parent"), newName = try reader.string16(.name)

@@ -24,11 +24,14 @@ extension RequestDispatcher {
             return try await attributes(.mkdir(account: account, parent: parent, name: name, mode: mode, uid: uid, gid: gid, now: now))
         case let .create(parent, name, mode, uid, gid):
             return try await attributes(.mknod(account: account, parent: parent, name: name, kind: .file, mode: mode, uid: uid, gid: gid, now: now))
-        case let .mknod(parent, name, kind, mode, uid, gid):
-            guard kind == .file || kind == .fifo else {
-                throw NetStoreError(.invalid, "mknod makes files and FIFOs only; use mkdir or symlink for a \(kind)")
+        case let .mknod(parent, name, kind, mode, uid, gid, rdev):
+            guard kind != .directory && kind != .symlink else {
+                throw NetStoreError(.invalid, "mknod makes files, FIFOs, sockets and devices only; use mkdir or symlink for a \(kind)")
             }
-            return try await attributes(.mknod(account: account, parent: parent, name: name, kind: kind, mode: mode, uid: uid, gid: gid, now: now))
+            // Who may make a device node is the mount's local privilege check
+            // (CAP_MKNOD); the store keeps kind and device number as given.
+            return try await attributes(.mknod(account: account, parent: parent, name: name, kind: kind, mode: mode, uid: uid, gid: gid,
+                                               rdev: kind.isDevice ? rdev : 0, now: now))
         case let .unlink(parent, name):
             _ = try await submitter.submit(.unlink(account: account, parent: parent, name: name, now: now))
             return .empty

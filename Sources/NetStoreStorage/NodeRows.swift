@@ -7,8 +7,8 @@ import NetStoreCore
 /// All of them run inside a transaction the caller opened; none reads a clock.
 enum NodeRows {
     /// The columns `attributes(_:at:)` decodes, in order.
-    static let columns = "id, kind, mode, uid, gid, nlink, size, atime_ns, mtime_ns, ctime_ns, version"
-    static let joinedColumns = "n.id, n.kind, n.mode, n.uid, n.gid, n.nlink, n.size, n.atime_ns, n.mtime_ns, n.ctime_ns, n.version"
+    static let columns = "id, kind, mode, uid, gid, nlink, size, atime_ns, mtime_ns, ctime_ns, version, rdev"
+    static let joinedColumns = "n.id, n.kind, n.mode, n.uid, n.gid, n.nlink, n.size, n.atime_ns, n.mtime_ns, n.ctime_ns, n.version, n.rdev"
 
     /// One READDIR page: entries after a cookie, in id order, with their nodes'
     /// attributes. Walks the `entries_parent_id` index; arguments: parent, cookie, limit.
@@ -34,7 +34,9 @@ enum NodeRows {
             atimeNs: row[start + 7],
             mtimeNs: row[start + 8],
             ctimeNs: row[start + 9],
-            version: UInt64(row[start + 10] as Int64)
+            version: UInt64(row[start + 10] as Int64),
+            // Stored as the bit pattern: SQLite integers are signed.
+            rdev: UInt64(bitPattern: row[start + 11] as Int64)
         )
     }
 
@@ -72,18 +74,18 @@ enum NodeRows {
 
     static func insertNode(
         _ db: Database, account: AccountID, kind: NodeKind, mode: UInt32, uid: UInt32, gid: UInt32,
-        nlink: UInt32, size: UInt64 = 0, target: String? = nil, now: Int64
+        nlink: UInt32, size: UInt64 = 0, target: String? = nil, rdev: UInt64 = 0, now: Int64
     ) throws -> NodeAttributes {
         try db.cachedStatement(sql: """
-            INSERT INTO nodes (account, kind, mode, uid, gid, nlink, size, atime_ns, mtime_ns, ctime_ns, version, target)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
+            INSERT INTO nodes (account, kind, mode, uid, gid, nlink, size, atime_ns, mtime_ns, ctime_ns, version, target, rdev)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
             """).execute(arguments: [
                 Int64(account), Int64(kind.rawValue), Int64(mode & 0o7777), Int64(uid), Int64(gid),
-                Int64(nlink), Int64(size), now, now, now, target,
+                Int64(nlink), Int64(size), now, now, now, target, Int64(bitPattern: rdev),
             ])
         return NodeAttributes(
             id: NodeID(db.lastInsertedRowID), kind: kind, mode: mode & 0o7777, uid: uid, gid: gid,
-            nlink: nlink, size: size, atimeNs: now, mtimeNs: now, ctimeNs: now, version: 0)
+            nlink: nlink, size: size, atimeNs: now, mtimeNs: now, ctimeNs: now, version: 0, rdev: rdev)
     }
 
     /// A directory's content changed: mtime and ctime move, and its link count

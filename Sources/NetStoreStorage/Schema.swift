@@ -104,6 +104,11 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("v3-rdev") { db in
+            // A device node's device number (Linux's makedev encoding, stored as its
+            // signed 64-bit pattern); 0 for every other kind, and for the rows before.
+            try db.execute(sql: "ALTER TABLE nodes ADD COLUMN rdev INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

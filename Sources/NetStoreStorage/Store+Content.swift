@@ -108,7 +108,8 @@ extension Store {
         switch node.kind {
         case .file: return node
         case .directory: throw NetStoreError(.isDirectory, "node \(id) is a directory, not a file")
-        case .symlink, .fifo: throw NetStoreError(.invalid, "node \(id) is not a regular file")
+        case .symlink, .fifo, .socket, .characterDevice, .blockDevice:
+            throw NetStoreError(.invalid, "node \(id) is not a regular file")
         }
     }
 

@@ -37,29 +37,31 @@ extension Store {
     func mkdir(in db: Database, account: AccountID, parent: NodeID, name: String, mode: UInt32, uid: UInt32, gid: UInt32, now: Int64) throws -> NodeAttributes {
         try NameRules.validateEntryName(name)
         return try create(db, account: account, parent: parent, name: name, kind: .directory,
-                          mode: mode, uid: uid, gid: gid, target: nil, now: now)
+                          mode: mode, uid: uid, gid: gid, target: nil, rdev: 0, now: now)
     }
 
-    /// Creates a regular file or a FIFO; other kinds have calls of their own.
-    func mknod(in db: Database, account: AccountID, parent: NodeID, name: String, kind: NodeKind, mode: UInt32, uid: UInt32, gid: UInt32, now: Int64) throws -> NodeAttributes {
+    /// Creates a regular file, FIFO, socket or device node; directories and symlinks
+    /// have calls of their own. Only a device node keeps `rdev` (others store 0, as
+    /// Linux ignores the device number of mknod for them).
+    func mknod(in db: Database, account: AccountID, parent: NodeID, name: String, kind: NodeKind, mode: UInt32, uid: UInt32, gid: UInt32, rdev: UInt64, now: Int64) throws -> NodeAttributes {
         try NameRules.validateEntryName(name)
-        guard kind == .file || kind == .fifo else {
-            throw NetStoreError(.invalid, "mknod makes files and FIFOs only; use mkdir or symlink for a \(kind)")
+        guard kind != .directory && kind != .symlink else {
+            throw NetStoreError(.invalid, "mknod makes files, FIFOs, sockets and devices only; use mkdir or symlink for a \(kind)")
         }
         return try create(db, account: account, parent: parent, name: name, kind: kind,
-                          mode: mode, uid: uid, gid: gid, target: nil, now: now)
+                          mode: mode, uid: uid, gid: gid, target: nil, rdev: kind.isDevice ? rdev : 0, now: now)
     }
 
     func symlink(in db: Database, account: AccountID, parent: NodeID, name: String, target: String, uid: UInt32, gid: UInt32, now: Int64) throws -> NodeAttributes {
         try NameRules.validateEntryName(name)
         try NameRules.validateSymlinkTarget(target)
         return try create(db, account: account, parent: parent, name: name, kind: .symlink,
-                          mode: 0o777, uid: uid, gid: gid, target: target, now: now)
+                          mode: 0o777, uid: uid, gid: gid, target: target, rdev: 0, now: now)
     }
 
     private func create(
         _ db: Database, account: AccountID, parent: NodeID, name: String, kind: NodeKind,
-        mode: UInt32, uid: UInt32, gid: UInt32, target: String?, now: Int64
+        mode: UInt32, uid: UInt32, gid: UInt32, target: String?, rdev: UInt64, now: Int64
     ) throws -> NodeAttributes {
         let directory = try NodeRows.requireDirectory(db, parent, account: account)
         if try NodeRows.entry(db, parent: parent, name: name) != nil {
@@ -71,7 +73,7 @@ extension Store {
         }
         let node = try NodeRows.insertNode(
             db, account: account, kind: kind, mode: mode, uid: uid, gid: gid,
-            nlink: isDirectory ? 2 : 1, size: UInt64(target?.utf8.count ?? 0), target: target, now: now)
+            nlink: isDirectory ? 2 : 1, size: UInt64(target?.utf8.count ?? 0), target: target, rdev: rdev, now: now)
         try NodeRows.insertEntry(db, parent: parent, name: name, node: node.id)
         try NodeRows.touchDirectory(db, parent, nlinkDelta: isDirectory ? 1 : 0, now: now)
         return node
@@ -156,7 +158,8 @@ extension Store {
             switch current.kind {
             case .file: break
             case .directory: throw NetStoreError(.isDirectory, "node \(node) is a directory: it has no size to set")
-            case .symlink, .fifo: throw NetStoreError(.invalid, "node \(node) is not a regular file: it has no size to set")
+            case .symlink, .fifo, .socket, .characterDevice, .blockDevice:
+                throw NetStoreError(.invalid, "node \(node) is not a regular file: it has no size to set")
             }
             try resize(db, current, to: size, now: now)
             mtime = mtime ?? now

@@ -45,15 +45,19 @@ extension NetStoreVFS {
         try await client.readlink(inodes.node(of: inode))
     }
 
-    /// Regular files and fifos (other kinds are not stored).
-    public func mknod(parent: UInt64, name: String, kind: NodeKind, mode: UInt32, context: RequestContext) async throws(NetStoreError) -> NodeAttributes {
-        guard kind == .file || kind == .fifo else {
-            throw NetStoreError(.notPermitted, "\(name): only regular files, fifos, directories and symlinks can be stored")
+    /// Regular files, fifos, sockets and device nodes (`rdev` is a device's number).
+    /// The kernel has already checked that the caller may make a device node
+    /// (CAP_MKNOD, with `default_permissions`); the store does not.
+    public func mknod(
+        parent: UInt64, name: String, kind: NodeKind, mode: UInt32, rdev: UInt64 = 0, context: RequestContext
+    ) async throws(NetStoreError) -> NodeAttributes {
+        guard kind != .directory && kind != .symlink else {
+            throw NetStoreError(.notPermitted, "\(name): mknod does not make directories or symlinks")
         }
         defer { directoryChanged(parent) }
         return entry(try await client.mknod(
             parent: inodes.node(of: parent), name: name, kind: kind, mode: mode & 0o7777,
-            uid: context.uid, gid: context.gid))
+            uid: context.uid, gid: context.gid, rdev: kind.isDevice ? rdev : 0))
     }
 
     public func mkdir(parent: UInt64, name: String, mode: UInt32, context: RequestContext) async throws(NetStoreError) -> NodeAttributes {

@@ -15,6 +15,10 @@ enum Fixtures {
     static let directory = NodeAttributes(
         id: 1, kind: .directory, mode: 0o755, uid: 0, gid: 0, nlink: 3, size: 0,
         atimeNs: .min, mtimeNs: .max, ctimeNs: 0, version: .max)
+    /// A block device with the largest device number (rdev's every bit on the wire).
+    static let device = NodeAttributes(
+        id: 9, kind: .blockDevice, mode: 0o660, uid: 0, gid: 6, nlink: 1, size: 0,
+        atimeNs: 1, mtimeNs: 2, ctimeNs: 3, version: 0, rdev: .max)
     static let alice = UserInfo(id: 2, name: "alice", role: .user, rootNode: 10, createdNs: 1_700_000_000_000_000_000)
     static let root = UserInfo(id: 1, name: "root", role: .admin, rootNode: 1, createdNs: 0)
     static let data = ByteBuffer(bytes: (0..<100).map { UInt8($0) })
@@ -30,7 +34,10 @@ enum Fixtures {
         .readdir(directory: 1, cookie: 0, limit: 100),
         .mkdir(parent: 1, name: "docs", mode: 0o755, uid: 1000, gid: 100),
         .create(parent: 1, name: "new file", mode: 0o644, uid: 1000, gid: 100),
-        .mknod(parent: 1, name: "pipe", kind: .fifo, mode: 0o600, uid: 1, gid: 2),
+        .mknod(parent: 1, name: "pipe", kind: .fifo, mode: 0o600, uid: 1, gid: 2, rdev: 0),
+        .mknod(parent: 1, name: "sock", kind: .socket, mode: 0o755, uid: 1, gid: 2, rdev: 0),
+        .mknod(parent: 1, name: "null", kind: .characterDevice, mode: 0o666, uid: 0, gid: 0, rdev: 0x103),
+        .mknod(parent: 1, name: "loop0", kind: .blockDevice, mode: 0o660, uid: 0, gid: 6, rdev: .max),
         .unlink(parent: 1, name: "old"),
         .rmdir(parent: 1, name: "empty"),
         .rename(parent: 1, name: "a", newParent: 2, newName: "b", flags: [.noReplace]),
@@ -91,6 +98,7 @@ enum Fixtures {
         (.auth, .session(SessionInfo(token: "", user: root, expiresNs: -3))),
         (.getattr, .attributes(attributes)),
         (.commit, .attributes(directory)),
+        (.mknod, .attributes(device)),
         (.readdir, .page(DirectoryPage(entries: [], isLast: true))),
         (.readdir, .page(DirectoryPage(entries: [
             DirectoryEntry(name: "a.txt", attributes: attributes, cookie: 1),

@@ -61,9 +61,33 @@ import Testing
     @Test func attributesResponse() throws {
         let frame = ResponseFrame(requestID: 9, opcode: .getattr, result: .success(.attributes(Fixtures.attributes)))
         try expectResponse(frame, """
-            00000051 4e53 01 02 0102 0000 0000000000000009
+            00000059 4e53 01 02 0102 0000 0000000000000009
             0000000000000005 01 000001a4 000003e8 000003e8 00000001 0000000000001000
             000000003b9aca00 0000000077359400 ffffffffffffffff 0000000000000002
+            0000000000000000
+            """)
+    }
+
+    @Test func deviceAttributesCarryRdev() throws {
+        let character = NodeAttributes(
+            id: 7, kind: .characterDevice, mode: 0o666, uid: 0, gid: 0, nlink: 1, size: 0,
+            atimeNs: 1, mtimeNs: 2, ctimeNs: 3, version: 0, rdev: 0x0000_0001_0000_0103)
+        let frame = ResponseFrame(requestID: 3, opcode: .lookup, result: .success(.attributes(character)))
+        try expectResponse(frame, """
+            00000059 4e53 01 02 0101 0000 0000000000000003
+            0000000000000007 06 000001b6 00000000 00000000 00000001 0000000000000000
+            0000000000000001 0000000000000002 0000000000000003 0000000000000000
+            0000000100000103
+            """)
+    }
+
+    @Test func mknodOfABlockDevice() throws {
+        // makedev(7, 0): major 7 in bits 8-19.
+        let request = Request.mknod(parent: 1, name: "loop", kind: .blockDevice, mode: 0o660, uid: 0, gid: 6, rdev: 0x700)
+        try expectRequest(RequestFrame(requestID: 4, request: request), """
+            00000033 4e53 01 01 0106 0000 0000000000000004
+            0000000000000001 0004 6c6f6f70 07 000001b0 00000000 00000006
+            0000000000000700
             """)
     }
 

@@ -132,16 +132,17 @@ import Testing
             { buffer in
                 buffer.writeInteger(UInt64(1)); buffer.writeInteger(kind)
                 for _ in 0..<4 { buffer.writeInteger(UInt32(0)) }
-                for _ in 0..<5 { buffer.writeInteger(UInt64(0)) }
+                for _ in 0..<6 { buffer.writeInteger(UInt64(0)) }
             }
         }
         var valid = rawFrame(kind: 2, opcode: Opcode.getattr.rawValue, payload: attr(kind: 1))
         #expect(throws: Never.self) { try FrameDecoder().nextResponse(from: &valid) }
         expectMalformedResponse(rawFrame(kind: 2, opcode: Opcode.getattr.rawValue, payload: attr(kind: 0)), "kind 0")
-        expectMalformedResponse(rawFrame(kind: 2, opcode: Opcode.getattr.rawValue, payload: attr(kind: 5)), "kind 5")
+        expectMalformedResponse(rawFrame(kind: 2, opcode: Opcode.getattr.rawValue, payload: attr(kind: 8)), "kind 8")
         expectMalformedRequest(rawFrame(opcode: Opcode.mknod.rawValue) {
             $0.writeInteger(UInt64(1)); $0.writeInteger(UInt16(1)); $0.writeString("p"); $0.writeInteger(UInt8(9))
             for _ in 0..<3 { $0.writeInteger(UInt32(0)) }
+            $0.writeInteger(UInt64(0))
         }, "mknod kind")
         expectMalformedRequest(rawFrame(opcode: Opcode.userAdd.rawValue) {
             $0.writeInteger(UInt16(1)); $0.writeString("u"); $0.writeInteger(UInt16(1)); $0.writeString("p")

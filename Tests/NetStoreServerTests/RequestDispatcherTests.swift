@@ -78,6 +78,27 @@ struct RequestDispatcherTests {
         #expect(authError.code == .badToken)
     }
 
+    @Test("mknod stores sockets and device nodes with a device number for devices only; never a directory")
+    func mknodKinds() async throws {
+        let harness = try await DispatcherHarness()
+        let (session, info) = try await harness.session("admin", "admin-password")
+        let root = info.user.rootNode
+        let cases: [(String, NodeKind, UInt64, UInt64)] = [
+            ("sock", .socket, 7, 0), ("null", .characterDevice, 0x103, 0x103), ("loop", .blockDevice, 0x700, 0x700),
+        ]
+        for (name, kind, given, stored) in cases {
+            let made = await harness.dispatcher.handle(
+                .mknod(parent: root, name: name, kind: kind, mode: 0o644, uid: 0, gid: 0, rdev: given), session: session)
+            guard case let .success(.attributes(node)) = made else { Issue.record("mknod \(name): \(made)"); continue }
+            #expect(node.kind == kind && node.rdev == stored, "\(name)")
+            #expect(await harness.dispatcher.handle(.getattr(node: node.id), session: session) == .success(.attributes(node)))
+        }
+        let directory = await harness.dispatcher.handle(
+            .mknod(parent: root, name: "d", kind: .directory, mode: 0o755, uid: 0, gid: 0, rdev: 0), session: session)
+        guard case let .failure(error) = directory else { Issue.record("mknod made a directory"); return }
+        #expect(error.code == .invalid)
+    }
+
     @Test("user management is for admins; a user changes their own password with the old one")
     func accountRules() async throws {
         let harness = try await DispatcherHarness()

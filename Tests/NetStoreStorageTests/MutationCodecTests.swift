@@ -11,6 +11,8 @@ struct MutationCodecTests {
     static let samples: [Mutation] = [
         .mkdir(account: 1, parent: 2, name: "dir", mode: 0o755, uid: 1000, gid: 100, now: 5),
         .mknod(account: 1, parent: 2, name: "fifo", kind: .fifo, mode: 0o644, uid: 1, gid: 2, now: -1),
+        .mknod(account: 1, parent: 2, name: "sock", kind: .socket, mode: 0o755, uid: 1, gid: 2, now: 3),
+        .mknod(account: 1, parent: 2, name: "loop", kind: .blockDevice, mode: 0o660, uid: 0, gid: 6, rdev: .max, now: 4),
         .symlink(account: 1, parent: 2, name: "l", target: "../ü", uid: 0, gid: 0, now: 9),
         .link(account: 1, node: 7, newParent: 2, newName: "again", now: 10),
         .unlink(account: 1, parent: 2, name: "x", now: 11),
@@ -62,6 +64,28 @@ struct MutationCodecTests {
         #expect(MutationCodec.encode(.removeUser(name: "bo")) == [1, 34, 0, 2, 0x62, 0x6F])
     }
 
+    /// A mknod without a device number keeps the bytes of format 1 as first
+    /// released (entries already in logs decode unchanged); one with a device
+    /// number is kind 10, the same fields and rdev before the time.
+    @Test func mknodBytesOldAndDevice() throws {
+        let fields: [UInt8] = [
+            0, 0, 0, 0, 0, 0, 0, 1,                 // account
+            0, 0, 0, 0, 0, 0, 0, 2,                 // parent
+            0, 1, 0x63,                             // name "c"
+        ]
+        let fifoBytes: [UInt8] = [1, 2] + fields + [4, 0, 0, 0x01, 0xA4, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 5]
+        let fifo = Mutation.mknod(account: 1, parent: 2, name: "c", kind: .fifo, mode: 0o644, uid: 3, gid: 4, now: 5)
+        #expect(MutationCodec.encode(fifo) == fifoBytes)
+        #expect(try MutationCodec.decode(fifoBytes) == fifo)
+
+        let device = Mutation.mknod(account: 1, parent: 2, name: "c", kind: .characterDevice, mode: 0o644, uid: 3, gid: 4, rdev: 0x103, now: 5)
+        let deviceBytes: [UInt8] = [1, 10] + fields + [6, 0, 0, 0x01, 0xA4, 0, 0, 0, 3, 0, 0, 0, 4]
+            + [0, 0, 0, 0, 0, 0, 0x01, 0x03]        // rdev
+            + [0, 0, 0, 0, 0, 0, 0, 5]
+        #expect(MutationCodec.encode(device) == deviceBytes)
+        #expect(try MutationCodec.decode(deviceBytes) == device)
+    }
+
     @Test func everyTruncationIsRefused() {
         for mutation in Self.samples {
             let bytes = MutationCodec.encode(mutation)
@@ -79,6 +103,7 @@ struct MutationCodecTests {
             ("unknown version", [2, 1]),
             ("unknown kind", [1, 99]),
             ("unknown node kind", [1, 2, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1, 0x61, 9]),
+            ("device mknod with rdev 0", [1, 10] + [UInt8](repeating: 0, count: 16) + [0, 1, 0x61, 6] + [UInt8](repeating: 0, count: 28)),
             ("name over the limit", [1, 34, 0xFF, 0xFF] + [UInt8](repeating: 0x61, count: 70)),
             ("name not UTF-8", [1, 34, 0, 2, 0xC3, 0x28]),
             ("unknown role", [1, 32, 0, 1, 0x61, 7, 0, 0] + [UInt8](repeating: 0, count: 8)),

@@ -129,7 +129,7 @@ struct NamespaceTests {
         }
     }
 
-    @Test("mknod makes files and FIFOs only; symlinks keep their target")
+    @Test("mknod makes no directories or symlinks; symlinks keep their target")
     func kinds() throws {
         try StoreFixture.with { fixture in
             let store = fixture.store

@@ -58,4 +58,17 @@ struct InodeTests {
         #expect(file.attributes.uid == 1234 && file.attributes.gid == 5678 && file.attributes.mode == 0o640)
         try await h.vfs.release(file.attributes.id, handle: file.opened.handle)
     }
+
+    @Test("sockets and device nodes are stored with their device number, which lookup and getattr report")
+    func deviceNodes() async throws {
+        let h = try await VFSHarness()
+        defer { Task { await h.close() } }
+        let socket = try await h.vfs.mknod(parent: 1, name: "s", kind: .socket, mode: 0o755, rdev: 3, context: h.context)
+        #expect(socket.kind == .socket && socket.rdev == 0)
+        let block = try await h.vfs.mknod(parent: 1, name: "b", kind: .blockDevice, mode: 0o660, rdev: 0x700, context: h.context)
+        #expect(block.kind == .blockDevice && block.rdev == 0x700 && block.uid == 1234)
+        #expect(try await h.vfs.getattr(block.id).rdev == 0x700)
+        let chr = try await h.vfs.mknod(parent: 1, name: "c", kind: .characterDevice, mode: 0o666, rdev: 0x103, context: h.context)
+        #expect(try await h.vfs.lookup(parent: 1, name: "c").rdev == 0x103 && chr.kind == .characterDevice)
+    }
 }

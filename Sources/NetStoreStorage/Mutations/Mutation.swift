@@ -11,8 +11,8 @@ import NetStoreCore
 public enum Mutation: Sendable, Hashable {
     // Namespace.
     case mkdir(account: AccountID, parent: NodeID, name: String, mode: UInt32, uid: UInt32, gid: UInt32, now: Int64)
-    /// A regular file or a FIFO.
-    case mknod(account: AccountID, parent: NodeID, name: String, kind: NodeKind, mode: UInt32, uid: UInt32, gid: UInt32, now: Int64)
+    /// A regular file, FIFO, socket or device node; `rdev` is kept for device nodes only.
+    case mknod(account: AccountID, parent: NodeID, name: String, kind: NodeKind, mode: UInt32, uid: UInt32, gid: UInt32, rdev: UInt64 = 0, now: Int64)
     case symlink(account: AccountID, parent: NodeID, name: String, target: String, uid: UInt32, gid: UInt32, now: Int64)
     case link(account: AccountID, node: NodeID, newParent: NodeID, newName: String, now: Int64)
     case unlink(account: AccountID, parent: NodeID, name: String, now: Int64)

@@ -16,6 +16,11 @@ public enum MutationCodec {
 
     enum Kind: UInt8 {
         case mkdir = 1, mknod, symlink, link, unlink, rmdir, rename, setattr, commit
+        /// A mknod with a device number: a mknod's fields then rdev `u64`. Added
+        /// after format 1 was in use, as a kind of its own so that every entry
+        /// written before still decodes; only a non-zero rdev is written this way,
+        /// so every mknod without one keeps the old bytes.
+        case mknodDevice
         case addUser = 32, setPassword, removeUser, createSession, deleteSession, pruneSessions
     }
 
@@ -37,10 +42,12 @@ public enum MutationCodec {
             w.u8(Kind.mkdir.rawValue)
             w.u64(account); w.u64(parent); w.string(name, limit: Limits.maxNameLength)
             w.u32(mode); w.u32(uid); w.u32(gid); w.i64(now)
-        case let .mknod(account, parent, name, kind, mode, uid, gid, now):
-            w.u8(Kind.mknod.rawValue)
+        case let .mknod(account, parent, name, kind, mode, uid, gid, rdev, now):
+            w.u8(rdev == 0 ? Kind.mknod.rawValue : Kind.mknodDevice.rawValue)
             w.u64(account); w.u64(parent); w.string(name, limit: Limits.maxNameLength)
-            w.u8(kind.rawValue); w.u32(mode); w.u32(uid); w.u32(gid); w.i64(now)
+            w.u8(kind.rawValue); w.u32(mode); w.u32(uid); w.u32(gid)
+            if rdev != 0 { w.u64(rdev) }
+            w.i64(now)
         case let .symlink(account, parent, name, target, uid, gid, now):
             w.u8(Kind.symlink.rawValue)
             w.u64(account); w.u64(parent); w.string(name, limit: Limits.maxNameLength)
@@ -116,14 +123,18 @@ public enum MutationCodec {
         case .mkdir:
             mutation = .mkdir(account: try r.u64(), parent: try r.u64(), name: try r.string(limit: name, "name"),
                                mode: try r.u32(), uid: try r.u32(), gid: try r.u32(), now: try r.i64())
-        case .mknod:
+        case .mknod, .mknodDevice:
             let (account, parent, entry) = (try r.u64(), try r.u64(), try r.string(limit: name, "name"))
             let rawNodeKind = try r.u8()
             guard let nodeKind = NodeKind(rawValue: rawNodeKind) else {
                 throw MutationReader.malformed("unknown node kind \(rawNodeKind)")
             }
+            let (mode, uid, gid) = (try r.u32(), try r.u32(), try r.u32())
+            let rdev = kind == .mknodDevice ? try r.u64() : 0
+            // One encoding per mutation: a zero rdev is written as a plain mknod.
+            if kind == .mknodDevice && rdev == 0 { throw MutationReader.malformed("a device mknod has rdev 0") }
             mutation = .mknod(account: account, parent: parent, name: entry, kind: nodeKind,
-                               mode: try r.u32(), uid: try r.u32(), gid: try r.u32(), now: try r.i64())
+                               mode: mode, uid: uid, gid: gid, rdev: rdev, now: try r.i64())
         case .symlink:
             mutation = .symlink(account: try r.u64(), parent: try r.u64(), name: try r.string(limit: name, "name"),
                                  target: try r.string(limit: Limits.maxSymlinkTarget, "target"),

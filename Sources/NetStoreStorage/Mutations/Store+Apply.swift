@@ -80,8 +80,8 @@ extension Store {
         switch operation {
         case let .mkdir(account, parent, name, mode, uid, gid, now):
             return .attributes(try mkdir(in: db, account: account, parent: parent, name: name, mode: mode, uid: uid, gid: gid, now: now))
-        case let .mknod(account, parent, name, kind, mode, uid, gid, now):
-            return .attributes(try mknod(in: db, account: account, parent: parent, name: name, kind: kind, mode: mode, uid: uid, gid: gid, now: now))
+        case let .mknod(account, parent, name, kind, mode, uid, gid, rdev, now):
+            return .attributes(try mknod(in: db, account: account, parent: parent, name: name, kind: kind, mode: mode, uid: uid, gid: gid, rdev: rdev, now: now))
         case let .symlink(account, parent, name, target, uid, gid, now):
             return .attributes(try symlink(in: db, account: account, parent: parent, name: name, target: target, uid: uid, gid: gid, now: now))
         case let .link(account, node, newParent, newName, now):
@@ -125,10 +125,11 @@ extension Store {
         try apply(.mkdir(account: account, parent: parent, name: name, mode: mode, uid: uid, gid: gid, now: now)).attributes!
     }
 
-    /// Creates a regular file or a FIFO; other kinds have calls of their own.
+    /// Creates a regular file, FIFO, socket or device node (with device number
+    /// `rdev`); directories and symlinks have calls of their own.
     @discardableResult
-    public func mknod(account: AccountID, parent: NodeID, name: String, kind: NodeKind, mode: UInt32, uid: UInt32, gid: UInt32, now: Int64) throws -> NodeAttributes {
-        try apply(.mknod(account: account, parent: parent, name: name, kind: kind, mode: mode, uid: uid, gid: gid, now: now)).attributes!
+    public func mknod(account: AccountID, parent: NodeID, name: String, kind: NodeKind, mode: UInt32, uid: UInt32, gid: UInt32, rdev: UInt64 = 0, now: Int64) throws -> NodeAttributes {
+        try apply(.mknod(account: account, parent: parent, name: name, kind: kind, mode: mode, uid: uid, gid: gid, rdev: rdev, now: now)).attributes!
     }
 
     @discardableResult

@@ -41,6 +41,8 @@ struct BrowseRoutes {
         case .directory: return .none(reason: "")
         case .symlink: return .symlink(target: try await client.readlink(node.id))
         case .fifo: return .none(reason: "A FIFO (named pipe) has no content to show.")
+        case .socket: return .none(reason: "A socket has no content to show.")
+        case .characterDevice, .blockDevice: return .none(reason: "A device node has no content to show.")
         case .file: break
         }
         switch FileKind.of(name: name, kind: node.kind) {

@@ -22,7 +22,7 @@ enum FileKind: String, Sendable {
         switch kind {
         case .directory: return .directory
         case .symlink: return .link
-        case .fifo: return .other
+        case .fifo, .socket, .characterDevice, .blockDevice: return .other
         case .file: break
         }
         return MediaTypes.entry(for: name)?.kind ?? .other
