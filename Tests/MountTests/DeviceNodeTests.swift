@@ -1,4 +1,5 @@
 import Foundation
+import NetStoreTestSupport
 import Testing
 
 /// Sockets and device nodes through a real mount, step by step against the same
@@ -41,7 +42,7 @@ struct DeviceNodeTests {
             case .failure(let error): "\(name): \(error)"
             }
         }
-        let output = OutputBuffer()
+        let output = LogBuffer()
         let bound = m.run("python3", ["-c", socketScript, p("sock")], output: output)
         var outcomes = [
             "mknod c 1 3: " + result(mknod(p("chr"), S_IFCHR | 0o644, makedev(1, 3))),
