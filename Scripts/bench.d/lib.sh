@@ -8,6 +8,9 @@ made_run_sshd=0
 
 die() { echo "error: $*" >&2; exit 1; }
 
+# phase MESSAGE: progress, with the seconds since the start.
+phase() { echo "[$(printf '%4d' "$SECONDS") s] $*"; }
+
 # Stops everything this run started; runs on every exit (trap).
 cleanup() {
     local status=$? name mnt
@@ -121,8 +124,9 @@ start_cluster() {
         sleep 0.2
     done
     XDG_CONFIG_HOME="$base/admin-config" "$bin/netstore" user add bench --password-file "$userpw" \
-        --server "${servers[$name]}" >/dev/null
-    cluster_cli "$name" login bench --password-file "$userpw" >/dev/null
+        --server "${servers[$name]}" >>"$base/logs/cli.log" 2>&1 || { cat "$base/logs/cli.log" >&2; die "user add failed"; }
+    cluster_cli "$name" login bench --password-file "$userpw" >>"$base/logs/cli.log" 2>&1 ||
+        { cat "$base/logs/cli.log" >&2; die "netstore login failed"; }
     echo "NetStore cluster $name: ${servers[$name]}${quorum:+, write quorum $quorum}"
 }
 
@@ -283,14 +287,14 @@ is_number() { [[ $1 =~ ^[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$ ]]; }
 record() {
     is_number "$5" || die "$1 on $4 gave no figure ('$5')"
     printf 'row\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >>"$results"
-    printf '  %-44s %-9s %12s %s\n' "$2" "$4" "$5" "$3"
+    printf '[%4d s]   %-44s %-9s %12s %s\n' "$SECONDS" "$2" "$4" "$5" "$3"
 }
 
 # repl ID LABEL UNIT QUORUM VALUE: one figure of the replication cost.
 repl() {
     is_number "$5" || die "$1 at write quorum $4 gave no figure ('$5')"
     printf 'repl\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >>"$results"
-    printf '  %-44s quorum %s %12s %s\n' "$2" "$4" "$5" "$3"
+    printf '[%4d s]   %-44s quorum %s %12s %s\n' "$SECONDS" "$2" "$4" "$5" "$3"
 }
 
 # fio_randread FILE JOBS: IOPS of buffered random 4 KiB reads, queue depth 1 per job.
