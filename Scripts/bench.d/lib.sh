@@ -25,7 +25,7 @@ cleanup() {
         kill -0 "${pid[$name]}" 2>/dev/null && kill -TERM "${pid[$name]}" 2>/dev/null
     done
     for name in "${!pid[@]}"; do
-        stop_process "${pid[$name]}"
+        stop_process "${pid[$name]}" "$name"
     done
     ((made_run_sshd)) && rmdir /run/sshd 2>/dev/null
     if ((keep)); then
@@ -37,17 +37,20 @@ cleanup() {
     exit "$status"
 }
 
-# stop_process PID: SIGTERM, up to 30 s for a graceful exit, then SIGKILL.
+# stop_process PID [NAME]: SIGTERM, up to 30 s for a graceful exit, then SIGKILL.
+# Says so when the process had crashed or crashes on the way out.
 stop_process() {
-    local p=$1 i
-    kill -0 "$p" 2>/dev/null || return 0
-    kill -TERM "$p" 2>/dev/null
+    local p=$1 name=${2:-process} i status=0
+    kill -TERM "$p" 2>/dev/null || true
     for ((i = 0; i < 300; i++)); do
-        kill -0 "$p" 2>/dev/null || return 0
+        kill -0 "$p" 2>/dev/null || break
         sleep 0.1
     done
-    kill -KILL "$p" 2>/dev/null
-    wait "$p" 2>/dev/null
+    kill -KILL "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || status=$?
+    if ((status > 128 && status != 143)); then
+        echo "warning: $name (pid $p) ended by signal $((status - 128)) instead of exiting on SIGTERM" >&2
+    fi
     return 0
 }
 
@@ -145,7 +148,7 @@ start_server() {
 stop_cluster() {
     local name=$1 server
     for server in primary backup1 backup2; do
-        stop_process "${pid[$name-$server]}"
+        stop_process "${pid[$name-$server]}" "$name-$server"
         unset "pid[$name-$server]"
     done
 }
@@ -269,30 +272,42 @@ cold() {
     drop_caches
 }
 
-# timed COMMAND...: runs COMMAND (output discarded) and prints the seconds it took.
+# timed COMMAND...: runs COMMAND (output discarded) and prints the seconds it
+# took, or "failed" (the failure is a result: the run goes on).
 timed() {
-    local start end
+    local start end status=0
     start=$(date +%s.%N)
-    "$@" >/dev/null || { echo "error: '$*' failed (exit $?)" >&2; exit 1; }
+    "$@" >/dev/null || status=$?
     end=$(date +%s.%N)
+    if ((status != 0)); then
+        echo "warning: '$*' failed (exit $status)" >&2
+        echo failed
+        return 0
+    fi
     awk -v s="$start" -v e="$end" 'BEGIN { printf "%.6f", e - s }'
 }
 
-# per COUNT SECONDS: a rate.
-per() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.3f", n / (s > 0 ? s : 1e-9) }'; }
+# per COUNT SECONDS: a rate ("failed" stays so).
+per() {
+    if is_number "$2"; then awk -v n="$1" -v s="$2" 'BEGIN { printf "%.3f", n / (s > 0 ? s : 1e-9) }'; else echo failed; fi
+}
 
 is_number() { [[ $1 =~ ^[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$ ]]; }
 
-# record ID LABEL UNIT TARGET VALUE: one figure of the comparison table.
+# record ID LABEL UNIT TARGET VALUE: one figure of the comparison table; a
+# workload that failed is recorded as such (no figure) and the run goes on.
 record() {
-    is_number "$5" || die "$1 on $4 gave no figure ('$5')"
-    printf 'row\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >>"$results"
-    printf '[%4d s]   %-44s %-9s %12s %s\n' "$SECONDS" "$2" "$4" "$5" "$3"
+    local value=$5
+    is_number "$value" || { echo "warning: $2 on $4 failed" >&2; value=failed; }
+    printf 'row\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$value" >>"$results"
+    printf '[%4d s]   %-44s %-9s %12s %s\n' "$SECONDS" "$2" "$4" "$value" "$3"
 }
 
 # repl ID LABEL UNIT QUORUM VALUE: one figure of the replication cost.
 repl() {
-    is_number "$5" || die "$1 at write quorum $4 gave no figure ('$5')"
+    local value=$5
+    is_number "$value" || { echo "warning: $2 at write quorum $4 failed" >&2; value=failed; }
+    set -- "$1" "$2" "$3" "$4" "$value"
     printf 'repl\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >>"$results"
     printf '[%4d s]   %-44s quorum %s %12s %s\n' "$SECONDS" "$2" "$4" "$5" "$3"
 }

@@ -27,11 +27,11 @@ def load(path):
             if kind == "row":
                 _, rid, label, unit, target, value = parts
                 row = rows.setdefault(rid, {"id": rid, "label": label, "unit": unit, "values": {}})
-                row["values"][target] = float(value)
+                row["values"][target] = None if value == "failed" else float(value)
             elif kind == "repl":
                 _, rid, label, unit, quorum, value = parts
                 row = repl.setdefault(rid, {"id": rid, "label": label, "unit": unit, "values": {}})
-                row["values"][quorum] = float(value)
+                row["values"][quorum] = None if value == "failed" else float(value)
             elif kind == "mem":
                 memory[parts[1]] = int(parts[2])
             elif kind == "meta":
@@ -44,9 +44,9 @@ def load(path):
     return list(rows.values()), list(repl.values()), memory, meta
 
 
-def fmt(value):
+def fmt(value, missing="-"):
     if value is None:
-        return "-"
+        return missing
     if value >= 100:
         return f"{value:,.0f}"
     if value >= 10:
@@ -61,8 +61,8 @@ def table(rows, repl, memory, meta):
     lines += [head, "-" * len(head)]
     for r in rows:
         v = r["values"]
-        lines.append(f"{r['label']:<{width}}  {r['unit']:<9} {fmt(v.get('netstore')):>10} {fmt(v.get('sshfs')):>10} "
-                     f"{fmt(v.get('local')):>10} {fmt(r['ratio_sshfs']):>9} {fmt(r['ratio_local']):>9}")
+        lines.append(f"{r['label']:<{width}}  {r['unit']:<9} {fmt(v.get('netstore'), 'failed'):>10} {fmt(v.get('sshfs'), 'failed'):>10} "
+                     f"{fmt(v.get('local'), 'failed'):>10} {fmt(r['ratio_sshfs']):>9} {fmt(r['ratio_local']):>9}")
     lines.append("")
     lines.append("Peak memory (VmHWM): " + ", ".join(f"{k} {v / 1024:.0f} MiB" for k, v in memory.items()))
     if repl:
@@ -72,7 +72,7 @@ def table(rows, repl, memory, meta):
         head = f"{'replication cost':<{width}}  {'unit':<9}" + "".join(f" {'quorum ' + q:>10}" for q in quorums)
         lines += [head, "-" * len(head)]
         for r in repl:
-            lines.append(f"{r['label']:<{width}}  {r['unit']:<9}" + "".join(f" {fmt(r['values'].get(q)):>10}" for q in quorums))
+            lines.append(f"{r['label']:<{width}}  {r['unit']:<9}" + "".join(f" {fmt(r['values'].get(q), 'failed'):>10}" for q in quorums))
     return "\n".join(lines)
 
 
@@ -91,10 +91,10 @@ def svg(rows, repl, meta):
     repl_top = height
     if repl:
         height += 40 + (2 + len(repl)) * 22
-    width = left + plot_w + 90
+    width = left + plot_w + 120
 
-    def x(ratio):
-        return left + (math.log2(ratio) - lo) / (hi - lo) * plot_w
+    def x(ratio):  # 30 px of room for the value of the leftmost bar
+        return left + 30 + (math.log2(ratio) - lo) / (hi - lo) * plot_w
 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
@@ -119,6 +119,8 @@ def svg(rows, repl, meta):
         for j, (key, colour) in enumerate((("ratio_sshfs", "#1f77b4"), ("ratio_local", "#ff7f0e"))):
             ratio = r[key]
             if not ratio:
+                if j == 0 and r["values"].get("netstore") is None:
+                    out.append(f'<text x="{x(1) - 4:.1f}" y="{y + bar_h + 4}" text-anchor="end" fill="#c00">NetStore failed</text>')
                 continue
             x0, x1 = x(1), x(ratio)
             by = y + j * bar_h
@@ -137,10 +139,11 @@ def svg(rows, repl, meta):
         for r in repl:
             y += 22
             out.append(f'<text x="{left - 8}" y="{y}" text-anchor="end">{html.escape(r["label"])} ({r["unit"]})</text>')
-            best = max(r["values"].values()) or 1
+            best = max([v for v in r["values"].values() if v] or [1])
             for k, q in enumerate(quorums):
                 value = r["values"].get(q)
                 if value is None:
+                    out.append(f'<text x="{left + 40 + k * 140}" y="{y}" text-anchor="end" fill="#c00">failed</text>')
                     continue
                 bx = left + 50 + k * 140
                 out.append(f'<rect x="{bx}" y="{y - 10}" width="{80 * value / best:.1f}" height="12" fill="#2ca02c"/>')
