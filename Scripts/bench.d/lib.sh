@@ -114,13 +114,27 @@ start_cluster() {
     start_server "$name" backup1 backup "$p1" "" "$p0" "$p2"
     start_server "$name" backup2 backup "$p2" "" "$p0" "$p1"
     start_server "$name" primary primary "$p0" "$quorum" "$p1" "$p2"
-    wait_for "the $name primary on 127.0.0.1:$p0" "${pid[$name-primary]}" "$base/logs/primary.log" \
-        "$bin/netstore" status --server "127.0.0.1:$p0"
+    # A primary that cannot reach enough backups the moment it first takes office
+    # exits (it cannot create the first admin yet): start it again.
+    local restarts=0 deadline=$((SECONDS + 60))
+    until "$bin/netstore" status --server "127.0.0.1:$p0" >/dev/null 2>&1; do
+        if ! kill -0 "${pid[$name-primary]}" 2>/dev/null; then
+            wait "${pid[$name-primary]}" 2>/dev/null || true
+            if ((++restarts > 3)); then
+                tail -n 30 "$base/logs/primary.log" >&2
+                die "the $name primary exited at start $restarts times; see above"
+            fi
+            echo "the $name primary exited at start (see $base/logs/primary.log); starting it again" >&2
+            start_server "$name" primary primary "$p0" "$quorum" "$p1" "$p2"
+        fi
+        ((SECONDS < deadline)) || { tail -n 30 "$base/logs/primary.log" >&2; die "the $name primary did not answer within 60 s"; }
+        sleep 0.1
+    done
     local adminpw="$base/primary/admin-password" userpw="$base/user-password"
     (umask 077; head -c 18 /dev/urandom | base64 | tr '+/' '-_' >"$userpw")
     # The primary answers before its first admin exists (the account is created
     # once the cluster has agreed on a term): wait for the password, retry the login.
-    local deadline=$((SECONDS + 30))
+    deadline=$((SECONDS + 30))
     until [[ -s "$adminpw" ]] && XDG_CONFIG_HOME="$base/admin-config" "$bin/netstore" login admin --password-file "$adminpw" \
         --server "${servers[$name]}" >/dev/null 2>"$base/logs/admin-login.log"; do
         ((SECONDS < deadline)) || { cat "$base/logs/admin-login.log" >&2; die "no admin login on the $name cluster within 30 s"; }
@@ -285,6 +299,14 @@ timed() {
         return 0
     fi
     awk -v s="$start" -v e="$end" 'BEGIN { printf "%.6f", e - s }'
+}
+
+# whole FILE BYTES: the file has its full size (a write that failed may leave
+# less, and reading less would look fast).
+whole() {
+    local size
+    size=$(stat -c %s "$1" 2>/dev/null || echo 0)
+    ((size == $2)) || { echo "warning: $1 has $size bytes, not $2: its reads are not measured" >&2; return 1; }
 }
 
 # per COUNT SECONDS: a rate ("failed" stays so).
