@@ -113,6 +113,26 @@ struct ReplicationTests {
         try cluster.expectOnEveryServer(acknowledged, configDirectory: admin.configDirectory)
     }
 
+    @Test("a large file's put is acknowledged within the proposal deadline and is whole on every server")
+    func largeFile() async throws {
+        let cluster = try await Cluster()
+        let admin = CLI(server: cluster.serverList, configDirectory: cluster.dir.path("config-admin"))
+        try admin.login("admin", password: ServerProcess.adminPassword, in: cluster.dir)
+        // Its blocks reach the backups only with the commit that needs them; sent one by one,
+        // each waiting for a backup's fsync, they outlasted the commit's deadline.
+        let local = cluster.dir.path("big")
+        let sha = try writeRandomFile(local, size: 256 << 20, seed: 77)
+        let put = try admin.run("put", local.path, "/big")
+        #expect(put.succeeded, "put of 256 MiB: \(put.stderr)")
+        try? FileManager.default.removeItem(at: local)
+        let caughtUp = try await waitUntil(timeout: .seconds(30), interval: .milliseconds(200)) {
+            let applied = try admin.run("status").stdout.matches(of: /applied (\d+)/).map { String($0.1) }
+            return applied.count == 3 && Set(applied).count == 1
+        }
+        #expect(caughtUp, "the backups apply the commit")
+        try cluster.expectOnEveryServer([("/big", sha)], configDirectory: admin.configDirectory)
+    }
+
     @Test("backups refuse changes; without a majority writes fail clearly and resume when a backup returns")
     func quorum() async throws {
         let cluster = try await Cluster()

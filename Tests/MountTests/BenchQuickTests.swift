@@ -1,4 +1,5 @@
 import Foundation
+import NetStoreTestSupport
 import Testing
 
 /// `Scripts/bench --quick` runs every workload on NetStore, sshfs and a local
@@ -23,7 +24,7 @@ struct BenchQuickTests {
         process.executableURL = repo.appendingPathComponent("Scripts/bench")
         process.arguments = ["--quick", "--bin-dir", Binaries.directory.path, "--out", out.path]
         process.currentDirectoryURL = repo
-        let output = OutputBuffer()
+        let output = LogBuffer()
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

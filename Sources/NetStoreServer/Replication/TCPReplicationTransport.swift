@@ -160,17 +160,41 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
             if missing.isEmpty { return sent }
             if missing == previous { break }  // sent already and still lacking: give up on this one
             previous = missing
-            for id in missing {
-                guard let bytes = try? store.getBlock(id) else {
-                    logger.error("block \(id) that \(peer.address) needs is missing or damaged here")
-                    continue
-                }
-                _ = try await connection.send(.replicaPutBlock(id: id, data: ByteBuffer(bytes: bytes)))
-                sent += 1
-            }
+            sent += try await sendBlocks(missing, to: peer, over: connection)
         }
         logger.warning("\(peer.address) still lacks blocks after they were sent; the message is left to retransmission")
         return nil
+    }
+
+    /// Sends blocks a peer lacks, several in flight at once: one at a time, each
+    /// waiting for the peer's fsync, a large file's blocks would outlast the
+    /// proposal deadline of the entry that needs them.
+    private func sendBlocks(_ ids: [BlockID], to peer: Peer, over connection: Connection) async throws -> Int {
+        let window = 16
+        let store = self.store
+        let logger = self.logger
+        return try await withThrowingTaskGroup(of: Int.self) { group in
+            var sent = 0
+            var next = ids.makeIterator()
+            func startNext() -> Bool {
+                guard let id = next.next() else { return false }
+                group.addTask {
+                    guard let bytes = try? store.getBlock(id) else {
+                        logger.error("block \(id) that \(peer.address) needs is missing or damaged here")
+                        return 0
+                    }
+                    _ = try await connection.send(.replicaPutBlock(id: id, data: ByteBuffer(bytes: bytes)))
+                    return 1
+                }
+                return true
+            }
+            for _ in 0..<window where !startNext() { break }
+            while let done = try await group.next() {
+                sent += done
+                _ = startNext()
+            }
+            return sent
+        }
     }
 
     /// An append too big for one frame becomes several, each a valid append.
