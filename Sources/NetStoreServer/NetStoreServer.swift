@@ -179,9 +179,19 @@ public final class NetStoreServer: Sendable {
             try await Task.sleep(for: .seconds(1))
         }
         await replication.waitUntilPrimary()
-        _ = try await accounts.bootstrapAdmin(
-            passwordFile: configuration.adminPasswordFile,
-            dataDirectory: configuration.dataDirectory, logger: logger)
+        // With a write quorum above a majority, the first admin waits for the last backup too.
+        while true {
+            do {
+                _ = try await accounts.bootstrapAdmin(
+                    passwordFile: configuration.adminPasswordFile,
+                    dataDirectory: configuration.dataDirectory, logger: logger)
+                return
+            } catch let error as NetStoreError where error.code == .readOnly || error.code == .timedOut {
+                if Task.isCancelled || state.withLock({ $0.shuttingDown }) { throw error }
+                logger.notice("the first admin waits for the write quorum: \(error.message)")
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
     }
 
     /// Stops accepting, lets requests in flight finish, then closes every connection.
