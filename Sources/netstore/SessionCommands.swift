@@ -68,13 +68,16 @@ struct Status: AsyncParsableCommand {
         let servers = try global.servers(saved: saved)
         let probes = await ClusterStatus.probe(servers, token: saved?.token, logger: ClientLogging.standardError())
         var failed = false
+        let primary = ReplicationLag.primary(among: probes.compactMap { try? $0.result.get() })
         for probe in probes {
             switch probe.result {
             case .success(let status):
+                let lag = primary.map { ReplicationLag(of: status, primary: $0).description } ?? "unknown (no primary reachable)"
                 print("\(probe.server)  \(status.role)  up \(Formatting.duration(seconds: status.uptimeSeconds))"
                     + "  version \(status.softwareVersion)  nodes \(status.nodeCount)  users \(status.userCount)"
                     + "  blocks \(status.blockCount) (\(ByteCount.format(status.blockBytes)))"
-                    + "  term \(status.term)  log \(status.lastIndex)  commit \(status.commitIndex)  applied \(status.appliedIndex)")
+                    + "  term \(status.term)  log \(status.lastIndex)  commit \(status.commitIndex)  applied \(status.appliedIndex)"
+                    + "  lag \(lag)")
             case .failure(let error):
                 failed = true
                 print("\(probe.server)  unreachable: \(CommandFailure.describe(error))")

@@ -130,6 +130,8 @@ struct ReplicationTests {
             return applied.count == 3 && Set(applied).count == 1
         }
         #expect(caughtUp, "the backups apply the commit")
+        let status = try admin.run("status").stdout
+        #expect(status.components(separatedBy: "lag in sync").count - 1 == 3, "status shows each server in sync: \(status)")
         try cluster.expectOnEveryServer([("/big", sha)], configDirectory: admin.configDirectory)
     }
 
