@@ -44,6 +44,9 @@ public final class Store: Sendable {
         var configuration = Configuration()
         configuration.label = "netstore"
         configuration.foreignKeysEnabled = true
+        // A lock held for a moment by another connection of the pool (a snapshot's
+        // reader, a checkpoint) is waited for rather than failing a client's change.
+        configuration.busyMode = .timeout(10)
         let path = directory.appendingPathComponent("metadata.sqlite").path
         do {
             database = try DatabasePool(path: path, configuration: configuration)

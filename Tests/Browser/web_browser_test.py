@@ -480,6 +480,10 @@ def main():
         for child in children:
             print(f"--- {child.name} output\n{child.text()}", file=sys.stderr)
         fail(f"step '{step}': {error}")
+    except SystemExit:  # a check that failed with fail(): show the servers' logs too
+        for child in children:
+            print(f"--- {child.name} output\n{child.text()}", file=sys.stderr)
+        raise
     except Exception as error:  # a Selenium timeout or a crash: show where, and the servers' logs
         if driver:
             shot("failure")
