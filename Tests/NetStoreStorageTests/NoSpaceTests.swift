@@ -29,7 +29,8 @@ struct NoSpaceTests {
         try FileManager.default.createDirectory(at: mountPoint, withIntermediateDirectories: true)
         try #require(mount("tmpfs", mountPoint.path, "tmpfs", 0, "size=3m") == 0)
         defer {
-            _ = umount2(mountPoint.path, 0)
+            // Detached: a file the store still holds open must not leave the mount behind.
+            _ = umount2(mountPoint.path, Int32(MNT_DETACH))
             try? FileManager.default.removeItem(at: mountPoint)
         }
         let directory = mountPoint.appendingPathComponent("store")
