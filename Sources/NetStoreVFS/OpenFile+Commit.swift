@@ -11,7 +11,11 @@ extension OpenFile {
     func commit(
         client: NetStoreClient, cache: BlockCache, parallelism: Int, trustEarlyUploads: Bool = true
     ) async throws(NetStoreError) -> NodeAttributes? {
-        let state = snapshot
+        // The commit sends what is left: early uploads stop after their current block.
+        let state = self.state.withLock { state in
+            state.uploadBacklog = []
+            return state
+        }
         guard state.needsCommit else { return nil }
         let layout = BlockLayout(size: state.size)
         var ids = [BlockID](repeating: .hole, count: layout.blockCount)

@@ -9,27 +9,45 @@ extension OpenFile {
 
     /// Starts uploading, in the background, the dirty blocks a write just
     /// completed (those ending inside `written`), so that a commit has only the
-    /// rest left to send. At most `limit` uploads run per file; past that a
-    /// block is simply left to the commit. Never fails: the commit hashes every
-    /// changed block again and uploads whatever the server still lacks.
+    /// rest left to send. At most `limit` uploads run per file; the blocks past
+    /// that wait in a backlog the running ones take from. Never fails: the
+    /// commit hashes every changed block again and uploads whatever the server
+    /// still lacks.
     func startEarlyUploads(completedBy written: Range<UInt64>, client: NetStoreClient, limit: Int) {
         let first = Int(written.lowerBound / blockSize)
         // Blocks below this one end at or before the end of the write.
         let pastLast = Int(written.upperBound / blockSize)
-        guard pastLast > first else { return }
+        guard pastLast > first, limit > 0 else { return }
         for index in first..<pastLast {
-            let claimed = state.withLock { state -> Bool in
-                guard state.uploadsInFlight < limit, state.dirty.contains(index),
-                      UInt64(index + 1) * blockSize <= state.size else { return false }
+            let start = state.withLock { state -> Bool in
+                guard isComplete(index, in: state) else { return false }
+                guard state.uploadsInFlight < limit else {
+                    state.uploadBacklog.insert(index)
+                    return false
+                }
                 state.uploadsInFlight += 1
                 return true
             }
-            guard claimed else { continue }
+            guard start else { continue }
             Task.detached { [self] in
-                await uploadEarly(index, client: client)
-                state.withLock { $0.uploadsInFlight -= 1 }
+                var next: Int? = index
+                while let current = next {
+                    await uploadEarly(current, client: client)
+                    next = state.withLock { state -> Int? in
+                        while let waiting = state.uploadBacklog.popFirst() {
+                            if isComplete(waiting, in: state) { return waiting }
+                        }
+                        state.uploadsInFlight -= 1
+                        return nil
+                    }
+                }
             }
         }
+    }
+
+    /// A dirty block the file's size covers whole: what a writer is done with, most likely.
+    private func isComplete(_ index: Int, in state: State) -> Bool {
+        state.dirty.contains(index) && UInt64(index + 1) * blockSize <= state.size
     }
 
     /// Hashes block `index` as it is now and sends it if the server lacks it.

@@ -28,6 +28,9 @@ final class OpenFile: Sendable {
         var uploaded: [BlockID: ContinuousClock.Instant] = [:]
         /// Early uploads running now.
         var uploadsInFlight = 0
+        /// Completed blocks left waiting while `earlyUploads` were running; a
+        /// finished upload takes the next one.
+        var uploadBacklog: Set<Int> = []
 
         var needsCommit: Bool {
             !dirty.isEmpty || size != base.size || validBase < base.size
