@@ -110,6 +110,8 @@ extension NetStoreVFS {
         try await file.lock.run { () async throws(NetStoreError) in
             let at = flags & O_APPEND != 0 ? file.snapshot.size : offset
             try await file.write(bytes, at: at, cache: blocks, now: Self.now())
+            file.startEarlyUploads(
+                completedBy: at..<(at + UInt64(bytes.count)), client: client, limit: configuration.earlyUploads)
         }
         return bytes.count
     }

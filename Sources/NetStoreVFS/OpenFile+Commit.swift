@@ -6,9 +6,16 @@ import NetStoreCore
 extension OpenFile {
     /// Uploads the changed blocks the server lacks and commits the new block
     /// list on the base version (callers hold `lock`). Returns the committed
-    /// attributes, or nil when there was nothing to commit.
-    func commit(client: NetStoreClient, cache: BlockCache, parallelism: Int) async throws(NetStoreError) -> NodeAttributes? {
-        let state = snapshot
+    /// attributes, or nil when there was nothing to commit. Blocks uploaded
+    /// early are trusted to be on the server unless `trustEarlyUploads` is off.
+    func commit(
+        client: NetStoreClient, cache: BlockCache, parallelism: Int, trustEarlyUploads: Bool = true
+    ) async throws(NetStoreError) -> NodeAttributes? {
+        // The commit sends what is left: early uploads stop after their current block.
+        let state = self.state.withLock { state in
+            state.uploadBacklog = []
+            return state
+        }
         guard state.needsCommit else { return nil }
         let layout = BlockLayout(size: state.size)
         var ids = [BlockID](repeating: .hole, count: layout.blockCount)
@@ -32,7 +39,7 @@ extension OpenFile {
                 ids[index] = id
                 if !id.isHole { blocks.append((index, id, bytes)) }
             }
-            try await upload(blocks.map { ($0.1, $0.2) }, client: client)
+            try await upload(blocks.map { ($0.1, $0.2) }, client: client, trustEarlyUploads: trustEarlyUploads)
             for (_, id, bytes) in blocks { cache.insert(id, bytes: bytes) }
             start += batch.count
         }
@@ -40,6 +47,10 @@ extension OpenFile {
         let attributes: NodeAttributes
         do {
             attributes = try await client.commit(node, baseVersion: state.base.version, size: state.size, blocks: ids)
+        } catch where error.code == .missingBlocks && trustEarlyUploads {
+            // A block sent early is gone (collected, or another primary took over): send again what is lacking.
+            self.state.withLock { $0.uploaded = [:] }
+            return try await commit(client: client, cache: cache, parallelism: parallelism, trustEarlyUploads: false)
         } catch where error.code == .versionConflict {
             throw NetStoreError(.versionConflict, "file \(node) was changed elsewhere while open here: its local changes are not saved")
         }
@@ -49,14 +60,18 @@ extension OpenFile {
             // Writes made during the upload stay dirty (none can be: callers hold the lock).
             now.dirty.subtract(state.dirty)
             now.modifiedNs = nil
+            // The commit references them now; later writes make new blocks.
+            now.uploaded = [:]
         }
         return attributes
     }
 
-    private func upload(_ blocks: [(BlockID, [UInt8])], client: NetStoreClient) async throws(NetStoreError) {
+    private func upload(_ blocks: [(BlockID, [UInt8])], client: NetStoreClient, trustEarlyUploads: Bool) async throws(NetStoreError) {
         guard !blocks.isEmpty else { return }
         var unique: [BlockID: [UInt8]] = [:]
-        for (id, bytes) in blocks { unique[id] = bytes }
+        // Blocks whose current content went up early need neither a query nor an upload.
+        for (id, bytes) in blocks where !(trustEarlyUploads && isKnownOnServer(id)) { unique[id] = bytes }
+        guard !unique.isEmpty else { return }
         let ids = Array(unique.keys)
         let present = try await client.hasBlocks(ids)
         let missing = zip(ids, present).filter { !$0.1 }.map(\.0)

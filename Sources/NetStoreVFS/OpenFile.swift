@@ -24,6 +24,13 @@ final class OpenFile: Sendable {
         var handles = 0
         /// The last block read, to recognise a sequential reader.
         var lastRead: Int?
+        /// Blocks (by hash) uploaded early, while the file was being written, and when.
+        var uploaded: [BlockID: ContinuousClock.Instant] = [:]
+        /// Early uploads running now.
+        var uploadsInFlight = 0
+        /// Completed blocks left waiting while `earlyUploads` were running; a
+        /// finished upload takes the next one.
+        var uploadBacklog: Set<Int> = []
 
         var needsCommit: Bool {
             !dirty.isEmpty || size != base.size || validBase < base.size

@@ -10,16 +10,20 @@ public struct VFSConfiguration: Sendable {
     public var readAheadBlocks: Int
     /// Blocks uploaded at once by a commit.
     public var uploadParallelism: Int
+    /// Completed blocks of a file being written that upload in the background
+    /// at once, before the commit (0: none; the commit sends everything).
+    public var earlyUploads: Int
 
     public init(
         cacheDirectory: String, blockCacheLimit: UInt64 = 1 << 30, attributeTimeout: Double = 1,
-        readAheadBlocks: Int = 8, uploadParallelism: Int = 8
+        readAheadBlocks: Int = 8, uploadParallelism: Int = 8, earlyUploads: Int = 8
     ) {
-        precondition(readAheadBlocks >= 0 && uploadParallelism >= 1, "invalid transfer settings")
+        precondition(readAheadBlocks >= 0 && uploadParallelism >= 1 && earlyUploads >= 0, "invalid transfer settings")
         self.cacheDirectory = cacheDirectory
         self.blockCacheLimit = blockCacheLimit
         self.attributeTimeout = attributeTimeout
         self.readAheadBlocks = readAheadBlocks
         self.uploadParallelism = uploadParallelism
+        self.earlyUploads = earlyUploads
     }
 }

@@ -20,7 +20,7 @@ final class VFSHarness: @unchecked Sendable {
     let passwordFile: URL
     let context = RequestContext(uid: 1234, gid: 5678)
 
-    init(cacheLimit: UInt64 = 1 << 30) async throws {
+    init(cacheLimit: UInt64 = 1 << 30, earlyUploads: Int = 8) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("vfs-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         passwordFile = directory.appendingPathComponent("admin-password")
@@ -48,7 +48,8 @@ final class VFSHarness: @unchecked Sendable {
         vfs = try await NetStoreVFS.start(
             client: client,
             configuration: VFSConfiguration(
-                cacheDirectory: directory.appendingPathComponent("cache").path, blockCacheLimit: cacheLimit),
+                cacheDirectory: directory.appendingPathComponent("cache").path, blockCacheLimit: cacheLimit,
+                earlyUploads: earlyUploads),
             logger: logger)
     }
 
