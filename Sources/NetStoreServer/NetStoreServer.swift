@@ -8,7 +8,6 @@ import NetStoreCore
 import NetStoreProtocol
 import NetStoreReplication
 import NetStoreStorage
-import Synchronization
 
 /// The network server: accepts connections, decodes frames, runs each request
 /// through the dispatcher (many at once per connection) and writes the replies.
@@ -26,13 +25,7 @@ public final class NetStoreServer: Sendable {
     let threadPool: NIOThreadPool
     /// Requests, bytes and gauges, served by a `MetricsEndpoint` when one is started.
     public let metrics = ServerMetrics()
-    private let state = Mutex(State())
-
-    private struct State {
-        var listener: Channel?
-        var connections: [ObjectIdentifier: Channel] = [:]
-        var shuttingDown = false
-    }
+    private let open = OpenChannels()
 
     /// Opens the store and, on an empty one, creates the first admin.
     public init(configuration: ServerConfiguration, logger: Logger) throws {
@@ -129,11 +122,7 @@ public final class NetStoreServer: Sendable {
                     return try NIOAsyncChannel<RequestFrame, ResponseFrame>(wrappingChannelSynchronously: channel)
                 }
             }
-        let stopNow = state.withLock { state -> Bool in
-            state.listener = listener.channel
-            return state.shuttingDown
-        }
-        if stopNow { try? await listener.channel.close() }
+        if !open.setListener(listener.channel) { try? await listener.channel.close() }
         let address = listener.channel.localAddress
         let announce = { @Sendable in
             guard let address else { return }
@@ -171,7 +160,7 @@ public final class NetStoreServer: Sendable {
     /// applied index; with backups it needs a majority's votes, so it asks until it
     /// has them), then, on an empty store, creates the first admin.
     private func takeOffice() async throws {
-        while !Task.isCancelled, !state.withLock({ $0.shuttingDown }) {
+        while !Task.isCancelled, !open.isShuttingDown {
             let outcome = await replication.promote()
             if case .promoted = outcome { break }
             if replication.status.isPrimary { break }
@@ -187,7 +176,7 @@ public final class NetStoreServer: Sendable {
                     dataDirectory: configuration.dataDirectory, logger: logger)
                 return
             } catch let error as NetStoreError where error.code == .readOnly || error.code == .timedOut {
-                if Task.isCancelled || state.withLock({ $0.shuttingDown }) { throw error }
+                if Task.isCancelled || open.isShuttingDown { throw error }
                 logger.notice("the first admin waits for the write quorum: \(error.message)")
                 try await Task.sleep(for: .seconds(1))
             }
@@ -196,10 +185,7 @@ public final class NetStoreServer: Sendable {
 
     /// Stops accepting, lets requests in flight finish, then closes every connection.
     public func shutdown() {
-        let (listener, connections) = state.withLock { state in
-            state.shuttingDown = true
-            return (state.listener, Array(state.connections.values))
-        }
+        let (listener, connections) = open.beginShutdown()
         listener?.close(promise: nil)
         for connection in connections {
             // Half-close: no new requests are read; replies in flight are still written.
@@ -215,17 +201,11 @@ public final class NetStoreServer: Sendable {
 
     private func serve(_ connection: NIOAsyncChannel<RequestFrame, ResponseFrame>) async {
         let channel = connection.channel
-        let key = ObjectIdentifier(channel)
-        let refused = state.withLock { state -> Bool in
-            if state.shuttingDown { return true }
-            state.connections[key] = channel
-            return false
-        }
-        defer { _ = state.withLock { $0.connections.removeValue(forKey: key) } }
-        if refused {
+        guard open.add(channel) else {
             try? await channel.close()
             return
         }
+        defer { open.remove(channel) }
         let peer = channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
         let session = ConnectionSession(peer: peer)
         let dispatcher = self.dispatcher

@@ -2,7 +2,6 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import Synchronization
 
 /// A minimal HTTP/1.1 responder for Prometheus: `GET /metrics` answers the
 /// server's metrics in the text exposition format, anything else 404 or 405.
@@ -14,13 +13,7 @@ public final class MetricsEndpoint: Sendable {
     let host: String
     let port: Int
     let logger: Logger
-    private let state = Mutex(State())
-
-    private struct State {
-        var listener: Channel?
-        var connections: [ObjectIdentifier: Channel] = [:]
-        var shuttingDown = false
-    }
+    private let open = OpenChannels()
 
     public init(server: NetStoreServer, host: String, port: Int, logger: Logger) {
         self.server = server
@@ -41,11 +34,7 @@ public final class MetricsEndpoint: Sendable {
                         wrappingChannelSynchronously: channel)
                 }
             }
-        let stopNow = state.withLock { state -> Bool in
-            state.listener = listener.channel
-            return state.shuttingDown
-        }
-        if stopNow { try? await listener.channel.close() }
+        if !open.setListener(listener.channel) { try? await listener.channel.close() }
         if let address = listener.channel.localAddress {
             logger.info("metrics on http://\(host):\(address.port ?? port)/metrics")
             onListening(address)
@@ -61,27 +50,18 @@ public final class MetricsEndpoint: Sendable {
 
     /// Stops accepting and closes the connections still open.
     public func shutdown() {
-        let (listener, connections) = state.withLock { state in
-            state.shuttingDown = true
-            return (state.listener, Array(state.connections.values))
-        }
+        let (listener, connections) = open.beginShutdown()
         listener?.close(promise: nil)
         for connection in connections { connection.close(promise: nil) }
     }
 
     private func answer(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
         let channel = connection.channel
-        let key = ObjectIdentifier(channel)
-        let refused = state.withLock { state -> Bool in
-            if state.shuttingDown { return true }
-            state.connections[key] = channel
-            return false
-        }
-        defer { _ = state.withLock { $0.connections.removeValue(forKey: key) } }
-        if refused {
+        guard open.add(channel) else {
             try? await channel.close()
             return
         }
+        defer { open.remove(channel) }
         do {
             try await connection.executeThenClose { inbound, outbound in
                 var head: HTTPRequestHead?
