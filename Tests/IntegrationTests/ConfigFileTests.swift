@@ -55,7 +55,7 @@ struct ConfigFileTests {
         }
 
         // No --server, no session: the client reads the file, primary first.
-        let status = try runCLI(["status"], configDirectory: configDirectory)
+        let status = try CLI(server: nil, configDirectory: configDirectory).run(["status"])
         #expect(status.status == 0, "status: \(status.stderr)")
         let lines = status.stdout.split(separator: "\n")
         #expect(lines.count == 3, "\(status.stdout)")
@@ -64,20 +64,20 @@ struct ConfigFileTests {
 
         let passwordFile = dir.path("pw")
         try ServerProcess.adminPassword.write(to: passwordFile, atomically: true, encoding: .utf8)
-        let login = try runCLI(["login", "admin", "--password-file", passwordFile.path], configDirectory: configDirectory)
+        let login = try CLI(server: nil, configDirectory: configDirectory).run(["login", "admin", "--password-file", passwordFile.path])
         #expect(login.status == 0, "login: \(login.stderr)")
         let session = try String(contentsOf: netstoreDirectory.appendingPathComponent("session"), encoding: .utf8)
         #expect(session.contains("servers=127.0.0.1:\(ports[0]),127.0.0.1:\(ports[1]),127.0.0.1:\(ports[2])"), "\(session)")
 
         let local = dir.path("local")
         try Data("written through the configured cluster\n".utf8).write(to: local)
-        let put = try runCLI(["put", local.path, "/hello"], configDirectory: configDirectory)
+        let put = try CLI(server: nil, configDirectory: configDirectory).run(["put", local.path, "/hello"])
         #expect(put.status == 0, "put: \(put.stderr)")
         // A backup applies the change once it hears it committed: read it back there.
         let out = dir.path("out")
         let written = try Data(contentsOf: local)
         let replicated = try await waitUntil(timeout: .seconds(10), interval: .milliseconds(100)) {
-            let get = try runCLI(["get", "/hello", out.path, "--server", "127.0.0.1:\(ports[2])"], configDirectory: configDirectory)
+            let get = try CLI(server: "127.0.0.1:\(ports[2])", configDirectory: configDirectory).run(["get", "/hello", out.path])
             return get.status == 0 && (try? Data(contentsOf: out)) == written
         }
         #expect(replicated, "the file did not reach server c")
@@ -136,16 +136,16 @@ struct ConfigFileTests {
         let configDirectory = dir.path("xdg")
         let passwordFile = dir.path("pw")
         try ServerProcess.adminPassword.write(to: passwordFile, atomically: true, encoding: .utf8)
-        let login = try runCLI(["login", "admin", "--password-file", passwordFile.path, "--server", server.address],
-                               configDirectory: configDirectory)
+        let login = try CLI(server: server.address, configDirectory: configDirectory)
+            .run(["login", "admin", "--password-file", passwordFile.path])
         #expect(login.status == 0, "login: \(login.stderr)")
         try "wrong-password".write(to: passwordFile, atomically: true, encoding: .utf8)
-        let refused = try runCLI(["login", "admin", "--password-file", passwordFile.path, "--server", server.address],
-                                 configDirectory: dir.path("xdg-2"))
+        let refused = try CLI(server: server.address, configDirectory: dir.path("xdg-2"))
+            .run(["login", "admin", "--password-file", passwordFile.path])
         #expect(refused.status != 0)
         let local = dir.path("local")
         try Data(repeating: 7, count: 100_000).write(to: local)
-        let put = try runCLI(["put", local.path, "/seven"], configDirectory: configDirectory)
+        let put = try CLI(server: nil, configDirectory: configDirectory).run(["put", local.path, "/seven"])
         #expect(put.status == 0, "put: \(put.stderr)")
 
         let response = try httpGet(port: port, path: "/metrics")
@@ -223,31 +223,6 @@ final class ConfiguredServer: @unchecked Sendable {
         Glibc.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
-}
-
-/// Runs the real `netstore` with its own config directory and no server list of the environment's.
-func runCLI(_ arguments: [String], configDirectory: URL) throws -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = Binaries.cli
-    process.arguments = arguments
-    var environment = ProcessInfo.processInfo.environment
-    environment["XDG_CONFIG_HOME"] = configDirectory.path
-    environment.removeValue(forKey: "NETSTORE_SERVERS")
-    process.environment = environment
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let group = DispatchGroup()
-    nonisolated(unsafe) var outData = Data()
-    nonisolated(unsafe) var errData = Data()
-    DispatchQueue.global().async(group: group) { outData = out.fileHandleForReading.readDataToEndOfFile() }
-    DispatchQueue.global().async(group: group) { errData = err.fileHandleForReading.readDataToEndOfFile() }
-    group.wait()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
 }
 
 /// One HTTP/1.1 GET over a plain socket; the whole response (the server closes after it).

@@ -1,9 +1,11 @@
 import NetStoreTestSupport
 import Foundation
 
-/// Runs the real `netstore` command line with its own config directory.
+/// Runs the real `netstore` command line with its own config directory and no
+/// server list from the environment.
 struct CLI {
-    let server: String
+    /// Given as `--server`; nil leaves the choice to the command (saved login, config file).
+    let server: String?
     let configDirectory: URL
 
     struct Result {
@@ -13,7 +15,7 @@ struct CLI {
         var succeeded: Bool { status == 0 }
     }
 
-    init(server: String, configDirectory: URL) {
+    init(server: String?, configDirectory: URL) {
         self.server = server
         self.configDirectory = configDirectory
     }
@@ -26,7 +28,7 @@ struct CLI {
     func run(_ arguments: [String], stdin: URL? = nil) throws -> Result {
         let process = Process()
         process.executableURL = Binaries.cli
-        process.arguments = arguments + ["--server", server]
+        process.arguments = arguments + (server.map { ["--server", $0] } ?? [])
         var env = ProcessInfo.processInfo.environment
         env["XDG_CONFIG_HOME"] = configDirectory.path
         env.removeValue(forKey: "NETSTORE_SERVERS")
