@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NetStoreReplication
 
 /// A minimal HTTP/1.1 responder for Prometheus: `GET /metrics` answers the
 /// server's metrics in the text exposition format, anything else 404 or 405.
@@ -14,12 +15,19 @@ public final class MetricsEndpoint: Sendable {
     let port: Int
     let logger: Logger
     private let open = OpenChannels()
+    /// Each other server's address by replica id: the label of its per-backup gauges.
+    private let peerNames: [ReplicaID: String]
 
     public init(server: NetStoreServer, host: String, port: Int, logger: Logger) {
         self.server = server
         self.host = host
         self.port = port
         self.logger = logger
+        var names: [ReplicaID: String] = [:]
+        if !server.configuration.replicas.isEmpty, let ids = try? server.configuration.replicaIDs() {
+            for (address, id) in ids.all { names[ReplicaID(id)] = address }
+        }
+        peerNames = names
     }
 
     /// Binds and answers until `shutdown()`.
@@ -128,5 +136,10 @@ public final class MetricsEndpoint: Sendable {
             logger.warning("metrics: cannot count the store", metadata: ["error": "\(error)"])
         }
         server.metrics.update(values)
+        server.metrics.updateBackups(status.backups.map { backup in
+            ServerMetrics.BackupSample(
+                name: peerNames[backup.id] ?? "\(backup.id)",
+                match: Int64(clamping: backup.match.rawValue), lag: Int64(clamping: status.lag(of: backup)))
+        })
     }
 }

@@ -5,7 +5,8 @@ import Synchronization
 
 /// A server's metrics, in Prometheus form (`MetricsEndpoint` serves them): requests
 /// by opcode and result, their latency, bytes on the client connections, and
-/// gauges of the replicated log and the store sampled when scraped.
+/// gauges of the replicated log and the store sampled when scraped, and on the
+/// primary each backup's progress.
 ///
 /// Each server has a registry of its own (no process-wide state), so servers in
 /// one test process do not mix their counts.
@@ -17,6 +18,8 @@ public final class ServerMetrics: Sendable {
     private let requests = Mutex<[RequestKey: Counter]>([:])
     private let latencies = Mutex<[Opcode: DurationHistogram]>([:])
     private let gauges: [Sample: Gauge]
+    /// On the primary, per backup (by its address): its durable matching index and its lag.
+    private let backupGauges = Mutex<[String: (match: Gauge, lag: Gauge)]>([:])
 
     private struct RequestKey: Hashable {
         var opcode: Opcode
@@ -92,6 +95,43 @@ public final class ServerMetrics: Sendable {
     /// Sets the sampled gauges; one missing from `values` keeps its last value.
     func update(_ values: [Sample: Int64]) {
         for (sample, value) in values { gauges[sample]?.set(value) }
+    }
+
+    /// One backup as the primary sees it, for `updateBackups`.
+    struct BackupSample: Sendable {
+        /// The label: the backup's address as the cluster names it.
+        var name: String
+        /// Its log matches the primary's and is durable up to here.
+        var match: Int64
+        /// Entries of the primary's log it has yet to make durable.
+        var lag: Int64
+    }
+
+    /// Sets the per-backup gauges; a backup not in `backups` (every one, once this
+    /// server is no longer primary) leaves the exposition rather than show a stale value.
+    func updateBackups(_ backups: [BackupSample]) {
+        backupGauges.withLock { known in
+            let current = Set(backups.map(\.name))
+            for (name, gauges) in known where !current.contains(name) {
+                registry.unregisterGauge(gauges.match)
+                registry.unregisterGauge(gauges.lag)
+                known[name] = nil
+            }
+            for backup in backups {
+                let gauges = known[backup.name] ?? (
+                    match: registry.makeGauge(
+                        descriptor: Self.name("replication_backup_match_index", unit: "",
+                                              "On the primary: index up to which a backup's log matches this one and is durable there."),
+                        labels: [("backup", backup.name)]),
+                    lag: registry.makeGauge(
+                        descriptor: Self.name("replication_backup_lag", unit: "entries",
+                                              "On the primary: entries of this server's log a backup has yet to make durable."),
+                        labels: [("backup", backup.name)]))
+                known[backup.name] = gauges
+                gauges.match.set(backup.match)
+                gauges.lag.set(backup.lag)
+            }
+        }
     }
 
     /// The Prometheus text exposition of every metric.

@@ -7,6 +7,8 @@ public struct ReplicationStatus: Sendable, Hashable {
     public var lastIndex: UInt64
     public var commitIndex: UInt64
     public var appliedIndex: UInt64
+    /// On the primary, what it knows of each backup (empty on a backup or candidate).
+    public var backups: [BackupProgress]
 
     init(_ replica: Replica) {
         role = replica.role
@@ -14,6 +16,12 @@ public struct ReplicationStatus: Sendable, Hashable {
         lastIndex = replica.lastPosition.index.rawValue
         commitIndex = replica.commitIndex.rawValue
         appliedIndex = replica.appliedIndex.rawValue
+        backups = replica.backupProgress
+    }
+
+    /// How many entries of this server's log `backup` has yet to make durable.
+    public func lag(of backup: BackupProgress) -> UInt64 {
+        lastIndex > backup.match.rawValue ? lastIndex - backup.match.rawValue : 0
     }
 
     public var isPrimary: Bool { role == .primary }
