@@ -19,6 +19,7 @@ struct NetStoreCommand: AsyncParsableCommand {
         subcommands: [
             Login.self, Logout.self, List.self, Put.self, Get.self, Cat.self, Remove.self,
             MakeDirectory.self, Move.self, Stat.self, UserCommand.self, Status.self, Promote.self, Verify.self,
+            CertCommand.self,
         ]
     )
 
