@@ -131,9 +131,10 @@ let package = Package(
         .testTarget(name: "NetStoreCoreTests", dependencies: ["NetStoreCore"]),
         .testTarget(name: "NetStoreConfigTests", dependencies: ["NetStoreConfig", "NetStoreCore"]),
         .testTarget(name: "NetStoreTLSTests", dependencies: [
-            "NetStoreTLS",
+            "NetStoreTLS", "NetStoreCore",
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
         ]),
         .testTarget(name: "NetStoreProtocolTests", dependencies: [
             "NetStoreProtocol", "NetStoreReplication",

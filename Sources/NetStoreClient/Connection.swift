@@ -213,7 +213,12 @@ private final class HandshakeWaiter: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        complete(.failure(error))
+        guard promise == nil else {
+            // The handshake failed: `connect` reports it; the connection was never in use.
+            complete(.failure(error))
+            context.close(promise: nil)
+            return
+        }
         context.fireErrorCaught(error)
     }
 
