@@ -69,19 +69,25 @@ public final class Connection: Sendable {
             throw NetStoreError(.io, "cannot connect to \(address): \(Self.describe(error))")
         }
         if let tls, let handshake {
-            try await awaitHandshake(handshake.futureResult, on: channel, address: address, tls: tls, timeout: timeout)
+            try await awaitHandshake(handshake, on: channel, address: address, tls: tls, timeout: timeout)
         }
         logger.debug("connected", metadata: ["server": "\(address)", "tls": "\(tls != nil)"])
         return Connection(address: address, channel: channel, pending: pending, logger: logger)
     }
 
     private static func awaitHandshake(
-        _ handshake: EventLoopFuture<Void>, on channel: any Channel, address: ServerAddress, tls: ClientTLS, timeout: Duration
+        _ handshake: EventLoopPromise<Void>, on channel: any Channel, address: ServerAddress, tls: ClientTLS, timeout: Duration
     ) async throws(NetStoreError) {
-        let timer = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) { channel.close(promise: nil) }
+        let timer = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+            handshake.fail(ChannelError.connectTimeout(TimeAmount(timeout)))
+            channel.close(promise: nil)
+        }
         defer { timer.cancel() }
         do {
-            try await handshake.get()
+            try await handshake.futureResult.get()
+        } catch ChannelError.connectTimeout {
+            try? await channel.close()
+            throw NetStoreError(.timedOut, "cannot connect to \(address): no TLS handshake within \(timeout)")
         } catch {
             try? await channel.close()
             throw NetStoreError(.io, "cannot connect to \(address): \(TLSFailure.describe(error, server: "\(address)", caFile: tls.caFile))")
