@@ -145,5 +145,19 @@ struct TLSTests {
         #expect(!intruderLog.value.contains("replication connection open"), "\(intruderLog.value)")
         #expect(!intruderLog.value.contains("role=primary"), "\(intruderLog.value)")
         #expect(backup.output.contains("replication connection open"), "\(backup.output)")
+
+        // The cluster key alone, over TLS without a certificate, does not make a replica.
+        let keyHolder = dir.path("config-key")
+        try FileManager.default.createDirectory(at: keyHolder.appendingPathComponent("netstore"), withIntermediateDirectories: true)
+        try """
+            user=replica
+            servers=\(primary.address)
+            token=a-test-cluster-key-0123456789
+            tls-ca=\(good.ca)
+
+            """.write(to: keyHolder.appendingPathComponent("netstore/session"), atomically: true, encoding: .utf8)
+        let posing = try CLI(server: nil, configDirectory: keyHolder).run("ls", "/")
+        #expect(!posing.succeeded)
+        #expect(posing.stderr.contains("must present its TLS certificate"), "\(posing.stderr)")
     }
 }
