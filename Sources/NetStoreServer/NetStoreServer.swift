@@ -132,6 +132,8 @@ public final class NetStoreServer: Sendable {
                         try channel.pipeline.syncOperations.addHandler(PlainClientGuard(logger: logger))
                         try channel.pipeline.syncOperations.addHandler(tls.makeHandler())
                         try channel.pipeline.syncOperations.addHandler(PeerCertificateRecorder())
+                    } else {
+                        try channel.pipeline.syncOperations.addHandler(TLSClientNotice(logger: logger))
                     }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RequestFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(ResponseFrameEncoder()))

@@ -76,6 +76,7 @@ struct TLSTests {
         let login = try cli.run("login", "admin", "--password-file", pw.path, "--tls-ca", certificates.ca)
         #expect(!login.succeeded)
         #expect(login.stderr.contains("\(server.address) did not answer with TLS"), "\(login.stderr)")
+        #expect(server.output.contains("a client began a TLS handshake, but this server runs without TLS"), "\(server.output)")
     }
 
     @Test("three servers over mutual TLS replicate; a server with another CA's certificate is refused as a replica")
