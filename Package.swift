@@ -25,6 +25,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.0.0"),
     ],
     targets: [
         // Pure value types shared by every layer: ids, attributes, name rules, limits, error codes.
@@ -60,6 +63,9 @@ let package = Package(
             "NetStoreClient",
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+            "NetStoreTLS",
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOTLS", package: "swift-nio"),
         ]),
         // The cluster's configuration file (TOML) parsed into typed values; reads the file, nothing else.
         .target(name: "NetStoreConfig", dependencies: [
@@ -74,17 +80,30 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
+            "NetStoreTLS",
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+        ]),
+        // TLS: loading certificate files into NIOSSL configurations, and making a small cluster's private CA.
+        .target(name: "NetStoreTLS", dependencies: [
+            "NetStoreCore",
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Primary/backup replication: state machines that take events and return actions (no I/O, no clock).
         .target(name: "NetStoreReplication", dependencies: ["NetStoreCore"]),
         .executableTarget(name: "netstore-server", dependencies: [
             "NetStoreServer",
             "NetStoreConfig",
+            "NetStoreTLS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "netstore", dependencies: [
             "NetStoreClient",
+            "NetStoreTLS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -104,13 +123,19 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "netstore-mount", dependencies: [
-            "NetStoreFUSE", "NetStoreVFS", "NetStoreClient",
+            "NetStoreFUSE", "NetStoreVFS", "NetStoreClient", "NetStoreTLS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         .testTarget(name: "NetStoreCoreTests", dependencies: ["NetStoreCore"]),
         .testTarget(name: "NetStoreConfigTests", dependencies: ["NetStoreConfig", "NetStoreCore"]),
+        .testTarget(name: "NetStoreTLSTests", dependencies: [
+            "NetStoreTLS", "NetStoreCore",
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+        ]),
         .testTarget(name: "NetStoreProtocolTests", dependencies: [
             "NetStoreProtocol", "NetStoreReplication",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -162,15 +187,20 @@ let package = Package(
         .target(name: "NetStoreWeb", dependencies: [
             "NetStoreCore", "NetStoreClient",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            "NetStoreTLS",
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "netstore-web", dependencies: [
-            "NetStoreWeb", "NetStoreClient",
+            "NetStoreWeb", "NetStoreClient", "NetStoreCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            "NetStoreTLS",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // In-process router tests against a real netstore-server process.

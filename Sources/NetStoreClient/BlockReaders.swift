@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NetStoreCore
 import NetStoreProtocol
+import NetStoreTLS
 import Synchronization
 
 /// Block reads spread over every server of a client's list, one connection per
@@ -15,6 +16,7 @@ import Synchronization
 final class BlockReaders: Sendable {
     private let servers: [ServerAddress]
     private let connectTimeout: Duration
+    private let tls: ClientTLS?
     private let group: any EventLoopGroup
     private let logger: Logger
     /// How long a server that could not be reached (or refused the session) goes to the back of the queue.
@@ -34,7 +36,8 @@ final class BlockReaders: Sendable {
 
     private let state: Mutex<State>
 
-    init(servers: [ServerAddress], connectTimeout: Duration, group: any EventLoopGroup, logger: Logger) {
+    init(servers: [ServerAddress], connectTimeout: Duration, group: any EventLoopGroup, tls: ClientTLS? = nil, logger: Logger) {
+        self.tls = tls
         self.servers = servers
         self.connectTimeout = connectTimeout
         self.group = group
@@ -147,7 +150,7 @@ final class BlockReaders: Sendable {
         let server = servers[index]
         var result: Result<Connection, NetStoreError>
         do throws(NetStoreError) {
-            let connection = try await Connection.connect(to: server, timeout: connectTimeout, group: group, logger: logger)
+            let connection = try await Connection.connect(to: server, timeout: connectTimeout, group: group, tls: tls, logger: logger)
             do throws(NetStoreError) {
                 _ = try await connection.send(.auth(token: token))
                 result = .success(connection)

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import NetStoreCore
 import NetStoreProtocol
+import NetStoreTLS
 
 /// Asks each server of a list for its STATUS, one connection each, so that
 /// one unreachable server does not hide the others.
@@ -17,6 +18,7 @@ public enum ClusterStatus {
     public static func probe(
         _ servers: [ServerAddress], token: String?, timeout: Duration = .seconds(3),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        tls: ClientTLS? = nil,
         logger: Logger = Logger(label: "netstore.client")
     ) async -> [Probe] {
         await withTaskGroup(of: (Int, Probe).self) { tasks in
@@ -24,7 +26,7 @@ public enum ClusterStatus {
                 tasks.addTask {
                     let result: Result<ServerStatus, NetStoreError>
                     do throws(NetStoreError) {
-                        result = .success(try await status(of: server, token: token, timeout: timeout, group: group, logger: logger))
+                        result = .success(try await status(of: server, token: token, timeout: timeout, group: group, tls: tls, logger: logger))
                     } catch {
                         result = .failure(error)
                     }
@@ -38,9 +40,9 @@ public enum ClusterStatus {
     }
 
     private static func status(
-        of server: ServerAddress, token: String?, timeout: Duration, group: any EventLoopGroup, logger: Logger
+        of server: ServerAddress, token: String?, timeout: Duration, group: any EventLoopGroup, tls: ClientTLS?, logger: Logger
     ) async throws(NetStoreError) -> ServerStatus {
-        let connection = try await Connection.connect(to: server, timeout: timeout, group: group, logger: logger)
+        let connection = try await Connection.connect(to: server, timeout: timeout, group: group, tls: tls, logger: logger)
         var response: Response
         do throws(NetStoreError) {
             response = try await connection.send(.status)

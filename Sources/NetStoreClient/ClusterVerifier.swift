@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NetStoreCore
 import NetStoreProtocol
+import NetStoreTLS
 
 /// `netstore verify`: compares every server's state digest and has every
 /// server check every block it holds; `repair` then copies a good copy of each
@@ -47,13 +48,13 @@ public final class ClusterVerifier: Sendable {
 
     public init(
         servers: [ServerAddress], token: String, catchUp: Duration = .seconds(10), pageSize: UInt32 = 1024,
-        logger: Logger = Logger(label: "netstore.client")
+        tls: ClientTLS? = nil, logger: Logger = Logger(label: "netstore.client")
     ) {
         precondition(!servers.isEmpty, "verify needs at least one server")
         self.servers = servers
         self.catchUp = catchUp
         self.pageSize = pageSize
-        clients = servers.map { NetStoreClient(servers: [$0], credentials: .token(token), logger: logger) }
+        clients = servers.map { NetStoreClient(servers: [$0], credentials: .token(token), logger: logger, tls: tls) }
     }
 
     public func close() async {

@@ -7,7 +7,10 @@ import Logging
 import NIOCore
 import NIOPosix
 import NetStoreCore
+import NIOSSL
+import NIOTLS
 import NetStoreProtocol
+import NetStoreTLS
 
 /// One TCP connection to one server, with many requests in flight at once.
 ///
@@ -30,20 +33,27 @@ public final class Connection: Sendable {
     }
 
     /// Opens a connection, failing with `.timedOut` or `.io` when the server
-    /// cannot be reached within `timeout`.
+    /// cannot be reached within `timeout`. With `tls`, the connection is TLS and
+    /// returns once the handshake has verified the server's certificate.
     public static func connect(
         to address: ServerAddress,
         timeout: Duration = .seconds(5),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        tls: ClientTLS? = nil,
         logger: Logger = Logger(label: "netstore.client")
     ) async throws(NetStoreError) -> Connection {
         let pending = PendingRequests()
+        let handshake = tls.map { _ in group.any().makePromise(of: Void.self) }
         let bootstrap = ClientBootstrap(group: group)
             .connectTimeout(TimeAmount(timeout))
             .channelOption(.socketOption(.so_keepalive), value: 1)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls, let handshake {
+                        try channel.pipeline.syncOperations.addHandler(tls.makeHandler(host: address.host))
+                        try channel.pipeline.syncOperations.addHandler(HandshakeWaiter(handshake))
+                    }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ResponseFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(
                         ResponseDispatcher(pending: pending, address: address, logger: logger))
@@ -55,10 +65,33 @@ public final class Connection: Sendable {
         } catch ChannelError.connectTimeout {
             throw NetStoreError(.timedOut, "cannot connect to \(address): no answer within \(timeout)")
         } catch {
+            handshake?.fail(ChannelError.alreadyClosed)
             throw NetStoreError(.io, "cannot connect to \(address): \(Self.describe(error))")
         }
-        logger.debug("connected", metadata: ["server": "\(address)"])
+        if let tls, let handshake {
+            try await awaitHandshake(handshake, on: channel, address: address, tls: tls, timeout: timeout)
+        }
+        logger.debug("connected", metadata: ["server": "\(address)", "tls": "\(tls != nil)"])
         return Connection(address: address, channel: channel, pending: pending, logger: logger)
+    }
+
+    private static func awaitHandshake(
+        _ handshake: EventLoopPromise<Void>, on channel: any Channel, address: ServerAddress, tls: ClientTLS, timeout: Duration
+    ) async throws(NetStoreError) {
+        let timer = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
+            handshake.fail(ChannelError.connectTimeout(TimeAmount(timeout)))
+            channel.close(promise: nil)
+        }
+        defer { timer.cancel() }
+        do {
+            try await handshake.futureResult.get()
+        } catch ChannelError.connectTimeout {
+            try? await channel.close()
+            throw NetStoreError(.timedOut, "cannot connect to \(address): no TLS handshake within \(timeout)")
+        } catch {
+            try? await channel.close()
+            throw NetStoreError(.io, "cannot connect to \(address): \(TLSFailure.describe(error, server: "\(address)", caFile: tls.caFile))")
+        }
     }
 
     /// Sends a request and waits for its reply. An error reply throws the
@@ -143,7 +176,10 @@ private final class ResponseDispatcher: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        if !pending.complete(frame) {
+        if frame.requestID == 0, case .failure(let error) = frame.result {
+            // The server's last word before it closes (a malformed frame, or TLS required).
+            fail(context: context, reason: error.message)
+        } else if !pending.complete(frame) {
             // A reply nobody asked for: the server and this client disagree about the stream.
             fail(context: context, reason: "protocol error: a reply to unknown request \(frame.requestID)")
         }
@@ -162,5 +198,47 @@ private final class ResponseDispatcher: ChannelInboundHandler {
         logger.info("connection failed", metadata: ["server": "\(address)", "reason": "\(reason)"])
         pending.failAll(with: NetStoreError(.io, "lost the connection to \(address): \(reason)"))
         context.close(promise: nil)
+    }
+}
+
+/// Completes the promise when the TLS handshake is done, or fails it with the
+/// error that ended the handshake (the connection closing first counts as one).
+private final class HandshakeWaiter: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private var promise: EventLoopPromise<Void>?
+
+    init(_ promise: EventLoopPromise<Void>) {
+        self.promise = promise
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event { complete(.success(())) }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard promise == nil else {
+            // The handshake failed: `connect` reports it; the connection was never in use.
+            complete(.failure(error))
+            context.close(promise: nil)
+            return
+        }
+        context.fireErrorCaught(error)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        complete(.failure(NIOSSLError.uncleanShutdown))
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        complete(.failure(NIOSSLError.uncleanShutdown))
+    }
+
+    private func complete(_ result: Result<Void, any Error>) {
+        promise?.completeWith(result)
+        promise = nil
     }
 }

@@ -5,6 +5,7 @@ import Darwin
 #endif
 import NetStoreConfig
 import NetStoreCore
+import NetStoreTLS
 
 /// Where a client finds its servers when it is not told: one rule for the
 /// command line, the mount and the web viewer.
@@ -27,6 +28,34 @@ public enum DefaultServers {
         if let saved { return saved.servers }
         if let servers = try fromConfigFile(configFilePath(environment: environment)) { return servers }
         return [ServerAddress.localDefault]
+    }
+
+    /// The CA file to verify the servers' TLS certificates with: `--tls-ca`, else
+    /// `$NETSTORE_TLS_CA`, else the saved session's, else the configuration file's
+    /// `tls-ca` ([defaults], or the first server that has one); nil: plain TCP.
+    public static func resolveTLSCA(
+        flag: String?, saved: SavedSession?, environment: [String: String]? = nil
+    ) throws(NetStoreError) -> String? {
+        if let flag { return flag.isEmpty ? nil : flag }
+        let environment = environment ?? Self.environment()
+        if let value = environment["NETSTORE_TLS_CA"] { return value.isEmpty ? nil : value }
+        if let saved { return saved.tlsCA }
+        let path = configFilePath(environment: environment)
+        do {
+            let configuration = try ClusterConfiguration.load(from: path)
+            return configuration.servers.lazy.compactMap(\.settings.tlsCA).first
+        } catch where error.code == .noEntry {
+            return nil
+        }
+    }
+
+    /// The TLS a client uses (see `resolveTLSCA`), its CA file read; nil: plain TCP.
+    public static func resolveTLS(
+        flag: String?, saved: SavedSession?, environment: [String: String]? = nil
+    ) throws(NetStoreError) -> ClientTLS? {
+        try resolveTLSCA(flag: flag, saved: saved, environment: environment).map { path throws(NetStoreError) in
+            try ClientTLS(caFile: path)
+        }
     }
 
     /// `$XDG_CONFIG_HOME/netstore/config.toml`, or `$HOME/.config/netstore/config.toml`
@@ -54,7 +83,7 @@ public enum DefaultServers {
 
     private static func environment() -> [String: String] {
         var environment: [String: String] = [:]
-        for key in ["XDG_CONFIG_HOME", "HOME", "NETSTORE_SERVERS"] {
+        for key in ["XDG_CONFIG_HOME", "HOME", "NETSTORE_SERVERS", "NETSTORE_TLS_CA"] {
             if let value = getenv(key) { environment[key] = String(cString: value) }
         }
         if environment["HOME"] == nil, let entry = getpwuid(getuid()), let home = entry.pointee.pw_dir {

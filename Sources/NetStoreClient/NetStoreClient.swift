@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import NetStoreCore
 import NetStoreProtocol
+import NetStoreTLS
 import Synchronization
 
 /// A logged-in session with a NetStore cluster: the API the command line, the
@@ -33,15 +34,19 @@ public final class NetStoreClient: Sendable {
         public var connectTimeout: Duration
         public var eventLoopGroup: any EventLoopGroup
         public var logger: Logger
+        /// With TLS every connection verifies the server's certificate; nil: plain TCP.
+        public var tls: ClientTLS?
 
         public init(
             servers: [ServerAddress],
             credentials: Credentials,
             connectTimeout: Duration = .seconds(5),
             eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-            logger: Logger = Logger(label: "netstore.client")
+            logger: Logger = Logger(label: "netstore.client"),
+            tls: ClientTLS? = nil
         ) {
             precondition(!servers.isEmpty, "a client needs at least one server")
+            self.tls = tls
             self.servers = servers
             self.credentials = credentials
             self.connectTimeout = connectTimeout
@@ -76,15 +81,15 @@ public final class NetStoreClient: Sendable {
         blockReaders = configuration.servers.count > 1
             ? BlockReaders(
                 servers: configuration.servers, connectTimeout: min(configuration.connectTimeout, .seconds(2)),
-                group: configuration.eventLoopGroup, logger: configuration.logger)
+                group: configuration.eventLoopGroup, tls: configuration.tls, logger: configuration.logger)
             : nil
         var initial = State()
         if case .token(let token) = configuration.credentials { initial.token = token }
         self.state = Mutex(initial)
     }
 
-    public convenience init(servers: [ServerAddress], credentials: Credentials, logger: Logger? = nil) {
-        var configuration = Configuration(servers: servers, credentials: credentials)
+    public convenience init(servers: [ServerAddress], credentials: Credentials, logger: Logger? = nil, tls: ClientTLS? = nil) {
+        var configuration = Configuration(servers: servers, credentials: credentials, tls: tls)
         if let logger { configuration.logger = logger }
         self.init(configuration)
     }
@@ -203,14 +208,17 @@ public final class NetStoreClient: Sendable {
 
     private func connectAndAuthenticate() async -> Result<Link, NetStoreError> {
         let servers = configuration.servers
+        // A TLS failure says more than "cannot reach": it is reported if no server answers.
+        var tlsFailure: NetStoreError?
         for server in servers {
             if Task.isCancelled { break }
             let connection: Connection
             do {
                 connection = try await Connection.connect(
                     to: server, timeout: configuration.connectTimeout,
-                    group: configuration.eventLoopGroup, logger: logger)
+                    group: configuration.eventLoopGroup, tls: configuration.tls, logger: logger)
             } catch {
+                if error.message.contains("TLS") { tlsFailure = error }
                 logger.debug("server unreachable", metadata: ["server": "\(server)", "error": "\(error.message)"])
                 continue
             }
@@ -221,11 +229,15 @@ public final class NetStoreClient: Sendable {
             } catch {
                 await connection.close()
                 // A connection lost during authentication: the next server may do better.
-                if error.code == .io { continue }
+                if error.code == .io {
+                    if error.message.contains("TLS") { tlsFailure = error }
+                    continue
+                }
                 return .failure(error)
             }
         }
         let list = ServerAddress.formatList(servers)
+        if let tlsFailure { return .failure(tlsFailure) }
         return .failure(NetStoreError(.io, "cannot reach any server (\(list)): is netstore-server running?"))
     }
 

@@ -12,11 +12,14 @@ public struct SavedSession: Sendable, Hashable {
     public var user: String
     public var token: String
     public var servers: [ServerAddress]
+    /// The CA file the servers' TLS certificates were verified with; nil: plain TCP.
+    public var tlsCA: String?
 
-    public init(user: String, token: String, servers: [ServerAddress]) {
+    public init(user: String, token: String, servers: [ServerAddress], tlsCA: String? = nil) {
         self.user = user
         self.token = token
         self.servers = servers
+        self.tlsCA = tlsCA
     }
 }
 
@@ -24,7 +27,8 @@ public struct SavedSession: Sendable, Hashable {
 /// `~/.config/netstore/session`). A token is as good as a password, so the
 /// file is mode 0600 in a directory of mode 0700, and is replaced atomically.
 ///
-/// Format: `key=value` lines (`user`, `servers`, `token`); `#` starts a comment.
+/// Format: `key=value` lines (`user`, `servers`, `token`, and `tls-ca` when the
+/// login used TLS); `#` starts a comment.
 public struct SessionFile: Sendable {
     public let path: String
 
@@ -91,13 +95,15 @@ public struct SessionFile: Sendable {
         } catch {
             throw NetStoreError(.invalid, "\(path): \(error.message)")
         }
-        return SavedSession(user: user, token: token, servers: servers)
+        let tlsCA = values["tls-ca"].flatMap { $0.isEmpty ? nil : $0 }
+        return SavedSession(user: user, token: token, servers: servers, tlsCA: tlsCA)
     }
 
     /// Writes the session, replacing any earlier one.
     public func save(_ session: SavedSession) throws(NetStoreError) {
         precondition(!session.token.contains(where: \.isNewline) && !session.user.contains(where: \.isNewline),
                      "session fields are single lines")
+        precondition(!(session.tlsCA?.contains(where: \.isNewline) ?? false), "session fields are single lines")
         try Self.makePrivateDirectory(directory)
         let text = """
             # NetStore session of \(session.user). The token works like a password: keep this file private.
@@ -105,7 +111,7 @@ public struct SessionFile: Sendable {
             servers=\(ServerAddress.formatList(session.servers))
             token=\(session.token)
 
-            """
+            """ + (session.tlsCA.map { "tls-ca=\($0)\n" } ?? "")
         let temporary = NetStoreClient.temporaryPath(beside: path)
         let file = try LocalFile(creatingAt: temporary)  // created 0600
         defer { file.close() }

@@ -125,6 +125,11 @@ struct ConfigurationParser {
             if let quorum = server.settings.writeQuorum, !(1...servers.count).contains(quorum) {
                 throw failure(locator.line(at, "write-quorum") != nil ? at : .defaults, "write-quorum", "server '\(server.name)': write-quorum must be 1 to \(servers.count) with \(servers.count) servers, not \(quorum)")
             }
+            let tls = server.settings.tlsKeysSet
+            if !tls.isEmpty && tls.count < 3 {
+                let missing = ["tls-cert", "tls-key", "tls-ca"].filter { !tls.contains($0) }
+                throw failure(locator.line(at, tls[0]) != nil ? at : .defaults, tls[0], "server '\(server.name)': TLS needs tls-cert, tls-key and tls-ca: \(missing.joined(separator: ", ")) missing")
+            }
             if servers.count > 1 && server.settings.clusterKeyFile == nil {
                 throw failure(at, nil, "server '\(server.name)': cluster-key-file is missing: replicated servers prove themselves to each other with a shared key (set it under [defaults] for all)")
             }

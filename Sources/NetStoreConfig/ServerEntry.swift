@@ -41,7 +41,8 @@ public struct ServerSettings: Sendable, Hashable {
     public var logLevel: String?
     /// HOST:PORT of the Prometheus endpoint; nil: none.
     public var metricsListen: HostPort?
-    /// TLS files: read and checked as paths, but TLS is not supported yet.
+    /// TLS files (PEM): this server's certificate and key, and the cluster's CA. All three
+    /// or none; a client reading the file takes `tls-ca` to verify the servers.
     public var tlsCert: String?
     public var tlsKey: String?
     public var tlsCA: String?
@@ -50,7 +51,7 @@ public struct ServerSettings: Sendable, Hashable {
 
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
-    /// The TLS keys that are set ("tls-cert", ...), which this version cannot honour.
+    /// The TLS keys that are set ("tls-cert", ...).
     public var tlsKeysSet: [String] {
         [("tls-cert", tlsCert), ("tls-key", tlsKey), ("tls-ca", tlsCA)].compactMap { $0.1 == nil ? nil : $0.0 }
     }

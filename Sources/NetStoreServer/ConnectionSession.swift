@@ -9,8 +9,13 @@ public actor ConnectionSession {
     /// True once the peer proved it is another server of this cluster (AUTH with the cluster key).
     public private(set) var isReplica = false
 
-    public init(peer: String) {
+    /// On a TLS connection, whether the peer presented a certificate of the cluster's CA;
+    /// nil on a plain one (which has only the cluster key to prove itself with).
+    public nonisolated let certificate: PeerCertificate?
+
+    public init(peer: String, certificate: PeerCertificate? = nil) {
         self.peer = peer
+        self.certificate = certificate
     }
 
     func signIn(user: UserInfo, token: String) {

@@ -8,6 +8,7 @@ import NetStoreCore
 import NetStoreProtocol
 import NetStoreReplication
 import NetStoreStorage
+import NetStoreTLS
 
 /// The network server: accepts connections, decodes frames, runs each request
 /// through the dispatcher (many at once per connection) and writes the replies.
@@ -64,7 +65,8 @@ public final class NetStoreServer: Sendable {
             var peers: [ReplicaID: ServerAddress] = [:]
             for (address, id) in ids.all where id != ids.own { peers[ReplicaID(id)] = try ServerAddress(parsing: address) }
             transport = TCPReplicationTransport(
-                selfID: selfID, peers: peers, clusterKey: key, store: store, threadPool: threadPool, logger: logger)
+                selfID: selfID, peers: peers, clusterKey: key, store: store, threadPool: threadPool,
+                tls: configuration.tls?.peerClient, logger: logger)
             logger.info("replicas", metadata: [
                 "self": "\(selfID)", "all": "\(ids.all.sorted { $0.value < $1.value }.map { "r\($0.value)=\($0.key)" })",
                 "write-quorum": "\(replicas.writeQuorum)"])
@@ -78,7 +80,8 @@ public final class NetStoreServer: Sendable {
         var peerBlocks: PeerBlockFetcher?
         if !configuration.replicas.isEmpty, let key = configuration.clusterKey {
             peerBlocks = PeerBlockFetcher(
-                peers: try configuration.replicas.map { try ServerAddress(parsing: $0) }, clusterKey: key, logger: logger)
+                peers: try configuration.replicas.map { try ServerAddress(parsing: $0) }, clusterKey: key,
+                tls: configuration.tls?.peerClient, logger: logger)
         }
         dispatcher = RequestDispatcher(
             store: store, accounts: accounts, threadPool: threadPool, submitter: replication,
@@ -110,6 +113,14 @@ public final class NetStoreServer: Sendable {
     }
 
     private func serve(onListening: @escaping @Sendable (SocketAddress) -> Void) async throws {
+        let tls = configuration.tls
+        let logger = self.logger
+        if let tls {
+            logger.info("TLS on the client port; replicas must present a certificate of the cluster's CA",
+                        metadata: ["certificate": "\(tls.certificateFile)", "ca": "\(tls.caFile)"])
+        } else {
+            logger.warning("TLS is off: traffic to and from this server, passwords and replication included, is unencrypted; use plain TCP only on loopback or a trusted network (start with --tls-cert, --tls-key and --tls-ca)")
+        }
         let listener = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -117,6 +128,13 @@ public final class NetStoreServer: Sendable {
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteCountingHandler(self.metrics))
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(PlainClientGuard(logger: logger))
+                        try channel.pipeline.syncOperations.addHandler(tls.makeHandler())
+                        try channel.pipeline.syncOperations.addHandler(PeerCertificateRecorder())
+                    } else {
+                        try channel.pipeline.syncOperations.addHandler(TLSClientNotice(logger: logger))
+                    }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RequestFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(ResponseFrameEncoder()))
                     return try NIOAsyncChannel<RequestFrame, ResponseFrame>(wrappingChannelSynchronously: channel)
@@ -207,7 +225,13 @@ public final class NetStoreServer: Sendable {
         }
         defer { open.remove(channel) }
         let peer = channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
-        let session = ConnectionSession(peer: peer)
+        let certificate = configuration.tls == nil
+            ? nil : try? await channel.pipeline.handler(type: PeerCertificateRecorder.self).map(\.certificate).get()
+        if configuration.tls != nil && certificate == nil {
+            try? await channel.close()
+            return
+        }
+        let session = ConnectionSession(peer: peer, certificate: certificate)
         let dispatcher = self.dispatcher
         let metrics = self.metrics
         let maxInFlight = configuration.maxRequestsInFlightPerConnection
@@ -242,6 +266,9 @@ public final class NetStoreServer: Sendable {
                     try await group.waitForAll()
                 }
             }
+        } catch where TLSFailure.isTLSError(error) && !TLSFailure.isUncleanShutdown(error) {
+            // A handshake that failed is worth a line: a wrong CA, or a stranger trying.
+            logger.warning("TLS connection refused or broken: \(TLSFailure.describeIncoming(error))", metadata: ["peer": "\(peer)"])
         } catch {
             logger.debug("connection ended", metadata: ["peer": "\(peer)", "error": "\(error)"])
         }

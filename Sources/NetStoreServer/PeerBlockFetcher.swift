@@ -4,6 +4,7 @@ import NetStoreClient
 import NetStoreCore
 import NetStoreProtocol
 import NetStoreStorage
+import NetStoreTLS
 
 /// Fetches good copies of blocks from the other servers of the cluster, so a
 /// server can repair a damaged copy of its own instead of serving it. Each
@@ -13,10 +14,13 @@ public final class PeerBlockFetcher: Sendable {
     public let peers: [ServerAddress]
     private let clusterKey: String
     private let timeout: Duration
+    /// With TLS, this server's certificate is presented and the peer's verified.
+    private let tls: ClientTLS?
     private let logger: Logger
 
-    public init(peers: [ServerAddress], clusterKey: String, timeout: Duration = .seconds(3), logger: Logger) {
+    public init(peers: [ServerAddress], clusterKey: String, timeout: Duration = .seconds(3), tls: ClientTLS? = nil, logger: Logger) {
         self.peers = peers
+        self.tls = tls
         self.clusterKey = clusterKey
         self.timeout = timeout
         self.logger = logger
@@ -44,7 +48,7 @@ public final class PeerBlockFetcher: Sendable {
     }
 
     private func fetch(_ id: BlockID, from peer: ServerAddress) async throws(NetStoreError) -> [UInt8] {
-        let connection = try await Connection.connect(to: peer, timeout: timeout, logger: logger)
+        let connection = try await Connection.connect(to: peer, timeout: timeout, tls: tls, logger: logger)
         do throws(NetStoreError) {
             _ = try await connection.send(.auth(token: clusterKey))
             let response = try await connection.send(.replicaGetBlock(id: id))

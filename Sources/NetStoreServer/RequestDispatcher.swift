@@ -106,6 +106,10 @@ public final class RequestDispatcher: Sendable {
             return .session(info)
         case let .auth(token):
             if let clusterKey, clusterKey.matches(token) {
+                if let certificate = session.certificate, !certificate.isPresented {
+                    logger.warning("refused a replica without a certificate of the cluster's CA", metadata: ["peer": "\(session.peer)"])
+                    throw NetStoreError(.accessDenied, "a server of this cluster must present its TLS certificate (signed by the cluster's CA): start it with --tls-cert, --tls-key and --tls-ca")
+                }
                 await session.markReplica()
                 return .session(SessionInfo(
                     token: "", user: UserInfo(id: 0, name: "replica", role: .user, rootNode: 0, createdNs: 0),

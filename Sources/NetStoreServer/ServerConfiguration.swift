@@ -1,5 +1,6 @@
 import Foundation
 import NetStoreCore
+import NetStoreTLS
 
 /// Everything a server needs to start; the executable builds it from flags.
 public struct ServerConfiguration: Sendable {
@@ -35,6 +36,9 @@ public struct ServerConfiguration: Sendable {
     /// This server's address as the others name it (HOST:PORT), when that is not the
     /// one it binds: a server listening on 0.0.0.0:7070 is 10.0.0.1:7070 to the others.
     public var advertisedAddress: String?
+    /// With TLS the client port speaks only TLS, and the connections to the other
+    /// servers present this server's certificate; nil: plain TCP (unencrypted).
+    public var tls: ServerTLS?
 
     public init(
         host: String = "127.0.0.1",
@@ -52,8 +56,10 @@ public struct ServerConfiguration: Sendable {
         proposalTimeoutSeconds: Int = 10,
         clusterKey: String? = nil,
         retainedLogEntries: Int = Self.defaultRetainedLogEntries,
-        advertisedAddress: String? = nil
+        advertisedAddress: String? = nil,
+        tls: ServerTLS? = nil
     ) {
+        self.tls = tls
         precondition(retainedLogEntries >= 0, "the retained log cannot be negative")
         self.retainedLogEntries = retainedLogEntries
         self.advertisedAddress = advertisedAddress

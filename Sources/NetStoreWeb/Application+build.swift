@@ -1,4 +1,6 @@
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 
 /// The web viewer's application, shared by the `netstore-web` executable and
@@ -9,13 +11,23 @@ public func buildApplication(_ configuration: WebConfiguration) -> some Applicat
 
 func buildApplication(_ configuration: WebConfiguration, sessions: SessionStore) -> some ApplicationProtocol {
     let router = buildRouter(configuration, sessions: sessions)
+    var server = HTTPServerBuilder.http1()
+    if let https = configuration.https {
+        do {
+            server = try .tls(.http1(), tlsConfiguration: https)
+        } catch {
+            preconditionFailure("HTTPSFiles.configuration checked this TLS configuration: \(error)")
+        }
+    }
+    let scheme = configuration.https == nil ? "http" : "https"
     return Application(
         router: router,
+        server: server,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "netstore-web"),
         onServerRunning: { channel in
             // Scripts and tests read the port from this line when they asked for port 0.
             let port = channel.localAddress?.port ?? configuration.port
-            configuration.logger.notice("netstore-web listening on http://\(configuration.host):\(port)/")
+            configuration.logger.notice("netstore-web listening on \(scheme)://\(configuration.host):\(port)/")
         },
         logger: configuration.logger)
 }

@@ -1,6 +1,8 @@
 import Foundation
 import Logging
+import NIOSSL
 import NetStoreClient
+import NetStoreTLS
 
 /// Everything `buildApplication` needs: where to listen and which cluster to use.
 public struct WebConfiguration: Sendable {
@@ -29,6 +31,10 @@ public struct WebConfiguration: Sendable {
     /// Nanoseconds since the Unix epoch; tests pass their own clock.
     public var clock: @Sendable () -> Int64
     public var logger: Logger
+    /// With TLS the connections to the cluster verify the servers against its CA; nil: plain TCP.
+    public var clusterTLS: ClientTLS?
+    /// Set to serve HTTPS itself (see `HTTPSFiles`); nil: plain HTTP.
+    public var https: TLSConfiguration?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, servers: [ServerAddress],
@@ -37,8 +43,11 @@ public struct WebConfiguration: Sendable {
         loginFailuresPerAddress: Int = 10, loginFailureWindow: Duration = .seconds(15 * 60),
         trustedProxies: Set<String> = [],
         clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1e9) },
-        logger: Logger = Logger(label: "netstore.web")
+        logger: Logger = Logger(label: "netstore.web"),
+        clusterTLS: ClientTLS? = nil, https: TLSConfiguration? = nil
     ) {
+        self.clusterTLS = clusterTLS
+        self.https = https
         precondition(!servers.isEmpty, "the web viewer needs at least one server")
         precondition(pageSize > 0 && sortableLimit >= pageSize)
         precondition(loginFailuresPerAddress > 0 && loginFailureWindow >= .seconds(1))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import Foundation
 import Logging
 import NetStoreClient
 import NetStoreCore
@@ -33,6 +34,9 @@ struct MountCommand: AsyncParsableCommand {
 
     @Option(name: .customShort("o"), help: "Mount options, comma-separated.")
     var options: [String] = []
+
+    @Option(name: .customLong("tls-ca"), help: "The cluster's CA certificate: connect with TLS and verify the servers against it (default: NETSTORE_TLS_CA, the saved session's, the configuration file's tls-ca; none: plain TCP).")
+    var tlsCA: String?
 
     @Option(help: "File whose first line is the password.")
     var passwordFile: String?
@@ -87,6 +91,8 @@ struct MountCommand: AsyncParsableCommand {
                              "--server", ServerAddress.formatList(client.configuration.servers), "--log-level", logLevel]
             for option in options { arguments += ["-o", option] }
             if let logFile { arguments += ["--log-file", logFile] }
+            // The daemon has no saved session to read it from (--token-stdin): it is passed on, or TLS off.
+            arguments += ["--tls-ca", client.configuration.tls?.caFile ?? ""]
             try Daemon.start(arguments: arguments, token: token)
             return
         }
@@ -121,13 +127,19 @@ struct MountCommand: AsyncParsableCommand {
         }
     }
 
+    /// The daemon changes directory: a relative CA path is made absolute first.
+    static func absolute(_ path: String) -> String {
+        path.isEmpty || path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+
     /// A connected client: the saved token, else the password file, else a prompt.
     private func login(logger: Logger) async throws(NetStoreError) -> NetStoreClient {
         let clientLogger = ClientLogging.standardError(label: "netstore.client", level: logger.logLevel)
         let saved = tokenStdin ? nil : try SessionFile.standard().load()
         let servers = try DefaultServers.resolve(flag: server, saved: saved)
+        let tls = try DefaultServers.resolveTLS(flag: tlsCA.map(Self.absolute), saved: saved)
         func connect(_ credentials: NetStoreClient.Credentials) async throws(NetStoreError) -> NetStoreClient {
-            let client = NetStoreClient(servers: servers, credentials: credentials, logger: clientLogger)
+            let client = NetStoreClient(servers: servers, credentials: credentials, logger: clientLogger, tls: tls)
             do {
                 try await client.connect()
                 return client

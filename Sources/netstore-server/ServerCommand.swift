@@ -59,6 +59,15 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Serve Prometheus metrics at http://HOST:PORT/metrics (default: off).")
     var metricsListen: String?
 
+    @Option(help: "This server's TLS certificate (PEM; netstore cert init makes one). With --tls-key and --tls-ca the client port speaks only TLS.")
+    var tlsCert: String?
+
+    @Option(help: "The private key of --tls-cert (PEM).")
+    var tlsKey: String?
+
+    @Option(help: "The cluster's CA certificate (PEM): the other servers' certificates must chain to it.")
+    var tlsCa: String?
+
     func run() async throws {
         let resolved = Result { () throws(SettingsError) in try resolve() }
         guard case let .success(settings) = resolved else {

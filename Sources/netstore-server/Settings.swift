@@ -3,6 +3,7 @@ import Logging
 import NetStoreConfig
 import NetStoreCore
 import NetStoreServer
+import NetStoreTLS
 
 /// What the server runs with: the configuration file's entry for `--name` (if
 /// any), overridden by the flags that were given, else the built-in defaults.
@@ -30,17 +31,10 @@ extension ServerCommand {
             do {
                 let cluster = try ClusterConfiguration.load(from: config)
                 let own = try cluster.server(named: name)
-                if let key = own.settings.tlsKeysSet.first {
-                    throw SettingsError("\(cluster.location(of: key, in: own)): \(key): TLS is not supported yet: remove tls-cert, tls-key and tls-ca for server '\(name)'")
-                }
                 entry = own
                 peers = cluster.peers(of: name).map(\.address.description)
-            } catch let error as NetStoreError {
-                throw SettingsError(error.message)
-            } catch let error as SettingsError {
-                throw error
             } catch {
-                throw SettingsError("\(config): \(error)")
+                throw SettingsError(error.message)
             }
         } else if name != nil {
             throw SettingsError("--name picks a server of --config FILE: give the file too")
@@ -95,6 +89,8 @@ extension ServerCommand {
             throw SettingsError("--log-level is one of trace, debug, info, notice, warning, error, critical, not '\(levelText)'")
         }
 
+        let tls = try resolveTLS(own)
+
         let dataDirectory = (data ?? own.data).map { URL(fileURLWithPath: $0) }
             ?? ServerConfiguration.defaultDataDirectory(name: name ?? (serverRole == .primary ? "primary" : "backup-\(port)"))
         let server = ServerConfiguration(
@@ -103,8 +99,26 @@ extension ServerCommand {
             tokenLifetimeSeconds: tokenLifetime, role: serverRole, replicas: replicas, writeQuorum: quorum,
             clusterKey: clusterKey,
             retainedLogEntries: retainLogEntries ?? ServerConfiguration.defaultRetainedLogEntries,
-            advertisedAddress: advertised)
+            advertisedAddress: advertised, tls: tls)
         return Settings(server: server, logLevel: level, metrics: metrics, configurationFile: config)
+    }
+
+    /// TLS from --tls-cert/--tls-key/--tls-ca, each overriding the configuration's key:
+    /// all three or none.
+    func resolveTLS(_ own: ServerSettings) throws(SettingsError) -> ServerTLS? {
+        let certificate = tlsCert ?? own.tlsCert
+        let key = tlsKey ?? own.tlsKey
+        let ca = tlsCa ?? own.tlsCA
+        if certificate == nil && key == nil && ca == nil { return nil }
+        guard let certificate, let key, let ca else {
+            let missing = [("--tls-cert", certificate), ("--tls-key", key), ("--tls-ca", ca)].filter { $0.1 == nil }.map(\.0)
+            throw SettingsError("TLS needs --tls-cert, --tls-key and --tls-ca (or tls-cert, tls-key and tls-ca in the configuration): \(missing.joined(separator: ", ")) missing")
+        }
+        do {
+            return try ServerTLS(certificateFile: certificate, keyFile: key, caFile: ca)
+        } catch {
+            throw SettingsError(error.message)
+        }
     }
 
     /// "HOST:PORT" or "[IPv6]:PORT" with a port from 0 (any free one) to 65535.

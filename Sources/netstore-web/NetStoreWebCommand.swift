@@ -2,7 +2,10 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import NIOSSL
 import NetStoreClient
+import NetStoreCore
+import NetStoreTLS
 import NetStoreWeb
 
 /// `netstore-web`: serves the web viewer for a NetStore cluster.
@@ -20,6 +23,15 @@ struct NetStoreWebCommand: AsyncParsableCommand {
 
     @Flag(name: .long, help: "Browsers reach this server over HTTPS (through a TLS proxy): mark cookies Secure.")
     var secureCookies = false
+
+    @Option(name: .long, help: "Serve HTTPS with this certificate (PEM); needs --tls-key. Cookies are then Secure.")
+    var tlsCert: String?
+
+    @Option(name: .long, help: "The private key of --tls-cert (PEM).")
+    var tlsKey: String?
+
+    @Option(name: .customLong("tls-ca"), help: "The cluster's CA certificate: connect to the servers with TLS and verify them against it (default: NETSTORE_TLS_CA, the configuration file's tls-ca; none: plain TCP).")
+    var tlsCA: String?
 
     @Option(name: .long, help: "Minutes an unused session lasts.")
     var sessionMinutes = 120
@@ -50,14 +62,25 @@ struct NetStoreWebCommand: AsyncParsableCommand {
             throw ValidationError(error.message)
         }
         (host, port) = try Self.parseListen(listen)
+        let clusterTLS: ClientTLS?
+        var https: TLSConfiguration?
+        do {
+            clusterTLS = try DefaultServers.resolveTLS(flag: tlsCA, saved: nil)
+            if tlsCert != nil || tlsKey != nil {
+                guard let tlsCert, let tlsKey else { throw ValidationError("HTTPS needs both --tls-cert and --tls-key") }
+                https = try HTTPSFiles.configuration(certificateFile: tlsCert, keyFile: tlsKey)
+            }
+        } catch let error as NetStoreError {
+            throw ValidationError(error.message)
+        }
         guard sessionMinutes > 0 else { throw ValidationError("--session-minutes must be positive") }
         guard loginFailures > 0 else { throw ValidationError("--login-failures must be positive") }
         guard loginWindowMinutes > 0 else { throw ValidationError("--login-window-minutes must be positive") }
         let configuration = WebConfiguration(
-            host: host, port: port, servers: servers, secureCookies: secureCookies,
+            host: host, port: port, servers: servers, secureCookies: secureCookies || https != nil,
             sessionIdleTimeout: .seconds(sessionMinutes * 60),
             loginFailuresPerAddress: loginFailures, loginFailureWindow: .seconds(loginWindowMinutes * 60),
-            trustedProxies: Set(trustedProxy), logger: logger)
+            trustedProxies: Set(trustedProxy), logger: logger, clusterTLS: clusterTLS, https: https)
         let app = buildApplication(configuration)
         try await app.runService()
     }

@@ -14,11 +14,15 @@ struct NetStoreCommand: AsyncParsableCommand {
         discussion: """
             Servers are taken from --server, else $NETSTORE_SERVERS, else the list saved at login, \
             else the cluster's configuration file $XDG_CONFIG_HOME/netstore/config.toml, else \
-            127.0.0.1:7070. The session is kept in $XDG_CONFIG_HOME/netstore/session.
+            127.0.0.1:7070. The session is kept in $XDG_CONFIG_HOME/netstore/session. \
+            With --tls-ca FILE (else $NETSTORE_TLS_CA, the CA saved at login, the configuration \
+            file's tls-ca) connections are TLS and the servers' certificates are checked against FILE; \
+            netstore cert init makes the CA and the certificates.
             """,
         subcommands: [
             Login.self, Logout.self, List.self, Put.self, Get.self, Cat.self, Remove.self,
             MakeDirectory.self, Move.self, Stat.self, UserCommand.self, Status.self, Promote.self, Verify.self,
+            CertCommand.self,
         ]
     )
 

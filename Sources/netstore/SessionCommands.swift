@@ -1,6 +1,7 @@
 import ArgumentParser
 import NetStoreClient
 import NetStoreCore
+import NetStoreTLS
 
 struct Login: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,13 +18,14 @@ struct Login: AsyncParsableCommand {
         try NameRules.validateUserName(user)
         let password = try passwordFile.map(Terminal.readPasswordFile)
             ?? Terminal.readPassword(prompt: "Password for \(user): ")
-        let client = global.client(servers: servers, credentials: .password(user: user, password: password))
+        let tlsCA = try global.tlsCAFile(saved: saved)
+        let client = try global.client(servers: servers, credentials: .password(user: user, password: password), saved: saved)
         let session: SessionInfo
         var server = ""
         do {
             session = try await client.requireSession()
             server = client.currentServer.map { " on \($0)" } ?? ""
-            try global.sessionFile.save(SavedSession(user: session.user.name, token: session.token, servers: servers))
+            try global.sessionFile.save(SavedSession(user: session.user.name, token: session.token, servers: servers, tlsCA: tlsCA))
         } catch {
             await client.close()
             throw error
@@ -42,7 +44,7 @@ struct Logout: AsyncParsableCommand {
     func run() async throws {
         let file = global.sessionFile
         guard let saved = try file.load() else { throw NetStoreError(.notAuthenticated, "not logged in") }
-        let client = global.client(servers: try global.servers(saved: saved), credentials: .token(saved.token))
+        let client = try global.client(servers: try global.servers(saved: saved), credentials: .token(saved.token), saved: saved)
         do {
             try await client.logout()
         } catch where error.code == .badToken {
@@ -66,7 +68,8 @@ struct Status: AsyncParsableCommand {
     func run() async throws {
         let saved = try? global.sessionFile.load()
         let servers = try global.servers(saved: saved)
-        let probes = await ClusterStatus.probe(servers, token: saved?.token, logger: ClientLogging.standardError())
+        let tls = try global.tlsCAFile(saved: saved).map { path throws(NetStoreError) in try ClientTLS(caFile: path) }
+        let probes = await ClusterStatus.probe(servers, token: saved?.token, tls: tls, logger: ClientLogging.standardError())
         var failed = false
         let primary = ReplicationLag.primary(among: probes.compactMap { try? $0.result.get() })
         for probe in probes {
@@ -101,7 +104,7 @@ struct Promote: AsyncParsableCommand {
             throw NetStoreError(.notAuthenticated, "not logged in")
         }
         // Only the target: the old primary may be gone, and promotion is asked of the backup itself.
-        let client = global.client(servers: [address], credentials: .token(saved.token))
+        let client = try global.client(servers: [address], credentials: .token(saved.token), saved: saved)
         do {
             try await client.promote()
             await client.close()

@@ -1,6 +1,7 @@
 import ArgumentParser
 import NetStoreClient
 import NetStoreCore
+import NetStoreTLS
 import Synchronization
 
 struct Verify: AsyncParsableCommand {
@@ -25,7 +26,9 @@ struct Verify: AsyncParsableCommand {
         }
         let servers = try global.servers(saved: saved)
         let verifier = ClusterVerifier(
-            servers: servers, token: saved.token, catchUp: .seconds(max(0, catchUp)), logger: ClientLogging.standardError())
+            servers: servers, token: saved.token, catchUp: .seconds(max(0, catchUp)),
+            tls: try global.tlsCAFile(saved: saved).map { path throws(NetStoreError) in try ClientTLS(caFile: path) },
+            logger: ClientLogging.standardError())
         let report = await verifier.verify(progress: Self.progress(servers))
         Self.print(report)
         guard !report.isHealthy else {

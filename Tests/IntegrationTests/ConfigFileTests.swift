@@ -105,7 +105,7 @@ struct ConfigFileTests {
         #expect(server.terminate() == 1)
         #expect(server.output.contains("\(configFile.path):4: server 'a': role must be"), "\(server.output)")
 
-        // Parsed, but TLS is not there yet: refused, not ignored.
+        // TLS half configured: refused, not run unencrypted.
         try """
             [[server]]
             name = "a"
@@ -117,7 +117,7 @@ struct ConfigFileTests {
         let refused = try await waitUntil(timeout: .seconds(10)) { !tls.isRunning && tls.output.contains("TLS") }
         #expect(refused, "\(tls.output)")
         #expect(tls.terminate() == 1)
-        #expect(tls.output.contains("\(configFile.path):5: tls-cert: TLS is not supported yet"), "\(tls.output)")
+        #expect(tls.output.contains("\(configFile.path):5: server 'a': TLS needs tls-cert, tls-key and tls-ca"), "\(tls.output)")
     }
 
     @Test("GET /metrics counts requests by opcode and result, bytes, and the store")

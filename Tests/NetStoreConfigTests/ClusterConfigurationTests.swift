@@ -32,6 +32,8 @@ struct ClusterConfigurationTests {
         address = "host-c.example:7071"
         role = "backup"
         tls-cert = "tls/c.pem"
+        tls-key = "tls/c-key.pem"
+        tls-ca = "/etc/netstore/tls/ca.pem"
         """
 
     @Test("a good file: servers in order, defaults under each server's own settings, paths from the file's directory")
@@ -59,7 +61,9 @@ struct ClusterConfigurationTests {
 
         let c = try config.server(named: "c-3")
         #expect(c.settings.tlsCert == "/etc/netstore/tls/c.pem")
-        #expect(c.settings.tlsKeysSet == ["tls-cert"])
+        #expect(c.settings.tlsKeysSet == ["tls-cert", "tls-key", "tls-ca"])
+        #expect(c.settings.tlsKey == "/etc/netstore/tls/c-key.pem")
+        #expect(c.settings.tlsCA == "/etc/netstore/tls/ca.pem")
         #expect(config.location(of: "tls-cert", in: c) == "/etc/netstore/config.toml:26")
         #expect(config.location(of: "cluster-key-file", in: c) == "/etc/netstore/config.toml:3")
 
@@ -133,6 +137,8 @@ struct ClusterConfigurationTests {
                 line: 2, words: ["write-quorum must be 1 to 2", "not 3"]),
         BadFile(label: "a string where a number belongs", text: servers + "write-quorum = \"2\"\n",
                 line: 12, words: ["write-quorum must be an integer", "a string"]),
+        BadFile(label: "TLS without its key and CA", text: servers + "tls-cert = \"b.pem\"\n",
+                line: 12, words: ["server 'b'", "TLS needs tls-cert, tls-key and tls-ca", "tls-key, tls-ca missing"]),
         BadFile(label: "an unknown log level", text: servers + "log-level = \"loud\"\n",
                 line: 12, words: ["log-level must be one of", "'loud'"]),
         BadFile(label: "no cluster key with replicas", text: servers.replacingOccurrences(of: "cluster-key-file = \"/k\"\n\n[[server]]", with: "\n[[server]]"),

@@ -7,6 +7,7 @@ import NetStoreCore
 import NetStoreProtocol
 import NetStoreReplication
 import NetStoreStorage
+import NetStoreTLS
 import Synchronization
 
 /// Carries replication messages to the other servers over TCP, one persistent
@@ -26,6 +27,8 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
     private let peers: [ReplicaID: Peer]
     /// Presented with AUTH on every connection, so the peer accepts replication requests.
     private let clusterKey: String
+    /// With TLS, connections present this server's certificate and verify the peer's.
+    private let tls: ClientTLS?
     /// Where snapshot bodies are written before they are streamed.
     let outgoingDirectory: URL
 
@@ -41,6 +44,8 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
         let continuation: AsyncStream<Outgoing>.Continuation
         /// Whether the last exchange with the peer succeeded.
         let reachable = Mutex(false)
+        /// The last connection failure logged, so a peer that stays unreachable is logged once, not per retry.
+        let lastFailure = Mutex<String?>(nil)
 
         init(id: ReplicaID, address: ServerAddress) {
             self.id = id
@@ -51,8 +56,9 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
     }
 
     public init(selfID: ReplicaID, peers: [ReplicaID: ServerAddress], clusterKey: String, store: Store,
-                threadPool: NIOThreadPool, logger: Logger) {
+                threadPool: NIOThreadPool, tls: ClientTLS? = nil, logger: Logger) {
         self.selfID = selfID
+        self.tls = tls
         self.clusterKey = clusterKey
         self.store = store
         self.threadPool = threadPool
@@ -115,8 +121,11 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
         if let connection { return connection }
         let opened: Connection
         do {
-            opened = try await Connection.connect(to: peer.address, timeout: .seconds(2), logger: logger)
+            opened = try await Connection.connect(to: peer.address, timeout: .seconds(2), tls: tls, logger: logger)
         } catch {
+            if peer.lastFailure.withLock({ last in defer { last = error.message }; return last != error.message }) {
+                logger.notice("cannot open the replication connection", metadata: ["peer": "\(peer.id) \(peer.address)", "error": "\(error.message)"])
+            }
             // The message is dropped; wait before trying again (the replica resends).
             peer.reachable.withLock { $0 = false }
             try? await Task.sleep(for: .milliseconds(200))
@@ -132,7 +141,8 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
             try? await Task.sleep(for: .milliseconds(200))
             throw error
         }
-        logger.info("replication connection open", metadata: ["peer": "\(peer.id) \(peer.address)"])
+        peer.lastFailure.withLock { $0 = nil }
+        logger.info("replication connection open", metadata: ["peer": "\(peer.id) \(peer.address)", "tls": "\(tls != nil)"])
         return opened
     }
 

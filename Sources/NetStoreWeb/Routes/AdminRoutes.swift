@@ -76,7 +76,7 @@ struct AdminRoutes {
     private func cluster(_ context: WebContext) async throws -> Response {
         let session = try requireAdmin(context)
         let token = session.client.session?.token
-        let probes = await ClusterStatus.probe(configuration.servers, token: token, logger: configuration.logger)
+        let probes = await ClusterStatus.probe(configuration.servers, token: token, tls: configuration.clusterTLS, logger: configuration.logger)
         return .html(AdminViews.cluster(probes, connected: session.client.currentServer, session: session))
     }
 }

@@ -131,6 +131,6 @@ struct LoginRoutes {
     }
 
     static func clientConfiguration(_ configuration: WebConfiguration, credentials: NetStoreClient.Credentials) -> NetStoreClient.Configuration {
-        NetStoreClient.Configuration(servers: configuration.servers, credentials: credentials, logger: configuration.logger)
+        NetStoreClient.Configuration(servers: configuration.servers, credentials: credentials, logger: configuration.logger, tls: configuration.clusterTLS)
     }
 }
