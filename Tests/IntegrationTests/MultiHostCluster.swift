@@ -5,8 +5,10 @@ import NetStoreTestSupport
 /// address), and a fourth host for the clients, on one virtual Ethernet segment.
 /// The primary starts on host 0.
 ///
-/// Every server's command line is built by `serverArguments`, and every client
-/// command's environment by `clientEnvironment`: what a cluster over TLS changes.
+/// Every connection runs over TLS, with certificates `netstore cert init` made
+/// for the three hosts' addresses: the servers replicate over mutual TLS and the
+/// clients verify the servers against the cluster's CA (`NETSTORE_TLS_CA`).
+/// Every server's command line is built by `serverArguments`.
 final class MultiHostCluster: @unchecked Sendable {
     /// Every server listens on the same port: each host has its own.
     static let port = 7070
@@ -18,18 +20,25 @@ final class MultiHostCluster: @unchecked Sendable {
     let adminPasswordFile: URL
     /// Appended to every server's command line (e.g. `--tls-cert`, `--tls-key`, `--tls-ca`).
     let extraServerArguments: [String]
-    /// Set for every client command (e.g. `NETSTORE_TLS_CA`).
+    /// Set for every client command (`NETSTORE_TLS_CA`).
     let clientEnvironment: [String: String]
+    /// Where `netstore cert init` wrote the CA and each server's certificate and key.
+    let certificates: URL
     private(set) var servers: [NamespacedServer] = []
 
     var addresses: [String] { servers.map(\.address) }
     var serverList: String { addresses.joined(separator: ",") }
 
-    init(extraServerArguments: [String] = [], clientEnvironment: [String: String] = [:]) async throws {
+    init(extraServerArguments: [String] = []) async throws {
         self.extraServerArguments = extraServerArguments
-        self.clientEnvironment = clientEnvironment
         network = try VirtualNetwork(hosts: 4)
         dir = try TemporaryDirectory("netstore-multihost")
+        certificates = dir.path("tls")
+        let hostAddresses = network.hosts.map(\.address)
+        let hosts = (0..<3).flatMap { ["--host", "server\($0)=\(hostAddresses[$0])"] }
+        let made = try runCommand(Binaries.cli, ["cert", "init", certificates.path] + hosts)
+        guard made.succeeded else { throw TestFailure("netstore cert init failed: \(made.stderr)") }
+        clientEnvironment = ["NETSTORE_TLS_CA": certificates.appendingPathComponent("ca.pem").path]
         keyFile = dir.path("cluster.key")
         try "a-test-cluster-key-0123456789".write(to: keyFile, atomically: true, encoding: .utf8)
         adminPasswordFile = dir.path("admin-password.txt")
@@ -56,6 +65,11 @@ final class MultiHostCluster: @unchecked Sendable {
         for (other, address) in addresses.enumerated() where other != index {
             arguments += ["--replica", address]
         }
+        arguments += [
+            "--tls-cert", certificates.appendingPathComponent("server\(index).pem").path,
+            "--tls-key", certificates.appendingPathComponent("server\(index)-key.pem").path,
+            "--tls-ca", certificates.appendingPathComponent("ca.pem").path,
+        ]
         return arguments + extraServerArguments
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import NetStoreTestSupport
 import Testing
 
-/// Three servers on three "hosts" (network namespaces with their own addresses)
+/// Three servers on three "hosts" (network namespaces with their own addresses), over TLS,
 /// and a client on a fourth. Needs root and iproute2: without them these fail.
 @Suite("Three servers on three hosts", .serialized)
 struct MultiHostTests {
