@@ -35,7 +35,13 @@ extension NetStoreClient {
         if let primary {
             logger.info("found the primary", metadata: ["server": "\(primary.server)", "term": "\(primary.term)"])
         } else {
-            logger.info("no server says it is the primary", metadata: ["servers": "\(ServerAddress.formatList(configuration.servers))"])
+            let answers = probes.map { probe in
+                switch probe.result {
+                case .success(let status): "\(probe.server): \(status.role)"
+                case .failure(let error): "\(probe.server): \(error.message)"
+                }
+            }
+            logger.info("no server says it is the primary", metadata: ["answers": "\(answers.joined(separator: "; "))"])
         }
     }
 
