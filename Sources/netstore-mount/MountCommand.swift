@@ -20,8 +20,9 @@ struct MountCommand: AsyncParsableCommand {
             (-f: in the foreground). Unmount with `fusermount3 -u MOUNTPOINT`, SIGINT or SIGTERM:
             dirty files are committed first. NetStore's own -o options: cache=DIR (block cache and
             write-back files), cache_size=MiB (block cache limit), primary_timeout=SECONDS (how long a
-            change waits for a primary before failing with EIO; default 30); others go to FUSE
-            (allow_other, ro, ...).
+            change waits for a primary before failing with EIO; default 30), unlinked_lease=SECONDS
+            (after how long without renewal the parked open-but-unlinked files of a mount that died
+            are swept by other mounts; default 600); others go to FUSE (allow_other, ro, ...).
             """)
 
     @Argument(help: "An existing directory to mount on.")
@@ -103,7 +104,9 @@ struct MountCommand: AsyncParsableCommand {
 
         let vfs = try await NetStoreVFS.start(
             client: client,
-            configuration: VFSConfiguration(cacheDirectory: settings.cacheDirectory, blockCacheLimit: settings.cacheLimit),
+            configuration: VFSConfiguration(
+                cacheDirectory: settings.cacheDirectory, blockCacheLimit: settings.cacheLimit,
+                unlinkedLease: settings.unlinkedLease),
             logger: logger)
         let session = FUSESession(vfs: vfs, mountpoint: mountpoint, options: settings.fuseOptions, logger: logger)
         try session.mount()
@@ -180,6 +183,8 @@ struct MountSettings {
     var cacheLimit: UInt64 = 1 << 30
     /// How long a change waits for a primary before failing with EIO.
     var primaryTimeout: Duration = .seconds(30)
+    /// How long a mount's directory of parked files may go unrenewed before other mounts sweep it.
+    var unlinkedLease: Duration = .seconds(600)
     var fuseOptions: [String] = []
 
     init(options: [String]) throws(NetStoreError) {
@@ -197,6 +202,11 @@ struct MountSettings {
                     throw NetStoreError(.invalid, "-o primary_timeout takes a number of seconds, e.g. primary_timeout=30")
                 }
                 primaryTimeout = .seconds(seconds)
+            } else if option.hasPrefix("unlinked_lease=") {
+                guard let seconds = Int(option.dropFirst("unlinked_lease=".count)), seconds > 0 else {
+                    throw NetStoreError(.invalid, "-o unlinked_lease takes a number of seconds, e.g. unlinked_lease=600")
+                }
+                unlinkedLease = .seconds(seconds)
             } else {
                 fuseOptions.append(option)
             }

@@ -67,7 +67,7 @@ extension MountFixture {
         return (status, output.value)
     }
 
-    private var cliEnvironment: [String: String] {
+    var cliEnvironment: [String: String] {
         var env = environment
         env["XDG_CONFIG_HOME"] = root.appendingPathComponent("config-cli").path
         return env
