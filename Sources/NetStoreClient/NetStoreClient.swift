@@ -143,7 +143,8 @@ public final class NetStoreClient: Sendable {
             do {
                 current = try await link()
             } catch where error.code == .io || error.code == .timedOut {
-                // No server reachable: nothing was sent.
+                // No server reachable: nothing was sent. Every server was just tried: without a wait, that is all.
+                guard configuration.primaryWait > .zero else { throw error }
                 try await retry.again(after: error, servers: configuration.servers, logger: logger)
                 continue
             }
