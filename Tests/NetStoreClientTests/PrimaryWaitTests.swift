@@ -1,5 +1,6 @@
 import NetStoreCore
 import NetStoreProtocol
+import Synchronization
 import Testing
 
 @testable import NetStoreClient
@@ -70,6 +71,32 @@ struct PrimaryWaitTests {
         try await client.ping()
         await client.close()
         await backup.stop()
+    }
+
+    @Test("a mkdir whose connection breaks after it went out is not sent again, even with a wait: its outcome is unknown")
+    func lostMutationNotRepeated() async throws {
+        let mkdirs = Mutex(0)
+        let server = try await TestServer.start { _, request in
+            switch request {
+            case .auth: return .reply(.success(.session(FakeStore.session(token: ""))))
+            case .mkdir:
+                mkdirs.withLock { $0 += 1 }
+                return .close
+            default: return .reply(.success(.empty))
+            }
+        }
+        let client = NetStoreClient(NetStoreClient.Configuration(
+            servers: [ServerAddress(host: "127.0.0.1", port: server.port)],
+            credentials: .token(FakeStore.token), primaryWait: .seconds(10)))
+        let started = ContinuousClock.now
+        let error = await #expect(throws: NetStoreError.self) {
+            try await client.mkdir(parent: FakeStore.root, name: "d")
+        }
+        #expect(error?.code == .io)
+        #expect(ContinuousClock.now - started < .seconds(5), "no wait: the outcome is unknown, not refused")
+        #expect(mkdirs.withLock { $0 } == 1)
+        await client.close()
+        await server.stop()
     }
 
     @Test("without a wait, the backup's refusal is reported at once")
