@@ -99,7 +99,7 @@ public final class Connection: Sendable {
     public func send(_ request: Request) async throws(NetStoreError) -> Response {
         switch await exchange(request) {
         case .reply(let result): return try result.get()
-        case .lost(let error): throw error
+        case .lost(let error), .unsent(let error): throw error
         }
     }
 

@@ -9,12 +9,16 @@ import Synchronization
 /// A logged-in session with a NetStore cluster: the API the command line, the
 /// mount and the web viewer build on.
 ///
-/// Connects to the first reachable server of its list (trying them in order),
-/// authenticates every new connection (AUTH with the session's token, or LOGIN
-/// with a password), and reconnects when the connection is lost. A request that
-/// is safe to repeat (a read, a block transfer, a ping) is sent again once after
-/// a reconnect; a namespace mutation never is, because the server may have
-/// applied it before the connection broke: its error is reported instead.
+/// Connects to the first reachable server of its list (trying them in order,
+/// the last known primary first), authenticates every new connection (AUTH with
+/// the session's token, or LOGIN with a password), and reconnects when the
+/// connection is lost. A request that is safe to repeat (a read, a block
+/// transfer, a ping) is sent again after a reconnect; a namespace mutation whose
+/// connection broke after it went out never is, because the server may have
+/// applied it: its error is reported instead. A request a backup refused, or one
+/// that could not be sent because no server was reachable, was surely not
+/// applied: it is sent again once the primary is found, waiting for one up to
+/// `Configuration.primaryWait` (see `send`).
 public final class NetStoreClient: Sendable {
     /// How each new connection proves who it is.
     public enum Credentials: Sendable, Hashable {
@@ -32,6 +36,12 @@ public final class NetStoreClient: Sendable {
         public var servers: [ServerAddress]
         public var credentials: Credentials
         public var connectTimeout: Duration
+        /// How long a request waits for a primary (no server reachable, or a
+        /// backup refused it): it retries with backoff, reconnecting and asking
+        /// the servers which one is primary, then fails with `.io`. Zero: one
+        /// more try at once, then the refusal (`.notPrimary`) or the connection
+        /// error is reported, as a command line wants.
+        public var primaryWait: Duration
         public var eventLoopGroup: any EventLoopGroup
         public var logger: Logger
         /// With TLS every connection verifies the server's certificate; nil: plain TCP.
@@ -41,15 +51,18 @@ public final class NetStoreClient: Sendable {
             servers: [ServerAddress],
             credentials: Credentials,
             connectTimeout: Duration = .seconds(5),
+            primaryWait: Duration = .zero,
             eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
             logger: Logger = Logger(label: "netstore.client"),
             tls: ClientTLS? = nil
         ) {
             precondition(!servers.isEmpty, "a client needs at least one server")
+            precondition(primaryWait >= .zero, "a negative wait for the primary")
             self.tls = tls
             self.servers = servers
             self.credentials = credentials
             self.connectTimeout = connectTimeout
+            self.primaryWait = primaryWait
             self.eventLoopGroup = eventLoopGroup
             self.logger = logger
         }
@@ -61,17 +74,21 @@ public final class NetStoreClient: Sendable {
         let session: SessionInfo?
     }
 
-    private struct State {
+    struct State {
         var link: Link?
         var connecting: Task<Result<Link, NetStoreError>, Never>?
         /// The newest token: the saved one, or the one the last LOGIN returned.
         var token: String?
+        /// The server last found to be the primary: new connections try it first.
+        var preferred: ServerAddress?
+        /// A search for the primary under way, shared by every request that needs it.
+        var locating: Task<Void, Never>?
         var closed = false
     }
 
     public let configuration: Configuration
     let logger: Logger
-    private let state: Mutex<State>
+    let state: Mutex<State>
     /// Block reads spread over every server; nil with a single server (its link serves them).
     let blockReaders: BlockReaders?
 
@@ -116,42 +133,56 @@ public final class NetStoreClient: Sendable {
     }
 
     /// Sends one request, reconnecting first if the connection was lost.
-    /// Idempotent requests are retried once on a new connection if the
-    /// connection breaks while they are in flight.
+    ///
+    /// Idempotent requests are sent again on a new connection if the connection
+    /// breaks while they are in flight. A request surely not applied (no server
+    /// reachable, the connection gone before it was sent, a backup's refusal) is
+    /// sent again once at once, then, within `Configuration.primaryWait`, with
+    /// backoff, reconnecting and asking the servers which one is primary; past
+    /// that wait it fails with `.io`. A mutation lost in flight is never sent
+    /// again: its outcome is unknown.
     public func send(_ request: Request) async throws(NetStoreError) -> Response {
-        let first = try await link()
-        switch await first.connection.exchange(request) {
-        case .reply(.failure(let error)) where error.code == .notPrimary && configuration.servers.count > 1:
-            // A backup refused the request without applying it: the primary may
-            // be reachable again, so reconnect from the top of the list and ask once more.
-            await drop(first.connection)
-            logger.info("reconnecting to find the primary", metadata: ["server": "\(first.connection.address)"])
-        case .reply(let result):
-            return try result.get()
-        case .lost(let error):
-            await drop(first.connection)
-            guard request.isIdempotent else { throw error }
-            logger.info("retrying after a lost connection", metadata: ["error": "\(error.message)"])
-        }
-        let second = try await link()
-        switch await second.connection.exchange(request) {
-        case .reply(let result):
-            return try result.get()
-        case .lost(let error):
-            await drop(second.connection)
-            throw error
+        var retry = PrimaryRetry(wait: configuration.primaryWait)
+        while true {
+            let current: Link
+            do {
+                current = try await link()
+            } catch where error.code == .io || error.code == .timedOut {
+                // No server reachable: nothing was sent. Every server was just tried: without a wait, that is all.
+                guard configuration.primaryWait > .zero else { throw error }
+                try await retry.again(after: error, servers: configuration.servers, logger: logger)
+                continue
+            }
+            switch await current.connection.exchange(request) {
+            case .reply(.failure(let error)) where error.code == .notPrimary && configuration.servers.count > 1:
+                // A backup refused the request without applying it: find the primary and ask it.
+                logger.info("a backup refused a change; looking for the primary", metadata: ["server": "\(current.connection.address)"])
+                await locatePrimary(refusedBy: current.connection)
+                try await retry.again(after: error, servers: configuration.servers, logger: logger)
+            case .reply(let result):
+                return try result.get()
+            case .unsent(let error):
+                await drop(current.connection)
+                try await retry.again(after: error, servers: configuration.servers, logger: logger)
+            case .lost(let error):
+                await drop(current.connection)
+                guard request.isIdempotent else { throw error }
+                logger.info("retrying after a lost connection", metadata: ["error": "\(error.message)"])
+                try await retry.again(after: error, servers: configuration.servers, logger: logger)
+            }
         }
     }
 
     /// Closes the connection; later requests fail.
     public func close() async {
-        let (link, connecting) = state.withLock { state in
+        let (link, connecting, locating) = state.withLock { state in
             state.closed = true
-            defer { state.link = nil; state.connecting = nil }
-            return (state.link, state.connecting)
+            defer { state.link = nil; state.connecting = nil; state.locating = nil }
+            return (state.link, state.connecting, state.locating)
         }
         // A connection attempt under way sees `closed` when it ends and closes its own connection.
         connecting?.cancel()
+        locating?.cancel()
         await link?.connection.close()
         await blockReaders?.close()
     }
@@ -210,7 +241,10 @@ public final class NetStoreClient: Sendable {
         let servers = configuration.servers
         // A TLS failure says more than "cannot reach": it is reported if no server answers.
         var tlsFailure: NetStoreError?
-        for server in servers {
+        let preferred = state.withLock { $0.preferred }
+        // The known primary first, then the list in order.
+        let order = preferred.map { first in [first] + servers.filter { $0 != first } } ?? servers
+        for server in order {
             if Task.isCancelled { break }
             let connection: Connection
             do {
@@ -262,7 +296,7 @@ public final class NetStoreClient: Sendable {
     }
 
     /// Forgets a connection that failed, so that the next request reconnects.
-    private func drop(_ connection: Connection) async {
+    func drop(_ connection: Connection) async {
         state.withLock { state in
             if state.link?.connection === connection { state.link = nil }
         }

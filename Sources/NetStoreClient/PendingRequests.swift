@@ -8,10 +8,13 @@ import Synchronization
 /// Once the connection fails, every pending request and every later one fails
 /// with the same error, so no caller waits for a reply that cannot come.
 final class PendingRequests: Sendable {
-    /// How an exchange ended: the server's reply (success or error), or the connection's loss.
+    /// How an exchange ended: the server's reply (success or error), the
+    /// connection's loss after the request may have gone out, or a connection
+    /// that had failed before the request was sent (so it surely was not applied).
     enum Outcome: Sendable {
         case reply(Result<Response, NetStoreError>)
         case lost(NetStoreError)
+        case unsent(NetStoreError)
     }
 
     private struct State {
@@ -41,7 +44,7 @@ final class PendingRequests: Sendable {
         case .success(let id):
             return id
         case .failure(let failure):
-            continuation.resume(returning: .lost(failure))
+            continuation.resume(returning: .unsent(failure))
             return nil
         }
     }

@@ -4,8 +4,10 @@ import NetStoreCore
 /// Open files whose last name goes away (unlink, or a rename over them) stay
 /// readable and writable through their open handles until the last close, as
 /// on a local disk. The server deletes a node with its last name, so such a
-/// file is first moved to a hidden directory at the account's root, where it
-/// keeps its node and content; the last release removes it for good.
+/// file is first moved to a hidden directory at the account's root (into the
+/// mount's own subdirectory there), where it keeps its node and content; the
+/// last release removes it for good. A mount that dies leaves its subdirectory
+/// behind: other mounts sweep it once its lease runs out (NetStoreVFS+Sweep).
 extension NetStoreVFS {
     /// The hidden directory at the account's root; never listed, never found by lookup.
     public static let unlinkedDirectoryName = NameRules.unlinkedDirectoryName
@@ -53,22 +55,27 @@ extension NetStoreVFS {
         }
     }
 
-    /// The hidden directory's node, made the first time it is needed.
+    /// This mount's directory of parked files (`.netstore-unlinked/MOUNT-ID`),
+    /// made the first time it is needed.
     func unlinkedDirectory() async throws(NetStoreError) -> NodeID {
         if let known = tables.withLock({ $0.unlinkedDirectory }) { return known }
-        let root = inodes.rootNode
-        let node: NodeID
-        do {
-            node = try await client.lookup(parent: root, name: Self.unlinkedDirectoryName).id
-        } catch where error.code == .noEntry {
-            do {
-                node = try await client.mkdir(parent: root, name: Self.unlinkedDirectoryName, mode: 0o700, uid: 0, gid: 0).id
-            } catch where error.code == .exists {
-                node = try await client.lookup(parent: root, name: Self.unlinkedDirectoryName).id
-            }
-        }
+        let hidden = try await directory(named: Self.unlinkedDirectoryName, in: inodes.rootNode)
+        let node = try await directory(named: mountID, in: hidden)
         tables.withLock { $0.unlinkedDirectory = node }
         return node
+    }
+
+    /// The directory `name` in `parent`, made if missing (another mount may make it at the same time).
+    private func directory(named name: String, in parent: NodeID) async throws(NetStoreError) -> NodeID {
+        do {
+            return try await client.lookup(parent: parent, name: name).id
+        } catch where error.code == .noEntry {
+            do {
+                return try await client.mkdir(parent: parent, name: name, mode: 0o700, uid: 0, gid: 0).id
+            } catch where error.code == .exists {
+                return try await client.lookup(parent: parent, name: name).id
+            }
+        }
     }
 
     /// Deletes a hidden file whose last handle has closed.

@@ -30,12 +30,17 @@ public final class NetStoreVFS: Sendable {
         var seenVersions: [UInt64: UInt64] = [:]
         /// Open files without a visible name, by inode: their name in the hidden directory.
         var unlinked: [UInt64: String] = [:]
+        /// This mount's own directory of parked files, inside the hidden one.
         var unlinkedDirectory: NodeID?
+        /// Refreshes that directory's lease and sweeps dead mounts' (see NetStoreVFS+Sweep).
+        var housekeeping: Task<Void, Never>?
     }
 
     public let client: NetStoreClient
     public let configuration: VFSConfiguration
     public let inodes: InodeTable
+    /// Names this mount's directory of parked files; random, so mounts of one account never share one.
+    public let mountID: String
     let logger: Logger
     let attributes: AttributeCache
     let blocks: BlockCache
@@ -48,6 +53,7 @@ public final class NetStoreVFS: Sendable {
         self.configuration = configuration
         self.logger = logger
         inodes = InodeTable(rootNode: rootNode, logger: logger)
+        mountID = String(UInt64.random(in: 1...UInt64.max), radix: 16)
         attributes = AttributeCache(timeout: .milliseconds(Int64(configuration.attributeTimeout * 1000)))
         writeBackDirectory = "\(configuration.cacheDirectory)/writeback"
         try BlockCache.makeDirectory(writeBackDirectory)
@@ -59,7 +65,9 @@ public final class NetStoreVFS: Sendable {
     /// Connects (if not yet) and opens the file system at the account's root.
     public static func start(client: NetStoreClient, configuration: VFSConfiguration, logger: Logger) async throws(NetStoreError) -> NetStoreVFS {
         let session = try await client.requireSession()
-        return try NetStoreVFS(client: client, rootNode: session.user.rootNode, configuration: configuration, logger: logger)
+        let vfs = try NetStoreVFS(client: client, rootNode: session.user.rootNode, configuration: configuration, logger: logger)
+        vfs.startHousekeeping()
+        return vfs
     }
 
     // MARK: - Lookup counts
@@ -142,6 +150,7 @@ public final class NetStoreVFS: Sendable {
             return Array(tables.unlinked.values)
         }
         for name in hidden { await removeHidden(name) }
+        await stopHousekeeping()
         return failed
     }
 }

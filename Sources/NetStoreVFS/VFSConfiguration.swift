@@ -13,12 +13,20 @@ public struct VFSConfiguration: Sendable {
     /// Completed blocks of a file being written that upload in the background
     /// at once, before the commit (0: none; the commit sends everything).
     public var earlyUploads: Int
+    /// How long the directory of a mount's parked files (open files that lost
+    /// their last name) may go unrefreshed before another mount deletes it as
+    /// the leftover of a mount that died; each mount refreshes its own every
+    /// quarter of this, and sweeps others' at start and every `unlinkedLease`.
+    public var unlinkedLease: Duration
 
     public init(
         cacheDirectory: String, blockCacheLimit: UInt64 = 1 << 30, attributeTimeout: Double = 1,
-        readAheadBlocks: Int = 8, uploadParallelism: Int = 8, earlyUploads: Int = 8
+        readAheadBlocks: Int = 8, uploadParallelism: Int = 8, earlyUploads: Int = 8,
+        unlinkedLease: Duration = .seconds(600)
     ) {
         precondition(readAheadBlocks >= 0 && uploadParallelism >= 1 && earlyUploads >= 0, "invalid transfer settings")
+        precondition(unlinkedLease > .zero, "the lease of parked files must be positive")
+        self.unlinkedLease = unlinkedLease
         self.cacheDirectory = cacheDirectory
         self.blockCacheLimit = blockCacheLimit
         self.attributeTimeout = attributeTimeout

@@ -20,7 +20,10 @@ struct MountCommand: AsyncParsableCommand {
             for the password. Returns once the mount is ready and serves in the background
             (-f: in the foreground). Unmount with `fusermount3 -u MOUNTPOINT`, SIGINT or SIGTERM:
             dirty files are committed first. NetStore's own -o options: cache=DIR (block cache and
-            write-back files), cache_size=MiB (block cache limit); others go to FUSE (allow_other, ro, ...).
+            write-back files), cache_size=MiB (block cache limit), primary_timeout=SECONDS (how long a
+            change waits for a primary before failing with EIO; default 30), unlinked_lease=SECONDS
+            (after how long without renewal the parked open-but-unlinked files of a mount that died
+            are swept by other mounts; default 600); others go to FUSE (allow_other, ro, ...).
             """)
 
     @Argument(help: "An existing directory to mount on.")
@@ -37,6 +40,9 @@ struct MountCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("tls-ca"), help: "The cluster's CA certificate: connect with TLS and verify the servers against it (default: NETSTORE_TLS_CA, the saved session's, the configuration file's tls-ca; none: plain TCP).")
     var tlsCA: String?
+
+    @Option(help: "Seconds a change waits for a primary (while none is reachable, or only backups answer) before it fails with EIO; the same as -o primary_timeout (default: 30).")
+    var primaryTimeout: Int?
 
     @Option(help: "File whose first line is the password.")
     var passwordFile: String?
@@ -79,8 +85,12 @@ struct MountCommand: AsyncParsableCommand {
             throw NetStoreError(.noEntry, "\(mountpoint): \(String(cString: strerror(errno)).lowercased())")
         }
         guard info.st_mode & S_IFMT == S_IFDIR else { throw NetStoreError(.notDirectory, "\(mountpoint): not a directory") }
-        let settings = try MountSettings(options: options)
-        let client = try await login(logger: logger)
+        var settings = try MountSettings(options: options)
+        if let primaryTimeout {
+            guard primaryTimeout >= 0 else { throw NetStoreError(.invalid, "--primary-timeout takes a number of seconds, e.g. 30") }
+            settings.primaryTimeout = .seconds(primaryTimeout)
+        }
+        let client = try await login(primaryWait: settings.primaryTimeout, logger: logger)
 
         if !foreground {
             guard let token = client.session?.token, !token.isEmpty else {
@@ -90,6 +100,7 @@ struct MountCommand: AsyncParsableCommand {
             var arguments = [mountpoint, "-f", "--token-stdin", "--ready-fd", "\(Daemon.readyDescriptor)",
                              "--server", ServerAddress.formatList(client.configuration.servers), "--log-level", logLevel]
             for option in options { arguments += ["-o", option] }
+            if let primaryTimeout { arguments += ["--primary-timeout", "\(primaryTimeout)"] }
             if let logFile { arguments += ["--log-file", logFile] }
             // The daemon has no saved session to read it from (--token-stdin): it is passed on, or TLS off.
             arguments += ["--tls-ca", client.configuration.tls?.caFile ?? ""]
@@ -99,7 +110,9 @@ struct MountCommand: AsyncParsableCommand {
 
         let vfs = try await NetStoreVFS.start(
             client: client,
-            configuration: VFSConfiguration(cacheDirectory: settings.cacheDirectory, blockCacheLimit: settings.cacheLimit),
+            configuration: VFSConfiguration(
+                cacheDirectory: settings.cacheDirectory, blockCacheLimit: settings.cacheLimit,
+                unlinkedLease: settings.unlinkedLease),
             logger: logger)
         let session = FUSESession(vfs: vfs, mountpoint: mountpoint, options: settings.fuseOptions, logger: logger)
         try session.mount()
@@ -133,13 +146,14 @@ struct MountCommand: AsyncParsableCommand {
     }
 
     /// A connected client: the saved token, else the password file, else a prompt.
-    private func login(logger: Logger) async throws(NetStoreError) -> NetStoreClient {
+    private func login(primaryWait: Duration, logger: Logger) async throws(NetStoreError) -> NetStoreClient {
         let clientLogger = ClientLogging.standardError(label: "netstore.client", level: logger.logLevel)
         let saved = tokenStdin ? nil : try SessionFile.standard().load()
         let servers = try DefaultServers.resolve(flag: server, saved: saved)
         let tls = try DefaultServers.resolveTLS(flag: tlsCA.map(Self.absolute), saved: saved)
         func connect(_ credentials: NetStoreClient.Credentials) async throws(NetStoreError) -> NetStoreClient {
-            let client = NetStoreClient(servers: servers, credentials: credentials, logger: clientLogger, tls: tls)
+            let client = NetStoreClient(NetStoreClient.Configuration(
+                servers: servers, credentials: credentials, primaryWait: primaryWait, logger: clientLogger, tls: tls))
             do {
                 try await client.connect()
                 return client
@@ -179,6 +193,10 @@ struct MountCommand: AsyncParsableCommand {
 struct MountSettings {
     var cacheDirectory: String
     var cacheLimit: UInt64 = 1 << 30
+    /// How long a change waits for a primary before failing with EIO.
+    var primaryTimeout: Duration = .seconds(30)
+    /// How long a mount's directory of parked files may go unrenewed before other mounts sweep it.
+    var unlinkedLease: Duration = .seconds(600)
     var fuseOptions: [String] = []
 
     init(options: [String]) throws(NetStoreError) {
@@ -191,6 +209,16 @@ struct MountSettings {
                     throw NetStoreError(.invalid, "-o cache_size takes a number of MiB, e.g. cache_size=1024")
                 }
                 cacheLimit = mebibytes << 20
+            } else if option.hasPrefix("primary_timeout=") {
+                guard let seconds = Int(option.dropFirst("primary_timeout=".count)), seconds >= 0 else {
+                    throw NetStoreError(.invalid, "-o primary_timeout takes a number of seconds, e.g. primary_timeout=30")
+                }
+                primaryTimeout = .seconds(seconds)
+            } else if option.hasPrefix("unlinked_lease=") {
+                guard let seconds = Int(option.dropFirst("unlinked_lease=".count)), seconds > 0 else {
+                    throw NetStoreError(.invalid, "-o unlinked_lease takes a number of seconds, e.g. unlinked_lease=600")
+                }
+                unlinkedLease = .seconds(seconds)
             } else {
                 fuseOptions.append(option)
             }

@@ -4,88 +4,6 @@ import NetStoreCore
 import NetStoreProtocol
 import Testing
 
-/// A primary and two backups as real processes on 127.0.0.1.
-final class Cluster: @unchecked Sendable {
-    let dir: TemporaryDirectory
-    let ports: [Int]
-    var servers: [ServerProcess] = []
-    let keyFile: URL
-    /// Given to every server, after the cluster's own arguments.
-    let extraArguments: [String]
-
-    var addresses: [String] { ports.map { "127.0.0.1:\($0)" } }
-    var serverList: String { addresses.joined(separator: ",") }
-    var primary: ServerProcess { servers[0] }
-
-    init(extraArguments: [String] = []) async throws {
-        self.extraArguments = extraArguments
-        dir = try TemporaryDirectory("netstore-cluster")
-        ports = try freePorts(3)
-        keyFile = dir.path("cluster.key")
-        try "a-test-cluster-key-0123456789".write(to: keyFile, atomically: true, encoding: .utf8)
-        // Backups first: the primary waits for a majority before it listens.
-        var started: [Int: ServerProcess] = [:]
-        for index in [1, 2, 0] {
-            started[index] = try await ServerProcess(
-                directory: dir, name: "server\(index)", port: ports[index], extraArguments: arguments(index))
-        }
-        servers = (0..<3).map { started[$0]! }
-    }
-
-    func arguments(_ index: Int, role: String? = nil) -> [String] {
-        var arguments = ["--role", role ?? (index == 0 ? "primary" : "backup"), "--cluster-key-file", keyFile.path]
-        for (other, port) in ports.enumerated() where other != index {
-            arguments += ["--replica", "127.0.0.1:\(port)"]
-        }
-        return arguments + extraArguments
-    }
-
-    /// Each server's digest, asked with an admin token over a raw connection.
-    func digests(token: String) throws -> [StateDigest] {
-        try ports.map { port in
-            let raw = try RawConnection(port: port)
-            guard case .success(.session) = try raw.call(.auth(token: token)) else {
-                throw TestFailure("AUTH on port \(port) failed")
-            }
-            guard case let .success(.digest(digest)) = try raw.call(.digest) else {
-                throw TestFailure("DIGEST on port \(port) failed")
-            }
-            return digest
-        }
-    }
-
-    /// Waits until every server reports the same digest; returns the last ones read.
-    func convergedDigests(token: String) async throws -> (converged: Bool, digests: [StateDigest]) {
-        var digests: [StateDigest] = []
-        let converged = try await waitUntil(timeout: .seconds(60), interval: .milliseconds(200)) {
-            // A backup that has not yet applied the login's session refuses the token: not converged yet.
-            guard let current = try? self.digests(token: token) else { return false }
-            digests = current
-            return Set(digests).count == 1
-        }
-        return (converged, digests)
-    }
-
-    /// Reads every file from each server on its own and checks its SHA-256.
-    func expectOnEveryServer(_ files: [(name: String, sha: String)], configDirectory: URL) throws {
-        for (index, address) in addresses.enumerated() {
-            let reader = CLI(server: address, configDirectory: configDirectory)
-            for file in files {
-                let out = dir.path("out-\(index)")
-                let get = try reader.run("get", file.name, out.path)
-                #expect(get.succeeded, "get \(file.name) from \(address): \(get.stderr)")
-                if get.succeeded { #expect(try sha256(of: out) == file.sha, "\(file.name) on \(address)") }
-                try? FileManager.default.removeItem(at: out)
-            }
-        }
-    }
-
-    deinit {
-        servers.forEach { $0.kill9() }
-        dir.remove()
-    }
-}
-
 @Suite("Replication across three real servers")
 struct ReplicationTests {
     @Test("a backup killed and restarted during writes ends with every acknowledged file; digests equal")
@@ -203,9 +121,7 @@ struct ReplicationTests {
         acknowledged.append(("/extra", extraSha))
 
         // The old primary comes back as a backup and catches up.
-        cluster.servers[0] = try await ServerProcess(
-            directory: cluster.dir, name: "server0", port: cluster.ports[0],
-            extraArguments: cluster.arguments(0, role: "backup"))
+        try await cluster.restart(0, role: "backup")
         let token = try rawLogin(RawConnection(port: cluster.ports[1]), "admin", ServerProcess.adminPassword).token
         let (converged, digests) = try await cluster.convergedDigests(token: token)
         #expect(converged, "the old primary rejoins with the same state: \(digests.map { "\($0.appliedIndex)" })")

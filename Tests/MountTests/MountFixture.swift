@@ -15,13 +15,11 @@ final class MountFixture: @unchecked Sendable {
     /// Extra `-o` options for the mount (e.g. allow_other).
     let mountOptions: [String]
     private(set) var port = 0
-    /// With `cluster`: the primary's, then the backups' ports.
-    private(set) var ports: [Int] = []
     private var server: Process?
-    private(set) var servers: [Process?] = []
+    /// With `cluster`: a primary (server 0) and two backups.
+    var cluster: Cluster?
     private(set) var mount: Process?
     let serverLog = LogBuffer()
-    private(set) var serverLogs: [LogBuffer] = []
     private(set) var mountLog = LogBuffer()
 
     /// `cluster`: a primary and two backups instead of one server.
@@ -74,7 +72,7 @@ final class MountFixture: @unchecked Sendable {
 
     /// Every server the mount knows, primary first.
     var serverAddress: String {
-        ports.isEmpty ? "127.0.0.1:\(port)" : ports.map { "127.0.0.1:\($0)" }.joined(separator: ",")
+        cluster?.serverList ?? "127.0.0.1:\(port)"
     }
 
     private func startServer() async throws {
@@ -126,17 +124,6 @@ final class MountFixture: @unchecked Sendable {
         }
     }
 
-    func setPorts(_ chosen: [Int]) {
-        ports = chosen
-        servers = Array(repeating: nil, count: chosen.count)
-        serverLogs = chosen.map { _ in LogBuffer() }
-    }
-
-    func setServer(_ index: Int, _ process: Process, log: LogBuffer) {
-        servers[index] = process
-        serverLogs[index] = log
-    }
-
     var isMounted: Bool {
         guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }
         return table.split(separator: "\n").contains { $0.split(separator: " ").count > 4 && $0.split(separator: " ")[4] == mountpoint }
@@ -168,12 +155,11 @@ final class MountFixture: @unchecked Sendable {
 
     func close() async {
         await unmount()
-        for process in [server] + servers {
-            if let process, process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-            }
+        if let server, server.isRunning {
+            kill(server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
         }
+        cluster?.stop()
         // A background mount may still be finishing its cache writes for a moment.
         for _ in 0..<10 {
             if (try? FileManager.default.removeItem(at: root)) != nil { return }

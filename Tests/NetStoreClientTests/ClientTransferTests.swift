@@ -225,6 +225,7 @@ struct ClientTransferTests {
             switch request {
             case .auth: .reply(.success(.session(FakeStore.session(token: ""))))
             case .mkdir: .reply(.failure(NetStoreError(.notPrimary, "this server is a backup")))
+            case .status: .reply(.success(.status(PrimaryWaitTests.status("backup"))))
             default: .reply(.success(.empty))
             }
         }
