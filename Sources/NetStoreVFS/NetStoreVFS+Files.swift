@@ -167,7 +167,8 @@ extension NetStoreVFS {
     func commitLocked(_ file: OpenFile) async throws(NetStoreError) -> NodeAttributes? {
         do {
             guard let committed = try await file.commit(
-                client: client, cache: blocks, parallelism: configuration.uploadParallelism) else { return nil }
+                client: client, cache: blocks, parallelism: configuration.uploadParallelism,
+                inlineLimit: configuration.inlineCommitLimit) else { return nil }
             attributes.put(committed)
             tables.withLock { $0.seenVersions[file.inode] = committed.version }
             return committed

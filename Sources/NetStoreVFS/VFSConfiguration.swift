@@ -1,3 +1,5 @@
+import NetStoreCore
+
 /// How the file-system layer caches and transfers.
 public struct VFSConfiguration: Sendable {
     /// Holds `blocks/` (the block cache) and the write-back files of open files.
@@ -13,17 +15,22 @@ public struct VFSConfiguration: Sendable {
     /// Completed blocks of a file being written that upload in the background
     /// at once, before the commit (0: none; the commit sends everything).
     public var earlyUploads: Int
+    /// A file of one block up to this many bytes is committed with its bytes
+    /// in the commit request (0: never): one round trip instead of three.
+    public var inlineCommitLimit: Int
 
     public init(
         cacheDirectory: String, blockCacheLimit: UInt64 = 1 << 30, attributeTimeout: Double = 1,
-        readAheadBlocks: Int = 8, uploadParallelism: Int = 8, earlyUploads: Int = 8
+        readAheadBlocks: Int = 8, uploadParallelism: Int = 8, earlyUploads: Int = 8, inlineCommitLimit: Int = 64 << 10
     ) {
         precondition(readAheadBlocks >= 0 && uploadParallelism >= 1 && earlyUploads >= 0, "invalid transfer settings")
+        precondition(inlineCommitLimit >= 0 && inlineCommitLimit <= Limits.blockSize, "an inline commit carries one block at most")
         self.cacheDirectory = cacheDirectory
         self.blockCacheLimit = blockCacheLimit
         self.attributeTimeout = attributeTimeout
         self.readAheadBlocks = readAheadBlocks
         self.uploadParallelism = uploadParallelism
         self.earlyUploads = earlyUploads
+        self.inlineCommitLimit = inlineCommitLimit
     }
 }
