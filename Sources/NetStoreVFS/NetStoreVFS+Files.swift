@@ -72,14 +72,15 @@ extension NetStoreVFS {
     public func create(parent: UInt64, name: String, mode: UInt32, flags: Int32, context: RequestContext) async throws(NetStoreError) -> (attributes: NodeAttributes, opened: Opened) {
         let raw: NodeAttributes
         let parentNode = inodes.node(of: parent)
-        defer { directoryChanged(parent) }
         do {
             raw = try await client.create(
                 parent: parentNode, name: name, mode: mode & 0o7777, uid: context.uid, gid: context.gid)
             entries.added(parent: parentNode, name: name, node: raw.id)
+            directoryGained(parentNode, raw)
         } catch {
             // EEXIST: someone else made it meanwhile; whatever the error, ask the server next time.
             entries.forget(parent: parentNode, name: name)
+            directoryChanged(parent)
             guard error.code == .exists && flags & O_EXCL == 0 else { throw error }
             let existing = try await lookup(parent: parent, name: name)
             do {

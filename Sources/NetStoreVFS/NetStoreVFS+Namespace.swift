@@ -100,17 +100,30 @@ extension NetStoreVFS {
         in parent: UInt64, name: String, _ request: () async throws(NetStoreError) -> NodeAttributes
     ) async throws(NetStoreError) -> NodeAttributes {
         let node = inodes.node(of: parent)
-        defer { directoryChanged(parent) }
         let raw: NodeAttributes
         do {
             raw = try await request()
         } catch {
             // EEXIST: someone else made it meanwhile; whatever the error, ask the server next time.
             entries.forget(parent: node, name: name)
+            directoryChanged(parent)
             throw error
         }
         entries.added(parent: node, name: name, node: raw.id)
+        directoryGained(node, raw)
         return entry(raw)
+    }
+
+    /// `parent` gained an entry for `child`: the server set the directory's
+    /// mtime and ctime to the time it gave the child's ctime, and a
+    /// subdirectory adds a link. Cached attributes of the parent follow, so the
+    /// kernel's next permission check on it needs no request.
+    func directoryGained(_ parent: NodeID, _ child: NodeAttributes) {
+        attributes.update(parent) { directory in
+            directory.mtimeNs = child.ctimeNs
+            directory.ctimeNs = child.ctimeNs
+            if child.kind == .directory { directory.nlink += 1 }
+        }
     }
 
     /// Removes a name; a file open here keeps working until its last close.

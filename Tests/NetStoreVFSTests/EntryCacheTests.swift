@@ -64,4 +64,29 @@ struct EntryCacheTests {
         } == EEXIST)
         #expect(try await h.vfs.lookup(parent: dir.id, name: "taken").kind == .file)
     }
+
+    @Test("a directory's cached attributes follow the entries made in it, as the server has them")
+    func parentAttributes() async throws {
+        let h = try await VFSHarness()
+        defer { Task { await h.close() } }
+        let vfs = h.vfs
+        let dir = try await vfs.mkdir(parent: 1, name: "d", mode: 0o755, context: h.context)
+        _ = try await vfs.getattr(dir.id)
+        var seen: [NodeAttributes] = []
+        let made = try await h.requests {
+            let (file, opened) = try await vfs.create(
+                parent: dir.id, name: "f", mode: 0o644, flags: O_WRONLY | O_CREAT, context: h.context)
+            try await vfs.release(file.id, handle: opened.handle)
+            seen.append(try await vfs.getattr(dir.id))
+            _ = try await vfs.mkdir(parent: dir.id, name: "sub", mode: 0o755, context: h.context)
+            seen.append(try await vfs.getattr(dir.id))
+            _ = try await vfs.symlink(parent: dir.id, name: "s", target: "f", context: h.context)
+            seen.append(try await vfs.getattr(dir.id))
+        }
+        #expect(made["getattr"] == nil, "\(made)")
+        var server = try await h.client.getattr(h.vfs.inodes.node(of: dir.id))
+        server.id = dir.id
+        #expect(seen.last == server)
+        #expect(seen.map(\.nlink) == [2, 3, 3])
+    }
 }
