@@ -164,6 +164,13 @@ extension NetStoreClient {
         try await attributes(.commit(node: node, baseVersion: baseVersion, size: size, blocks: blocks))
     }
 
+    /// Replaces a file's content with `bytes` (at most one block), sent with
+    /// the commit itself, if its version is still `baseVersion`.
+    public func commitInline(_ node: NodeID, baseVersion: UInt64, bytes: [UInt8]) async throws(NetStoreError) -> NodeAttributes {
+        precondition(bytes.count <= Limits.blockSize, "an inline commit carries one block at most")
+        return try await attributes(.commitInline(node: node, baseVersion: baseVersion, data: ByteBuffer(bytes: bytes)))
+    }
+
     public func getContent(_ node: NodeID) async throws(NetStoreError) -> FileContent {
         let response = try await send(.getContent(node: node))
         guard case .content(let content) = response else { throw unexpected(response, to: .getContent) }

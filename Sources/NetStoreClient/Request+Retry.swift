@@ -12,7 +12,7 @@ extension Request {
              .snapshotBegin, .snapshotChunk:
             true
         case .login, .auth, .logout, .mkdir, .create, .mknod, .unlink, .rmdir, .rename,
-             .link, .symlink, .setattr, .commit, .userAdd, .userPasswd, .userRemove, .promote:
+             .link, .symlink, .setattr, .commit, .commitInline, .userAdd, .userPasswd, .userRemove, .promote:
             false
         }
     }

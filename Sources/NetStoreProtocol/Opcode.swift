@@ -50,4 +50,8 @@ public enum Opcode: UInt16, Sendable, Hashable, CaseIterable {
     case snapshotBegin = 0x0405
     /// Server to server: part of a snapshot body, at an offset.
     case snapshotChunk = 0x0406
+
+    /// A commit that carries a small file's whole content inline (one block):
+    /// no HAS_BLOCKS or PUT_BLOCK round trips before it.
+    case commitInline = 0x0500
 }

@@ -43,6 +43,10 @@ public enum Request: Sendable, Hashable {
     case commit(node: NodeID, baseVersion: UInt64, size: UInt64, blocks: [BlockID])
     /// A file's current version, size and block list.
     case getContent(node: NodeID)
+    /// Replaces a file's content with `data` (at most one block), if its version
+    /// is still `baseVersion`: the server stores the block and commits it in one
+    /// request. All zeros (or nothing) is a file of holes.
+    case commitInline(node: NodeID, baseVersion: UInt64, data: ByteBuffer)
 
     case userAdd(name: String, password: String, role: Role)
     /// An admin sets anyone's password; a user sets their own with `oldPassword`.
@@ -99,6 +103,7 @@ public enum Request: Sendable, Hashable {
         case .getBlock: .getBlock
         case .commit: .commit
         case .getContent: .getContent
+        case .commitInline: .commitInline
         case .userAdd: .userAdd
         case .userPasswd: .userPasswd
         case .userList: .userList

@@ -73,6 +73,10 @@ enum RequestCodec {
             buffer.writeInteger(baseVersion)
             buffer.writeInteger(size)
             try buffer.writeBlockIDs(blocks, .blockList)
+        case .commitInline(let node, let baseVersion, let data):
+            buffer.writeInteger(node)
+            buffer.writeInteger(baseVersion)
+            try buffer.writeBytes32(data, .blockData)
         case .userAdd(let name, let password, let role):
             try buffer.writeString16(name, .userName)
             try buffer.writeString16(password, .password)
@@ -207,6 +211,10 @@ enum RequestCodec {
             return .commit(
                 node: try reader.u64("node"), baseVersion: try reader.u64("base version"),
                 size: try reader.u64("size"), blocks: try reader.blockIDs(.blockList))
+        case .commitInline:
+            return .commitInline(
+                node: try reader.u64("node"), baseVersion: try reader.u64("base version"),
+                data: try reader.bytes32(.blockData))
         case .userAdd:
             return .userAdd(
                 name: try reader.string16(.userName), password: try reader.string16(.password),

@@ -4,7 +4,7 @@ import NetStoreCore
 /// A successful reply. Which case answers which opcode:
 /// - `.empty`: ping, logout, unlink, rmdir, rename, putBlock, userPasswd, userRemove
 /// - `.session`: login, auth
-/// - `.attributes`: lookup, getattr, mkdir, create, mknod, link, symlink, setattr, commit
+/// - `.attributes`: lookup, getattr, mkdir, create, mknod, link, symlink, setattr, commit, commitInline
 /// - `.page`: readdir · `.target`: readlink · `.stats`: statfs · `.status`: status
 /// - `.presence`: hasBlocks · `.block`: getBlock · `.content`: getContent
 /// - `.user`: userAdd · `.users`: userList

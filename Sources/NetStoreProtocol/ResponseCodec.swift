@@ -17,7 +17,7 @@ enum ResponseCodec {
             return true
         case (.attributes, .lookup), (.attributes, .getattr), (.attributes, .mkdir), (.attributes, .create),
              (.attributes, .mknod), (.attributes, .link), (.attributes, .symlink), (.attributes, .setattr),
-             (.attributes, .commit):
+             (.attributes, .commit), (.attributes, .commitInline):
             return true
         case (.page, .readdir), (.target, .readlink), (.stats, .statfs), (.status, .status),
              (.presence, .hasBlocks), (.block, .getBlock), (.content, .getContent), (.user, .userAdd),
@@ -118,7 +118,7 @@ enum ResponseCodec {
         case .login, .auth:
             return .session(SessionInfo(
                 token: try reader.string16(.token), user: try reader.user(), expiresNs: try reader.i64("expiry")))
-        case .lookup, .getattr, .mkdir, .create, .mknod, .link, .symlink, .setattr, .commit:
+        case .lookup, .getattr, .mkdir, .create, .mknod, .link, .symlink, .setattr, .commit, .commitInline:
             return .attributes(try reader.attributes())
         case .readdir:
             let isLast = try reader.bool("isLast")

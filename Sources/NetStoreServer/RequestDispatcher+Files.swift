@@ -63,6 +63,8 @@ extension RequestDispatcher {
             return .block(ByteBuffer(bytes: try await readBlockRepairing(id)))
         case let .commit(node, baseVersion, size, blocks):
             return try await attributes(.commit(account: account, node: node, baseVersion: baseVersion, size: size, blocks: blocks, now: now))
+        case let .commitInline(node, baseVersion, data):
+            return try await commitInline(account: account, node: node, baseVersion: baseVersion, data: data)
         case let .getContent(node):
             return .content(try await storage { try store.content(account: account, node: node) })
         case .userAdd, .userPasswd, .userList, .userRemove:
@@ -90,6 +92,25 @@ extension RequestDispatcher {
         case .ping, .status, .login, .auth, .logout, .replicate, .replicaPutBlock, .replicaGetBlock, .snapshotBegin, .snapshotChunk:
             preconditionFailure("answered before authentication")
         }
+    }
+
+    /// A small file's whole content in one request: stored as its one block
+    /// (as PUT_BLOCK would), then committed (as COMMIT would). All zeros, or
+    /// nothing, needs no block: the file is a hole.
+    private func commitInline(account: AccountID, node: NodeID, baseVersion: UInt64, data: ByteBuffer) async throws -> Response {
+        let store = self.store
+        let now = self.now
+        let id = try await storage {
+            try data.withUnsafeReadableBytes { bytes -> BlockID in
+                if bytes.allSatisfy({ $0 == 0 }) { return .hole }
+                let id = BlockStore.id(of: bytes)
+                try store.putBlock(id, bytes: bytes, now: now)
+                return id
+            }
+        }
+        return try await attributes(.commit(
+            account: account, node: node, baseVersion: baseVersion, size: UInt64(data.readableBytes),
+            blocks: id.isHole ? [] : [id], now: now))
     }
 
     /// Submits a mutation that answers with a node's attributes.

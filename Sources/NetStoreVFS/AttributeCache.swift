@@ -38,6 +38,16 @@ final class AttributeCache: Sendable {
         }
     }
 
+    /// Changes cached attributes in place, keeping their expiry (nothing if none are cached).
+    func update(_ node: NodeID, _ change: (inout NodeAttributes) -> Void) {
+        let now = ContinuousClock.now
+        items.withLock { items in
+            guard var item = items[node], item.expires >= now else { return }
+            change(&item.attributes)
+            items[node] = item
+        }
+    }
+
     func remove(_ node: NodeID) {
         _ = items.withLock { $0.removeValue(forKey: node) }
     }

@@ -11,6 +11,8 @@ final class DirectoryHandle: Sendable {
         var entries: [DirectoryEntry] = []
         var cookie: UInt64 = 0
         var complete = false
+        /// What the oldest page fetched reflects (nil before the first fetch).
+        var seen: EntryCache.Seen?
     }
 
     let inode: UInt64
@@ -23,19 +25,24 @@ final class DirectoryHandle: Sendable {
         self.node = node
     }
 
-    /// Entries (not "." and "..") at positions `from...`, at most `limit`, fetching pages as needed.
-    func entries(from index: Int, limit: Int, client: NetStoreClient, restart: Bool) async throws(NetStoreError) -> (entries: [DirectoryEntry], first: Int) {
-        try await lock.run { () async throws(NetStoreError) -> ([DirectoryEntry], Int) in
+    /// Entries (not "." and "..") at positions `from...`, at most `limit`,
+    /// fetching pages as needed, and what the listing's oldest page reflects
+    /// (`seen`, taken before this call, for a first page fetched now).
+    func entries(
+        from index: Int, limit: Int, client: NetStoreClient, restart: Bool, seen: EntryCache.Seen
+    ) async throws(NetStoreError) -> (entries: [DirectoryEntry], first: Int, seen: EntryCache.Seen) {
+        try await lock.run { () async throws(NetStoreError) -> ([DirectoryEntry], Int, EntryCache.Seen) in
             if restart { state.withLock { $0 = State() } }
             while true {
                 let current = state.withLock { $0 }
                 if current.complete || current.entries.count >= index + limit {
                     let lower = min(index, current.entries.count)
                     let upper = min(index + limit, current.entries.count)
-                    return (Array(current.entries[lower..<upper]), lower)
+                    return (Array(current.entries[lower..<upper]), lower, current.seen ?? seen)
                 }
                 let page = try await client.readdir(node, after: current.cookie)
                 state.withLock { state in
+                    if state.seen == nil { state.seen = seen }
                     state.entries += page.entries
                     if let last = page.entries.last { state.cookie = last.cookie }
                     state.complete = page.isLast || page.entries.isEmpty

@@ -71,11 +71,17 @@ extension NetStoreVFS {
     /// existing file (made meanwhile by someone else) is opened instead.
     public func create(parent: UInt64, name: String, mode: UInt32, flags: Int32, context: RequestContext) async throws(NetStoreError) -> (attributes: NodeAttributes, opened: Opened) {
         let raw: NodeAttributes
-        defer { directoryChanged(parent) }
+        let parentNode = inodes.node(of: parent)
         do {
             raw = try await client.create(
-                parent: inodes.node(of: parent), name: name, mode: mode & 0o7777, uid: context.uid, gid: context.gid)
-        } catch where error.code == .exists && flags & O_EXCL == 0 {
+                parent: parentNode, name: name, mode: mode & 0o7777, uid: context.uid, gid: context.gid)
+            entries.added(parent: parentNode, name: name, node: raw.id)
+            directoryGained(parentNode, raw)
+        } catch {
+            // EEXIST: someone else made it meanwhile; whatever the error, ask the server next time.
+            entries.forget(parent: parentNode, name: name)
+            directoryChanged(parent)
+            guard error.code == .exists && flags & O_EXCL == 0 else { throw error }
             let existing = try await lookup(parent: parent, name: name)
             do {
                 return (existing, try await open(existing.id, flags: flags))
@@ -167,7 +173,8 @@ extension NetStoreVFS {
     func commitLocked(_ file: OpenFile) async throws(NetStoreError) -> NodeAttributes? {
         do {
             guard let committed = try await file.commit(
-                client: client, cache: blocks, parallelism: configuration.uploadParallelism) else { return nil }
+                client: client, cache: blocks, parallelism: configuration.uploadParallelism,
+                inlineLimit: configuration.inlineCommitLimit) else { return nil }
             attributes.put(committed)
             tables.withLock { $0.seenVersions[file.inode] = committed.version }
             return committed

@@ -1,18 +1,29 @@
 import NetStoreClient
 import NetStoreCore
 
-/// Names and attributes: each call is one request to the server (or none, from the cache).
+/// Names and attributes: each call is one request to the server (or none, from the caches).
 extension NetStoreVFS {
     public func lookup(parent: UInt64, name: String) async throws(NetStoreError) -> NodeAttributes {
         try NameRules.validateEntryName(name)
         let node = inodes.node(of: parent)
         if isHidden(parent: node, name: name) { throw NetStoreError(.noEntry, "\(name) is not there") }
-        return entry(try await client.lookup(parent: node, name: name))
+        switch entries.find(parent: node, name: name) {
+        case .node(let child):
+            if let cached = attributes.get(child) { return entry(cached, cached: true) }
+        case .absent:
+            throw NetStoreError(.noEntry, "\(name) is not there")
+        case .unknown:
+            break
+        }
+        let seen = entries.seen
+        let found = try await client.lookup(parent: node, name: name)
+        entries.put(parent: node, name: name, node: found.id, seen: seen)
+        return entry(found)
     }
 
     public func getattr(_ inode: UInt64) async throws(NetStoreError) -> NodeAttributes {
         let node = inodes.node(of: inode)
-        if let cached = attributes.get(node) { return present(cached) }
+        if let cached = attributes.get(node) { return present(cached, cached: true) }
         return present(try await client.getattr(node))
     }
 
@@ -54,49 +65,112 @@ extension NetStoreVFS {
         guard kind != .directory && kind != .symlink else {
             throw NetStoreError(.notPermitted, "\(name): mknod does not make directories or symlinks")
         }
-        defer { directoryChanged(parent) }
-        return entry(try await client.mknod(
-            parent: inodes.node(of: parent), name: name, kind: kind, mode: mode & 0o7777,
-            uid: context.uid, gid: context.gid, rdev: kind.isDevice ? rdev : 0))
+        return try await made(in: parent, name: name) { [client, inodes] () async throws(NetStoreError) in
+            try await client.mknod(
+                parent: inodes.node(of: parent), name: name, kind: kind, mode: mode & 0o7777,
+                uid: context.uid, gid: context.gid, rdev: kind.isDevice ? rdev : 0)
+        }
     }
 
     public func mkdir(parent: UInt64, name: String, mode: UInt32, context: RequestContext) async throws(NetStoreError) -> NodeAttributes {
-        defer { directoryChanged(parent) }
-        return entry(try await client.mkdir(
-            parent: inodes.node(of: parent), name: name, mode: mode & 0o7777, uid: context.uid, gid: context.gid))
+        let made = try await made(in: parent, name: name) { [client, inodes] () async throws(NetStoreError) in
+            try await client.mkdir(
+                parent: inodes.node(of: parent), name: name, mode: mode & 0o7777, uid: context.uid, gid: context.gid)
+        }
+        entries.madeDirectory(inodes.node(of: made.id))
+        return made
     }
 
     public func symlink(parent: UInt64, name: String, target: String, context: RequestContext) async throws(NetStoreError) -> NodeAttributes {
-        defer { directoryChanged(parent) }
-        return entry(try await client.symlink(
-            parent: inodes.node(of: parent), name: name, target: target, uid: context.uid, gid: context.gid))
+        try await made(in: parent, name: name) { [client, inodes] () async throws(NetStoreError) in
+            try await client.symlink(
+                parent: inodes.node(of: parent), name: name, target: target, uid: context.uid, gid: context.gid)
+        }
     }
 
     public func link(_ inode: UInt64, newParent: UInt64, newName: String) async throws(NetStoreError) -> NodeAttributes {
         attributes.remove(inodes.node(of: inode))
-        defer { directoryChanged(newParent) }
-        return entry(try await client.link(inodes.node(of: inode), newParent: inodes.node(of: newParent), newName: newName))
+        return try await made(in: newParent, name: newName) { [client, inodes] () async throws(NetStoreError) in
+            try await client.link(inodes.node(of: inode), newParent: inodes.node(of: newParent), newName: newName)
+        }
+    }
+
+    /// Runs a request that makes `name` in `parent` and hands the kernel its entry.
+    func made(
+        in parent: UInt64, name: String, _ request: () async throws(NetStoreError) -> NodeAttributes
+    ) async throws(NetStoreError) -> NodeAttributes {
+        let node = inodes.node(of: parent)
+        let raw: NodeAttributes
+        do {
+            raw = try await request()
+        } catch {
+            // EEXIST: someone else made it meanwhile; whatever the error, ask the server next time.
+            entries.forget(parent: node, name: name)
+            directoryChanged(parent)
+            throw error
+        }
+        entries.added(parent: node, name: name, node: raw.id)
+        directoryGained(node, raw)
+        return entry(raw)
+    }
+
+    /// `parent` gained an entry for `child`: the server set the directory's
+    /// mtime and ctime to the time it gave the child's ctime, and a
+    /// subdirectory adds a link. Cached attributes of the parent follow, so the
+    /// kernel's next permission check on it needs no request.
+    func directoryGained(_ parent: NodeID, _ child: NodeAttributes) {
+        attributes.update(parent) { directory in
+            directory.mtimeNs = child.ctimeNs
+            directory.ctimeNs = child.ctimeNs
+            if child.kind == .directory { directory.nlink += 1 }
+        }
     }
 
     /// Removes a name; a file open here keeps working until its last close.
     public func unlink(parent: UInt64, name: String) async throws(NetStoreError) {
-        defer { attributes.removeAll() }
         let node = inodes.node(of: parent)
         if isHidden(parent: node, name: name) { throw NetStoreError(.notPermitted, "\(name) is NetStore's own") }
-        if try await hideIfOpen(parent: node, name: name) != nil { return }
-        try await client.unlink(parent: node, name: name)
+        try await removing(parent: node, name: name) { () async throws(NetStoreError) in
+            if try await hideIfOpen(parent: node, name: name) != nil { return }
+            try await client.unlink(parent: node, name: name)
+        }
     }
 
     public func rmdir(parent: UInt64, name: String) async throws(NetStoreError) {
-        defer { attributes.removeAll() }
-        try await client.rmdir(parent: inodes.node(of: parent), name: name)
+        let node = inodes.node(of: parent)
+        try await removing(parent: node, name: name) { [client] () async throws(NetStoreError) in
+            try await client.rmdir(parent: node, name: name)
+        }
+    }
+
+    /// Runs a request that removes `name` from `parent`; then the parent's and
+    /// the removed node's cached attributes (times, link count) are stale. When
+    /// that node is not known, no cached attributes are trusted.
+    private func removing(parent: NodeID, name: String, _ request: () async throws(NetStoreError) -> Void) async throws(NetStoreError) {
+        do {
+            try await request()
+        } catch {
+            entries.forget(parent: parent, name: name)
+            attributes.removeAll()
+            throw error
+        }
+        attributes.remove(parent)
+        if let child = entries.removed(parent: parent, name: name) {
+            attributes.remove(child)
+        } else {
+            attributes.removeAll()
+        }
     }
 
     /// Renames; a file open here that is renamed over keeps working until its last close.
     public func rename(parent: UInt64, name: String, newParent: UInt64, newName: String, flags: RenameFlags) async throws(NetStoreError) {
-        defer { attributes.removeAll() }
         let from = inodes.node(of: parent)
         let to = inodes.node(of: newParent)
+        defer {
+            attributes.removeAll()
+            entries.forget(parent: from, name: name)
+            entries.forget(parent: to, name: newName)
+        }
         if isHidden(parent: from, name: name) || isHidden(parent: to, name: newName) {
             throw NetStoreError(.notPermitted, "\(Self.unlinkedDirectoryName) is NetStore's own")
         }
@@ -174,9 +248,11 @@ extension NetStoreVFS {
         if offset < 2 { items.append(dot("..", directory.inode, 2)) }
         let wanted = limit - items.count
         guard wanted > 0 else { return items }
-        let (entries, first) = try await directory.entries(
-            from: max(0, Int(offset) - 2), limit: wanted, client: client, restart: offset == 0)
-        for (i, entry) in entries.enumerated() where !isHidden(parent: directory.node, name: entry.name) {
+        let (listed, first, seen) = try await directory.entries(
+            from: max(0, Int(offset) - 2), limit: wanted, client: client, restart: offset == 0, seen: entries.seen)
+        for (i, entry) in listed.enumerated() where !isHidden(parent: directory.node, name: entry.name) {
+            // A later lookup of the name (stat after ls) needs no request.
+            entries.put(parent: directory.node, name: entry.name, node: entry.attributes.id, seen: seen)
             items.append(DirectoryItem(name: entry.name, attributes: present(entry.attributes), offset: Int64(first + i + 3)))
         }
         return items

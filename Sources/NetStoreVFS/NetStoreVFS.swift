@@ -43,6 +43,7 @@ public final class NetStoreVFS: Sendable {
     public let mountID: String
     let logger: Logger
     let attributes: AttributeCache
+    let entries: EntryCache
     let blocks: BlockCache
     let writeBackDirectory: String
     let tables = Mutex(Tables())
@@ -55,6 +56,7 @@ public final class NetStoreVFS: Sendable {
         inodes = InodeTable(rootNode: rootNode, logger: logger)
         mountID = String(UInt64.random(in: 1...UInt64.max), radix: 16)
         attributes = AttributeCache(timeout: .milliseconds(Int64(configuration.attributeTimeout * 1000)))
+        entries = EntryCache(timeout: .milliseconds(Int64(configuration.attributeTimeout * 1000)))
         writeBackDirectory = "\(configuration.cacheDirectory)/writeback"
         try BlockCache.makeDirectory(writeBackDirectory)
         blocks = try BlockCache(
@@ -85,10 +87,11 @@ public final class NetStoreVFS: Sendable {
 
     // MARK: - Helpers
 
-    /// Server attributes as the kernel should see them: cached, with an open
-    /// file's local changes overlaid, under the kernel's inode number.
-    func present(_ raw: NodeAttributes) -> NodeAttributes {
-        attributes.put(raw)
+    /// Server attributes as the kernel should see them: cached (unless they
+    /// came from the cache, whose timeout counts from the server's answer),
+    /// with an open file's local changes overlaid, under the kernel's inode number.
+    func present(_ raw: NodeAttributes, cached: Bool = false) -> NodeAttributes {
+        if !cached { attributes.put(raw) }
         let inode = inodes.inode(of: raw.id)
         var result = raw
         if raw.kind == .file, let file = openFile(inode) {
@@ -101,8 +104,8 @@ public final class NetStoreVFS: Sendable {
     }
 
     /// Like `present`, and the kernel holds one more lookup on it.
-    func entry(_ raw: NodeAttributes) -> NodeAttributes {
-        let result = present(raw)
+    func entry(_ raw: NodeAttributes, cached: Bool = false) -> NodeAttributes {
+        let result = present(raw, cached: cached)
         inodes.remember(result.id)
         return result
     }

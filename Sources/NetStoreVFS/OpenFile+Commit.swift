@@ -8,8 +8,10 @@ extension OpenFile {
     /// list on the base version (callers hold `lock`). Returns the committed
     /// attributes, or nil when there was nothing to commit. Blocks uploaded
     /// early are trusted to be on the server unless `trustEarlyUploads` is off.
+    /// A changed file of one block up to `inlineLimit` bytes goes in one
+    /// request, its bytes inline (no query or upload before the commit).
     func commit(
-        client: NetStoreClient, cache: BlockCache, parallelism: Int, trustEarlyUploads: Bool = true
+        client: NetStoreClient, cache: BlockCache, parallelism: Int, inlineLimit: Int = 0, trustEarlyUploads: Bool = true
     ) async throws(NetStoreError) -> NodeAttributes? {
         // The commit sends what is left: early uploads stop after their current block.
         let state = self.state.withLock { state in
@@ -26,6 +28,9 @@ extension OpenFile {
             } else if index < state.base.blocks.count, UInt64(index) * blockSize < state.validBase {
                 ids[index] = state.base.blocks[index]
             }
+        }
+        if layout.blockCount == 1, changed == [0], state.size <= UInt64(inlineLimit) {
+            return try await commitInline(state, client: client, cache: cache)
         }
         // Batches bound the memory a commit of a huge file needs.
         var start = 0
@@ -50,10 +55,32 @@ extension OpenFile {
         } catch where error.code == .missingBlocks && trustEarlyUploads {
             // A block sent early is gone (collected, or another primary took over): send again what is lacking.
             self.state.withLock { $0.uploaded = [:] }
-            return try await commit(client: client, cache: cache, parallelism: parallelism, trustEarlyUploads: false)
+            return try await commit(
+                client: client, cache: cache, parallelism: parallelism, inlineLimit: inlineLimit, trustEarlyUploads: false)
         } catch where error.code == .versionConflict {
             throw NetStoreError(.versionConflict, "file \(node) was changed elsewhere while open here: its local changes are not saved")
         }
+        committed(attributes, from: state, blocks: ids)
+        return attributes
+    }
+
+    /// The whole content (block 0) sent with the commit.
+    private func commitInline(_ state: State, client: NetStoreClient, cache: BlockCache) async throws(NetStoreError) -> NodeAttributes {
+        let bytes = try sparseFile().read(count: Int(state.size), at: 0)
+        let id = Self.blockID(of: bytes)
+        let attributes: NodeAttributes
+        do {
+            attributes = try await client.commitInline(node, baseVersion: state.base.version, bytes: bytes)
+        } catch where error.code == .versionConflict {
+            throw NetStoreError(.versionConflict, "file \(node) was changed elsewhere while open here: its local changes are not saved")
+        }
+        if !id.isHole { cache.insert(id, bytes: bytes) }
+        committed(attributes, from: state, blocks: id.isHole ? [] : [id])
+        return attributes
+    }
+
+    /// The commit of `state` as `blocks` succeeded: that is the new base.
+    private func committed(_ attributes: NodeAttributes, from state: State, blocks ids: [BlockID]) {
         self.state.withLock { now in
             now.base = FileContent(version: attributes.version, size: state.size, blocks: ids)
             now.validBase = state.size
@@ -63,7 +90,6 @@ extension OpenFile {
             // The commit references them now; later writes make new blocks.
             now.uploaded = [:]
         }
-        return attributes
     }
 
     private func upload(_ blocks: [(BlockID, [UInt8])], client: NetStoreClient, trustEarlyUploads: Bool) async throws(NetStoreError) {

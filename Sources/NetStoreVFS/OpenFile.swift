@@ -57,7 +57,7 @@ final class OpenFile: Sendable {
     /// The write-back file, created at the first write.
     func sparseFile() throws(NetStoreError) -> SparseFile {
         if let file = writeBack.withLock({ $0 }) { return file }
-        let file = try SparseFile(directory: writeBackDirectory)
+        let file = SparseFile(directory: writeBackDirectory)
         return writeBack.withLock { current in
             if let current { return current }
             current = file

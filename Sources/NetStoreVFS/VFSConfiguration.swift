@@ -1,3 +1,5 @@
+import NetStoreCore
+
 /// How the file-system layer caches and transfers.
 public struct VFSConfiguration: Sendable {
     /// Holds `blocks/` (the block cache) and the write-back files of open files.
@@ -18,14 +20,18 @@ public struct VFSConfiguration: Sendable {
     /// the leftover of a mount that died; each mount refreshes its own every
     /// quarter of this, and sweeps others' at start and every `unlinkedLease`.
     public var unlinkedLease: Duration
+    /// A file of one block up to this many bytes is committed with its bytes
+    /// in the commit request (0: never): one round trip instead of three.
+    public var inlineCommitLimit: Int
 
     public init(
         cacheDirectory: String, blockCacheLimit: UInt64 = 1 << 30, attributeTimeout: Double = 1,
         readAheadBlocks: Int = 8, uploadParallelism: Int = 8, earlyUploads: Int = 8,
-        unlinkedLease: Duration = .seconds(600)
+        unlinkedLease: Duration = .seconds(600), inlineCommitLimit: Int = 64 << 10
     ) {
         precondition(readAheadBlocks >= 0 && uploadParallelism >= 1 && earlyUploads >= 0, "invalid transfer settings")
         precondition(unlinkedLease > .zero, "the lease of parked files must be positive")
+        precondition(inlineCommitLimit >= 0 && inlineCommitLimit <= Limits.blockSize, "an inline commit carries one block at most")
         self.unlinkedLease = unlinkedLease
         self.cacheDirectory = cacheDirectory
         self.blockCacheLimit = blockCacheLimit
@@ -33,5 +39,6 @@ public struct VFSConfiguration: Sendable {
         self.readAheadBlocks = readAheadBlocks
         self.uploadParallelism = uploadParallelism
         self.earlyUploads = earlyUploads
+        self.inlineCommitLimit = inlineCommitLimit
     }
 }

@@ -57,6 +57,8 @@ enum Fixtures {
         .getBlock(id: block(5)),
         .commit(node: 5, baseVersion: 2, size: 2_000_000, blocks: [block(6), .hole]),
         .getContent(node: 5),
+        .commitInline(node: 5, baseVersion: 2, data: data),
+        .commitInline(node: 5, baseVersion: 0, data: ByteBuffer()),
         .userAdd(name: "bob", password: "s3cret-pass", role: .admin),
         .userPasswd(name: "bob", oldPassword: "", newPassword: "ünïcødé 🔑"),
         .userList,

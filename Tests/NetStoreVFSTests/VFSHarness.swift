@@ -20,7 +20,7 @@ final class VFSHarness: @unchecked Sendable {
     let passwordFile: URL
     let context = RequestContext(uid: 1234, gid: 5678)
 
-    init(cacheLimit: UInt64 = 1 << 30, earlyUploads: Int = 8) async throws {
+    init(cacheLimit: UInt64 = 1 << 30, earlyUploads: Int = 8, attributeTimeout: Double = 1) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("vfs-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         passwordFile = directory.appendingPathComponent("admin-password")
@@ -49,8 +49,30 @@ final class VFSHarness: @unchecked Sendable {
             client: client,
             configuration: VFSConfiguration(
                 cacheDirectory: directory.appendingPathComponent("cache").path, blockCacheLimit: cacheLimit,
-                earlyUploads: earlyUploads),
+                attributeTimeout: attributeTimeout, earlyUploads: earlyUploads),
             logger: logger)
+    }
+
+    /// Requests the server has answered so far, by opcode name (from its metrics).
+    func requests() -> [String: Int] {
+        var counts: [String: Int] = [:]
+        let text = String(decoding: server.metrics.render(), as: UTF8.self)
+        for line in text.split(separator: "\n") where line.hasPrefix("netstore_requests_total{opcode=\"") {
+            let rest = line.dropFirst("netstore_requests_total{opcode=\"".count)
+            guard let quote = rest.firstIndex(of: "\""), let count = Double(rest.split(separator: " ").last ?? "") else { continue }
+            counts[String(rest[..<quote]), default: 0] += Int(count)
+        }
+        return counts
+    }
+
+    /// The requests `body` made, by opcode name (those it made none of are left out).
+    func requests(during body: () async throws -> Void) async rethrows -> [String: Int] {
+        let before = requests()
+        try await body()
+        return requests().reduce(into: [:]) { result, item in
+            let made = item.value - (before[item.key] ?? 0)
+            if made > 0 { result[item.key] = made }
+        }
     }
 
     /// Stops the server and removes the directory.

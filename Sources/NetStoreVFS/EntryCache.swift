@@ -1,0 +1,138 @@
+import NetStoreCore
+import Synchronization
+
+/// Names recently seen in directories (from lookups, creates and listings), and
+/// directories whose every entry is known (made here, so empty when made), for
+/// the same short time as attributes: a lookup the kernel sends again, or a
+/// lookup of a name a new file is about to take, is answered without asking
+/// the server. Namespace changes made through this mount keep it exact; a
+/// change made elsewhere shows once the entry expires, as with the kernel's
+/// own entry timeout.
+final class EntryCache: Sendable {
+    enum Answer: Equatable {
+        /// The name is there, for this node.
+        case node(NodeID)
+        /// The name is not there.
+        case absent
+        /// Ask the server.
+        case unknown
+    }
+
+    /// What a reply from the server is known to reflect: the local changes
+    /// made before it (a reply racing with a local change is not kept).
+    struct Seen: Sendable {
+        var generation: UInt64
+        var at: ContinuousClock.Instant
+    }
+
+    private struct Key: Hashable {
+        var parent: NodeID
+        var name: String
+    }
+
+    private struct Entry {
+        var node: NodeID
+        var expires: ContinuousClock.Instant
+    }
+
+    private struct Listing {
+        var names: Set<String>
+        var expires: ContinuousClock.Instant
+    }
+
+    private struct State {
+        var entries: [Key: Entry] = [:]
+        var complete: [NodeID: Listing] = [:]
+        /// Counts local namespace changes.
+        var generation: UInt64 = 0
+    }
+
+    private let timeout: Duration
+    private let state = Mutex(State())
+    /// Bounds memory for huge listings; the cache is only a shortcut.
+    private let capacity = 100_000
+
+    init(timeout: Duration) {
+        self.timeout = timeout
+    }
+
+    /// Take before asking the server; hand to `put` with the answer.
+    var seen: Seen {
+        Seen(generation: state.withLock { $0.generation }, at: .now)
+    }
+
+    func find(parent: NodeID, name: String) -> Answer {
+        let now = ContinuousClock.now
+        return state.withLock { state in
+            let key = Key(parent: parent, name: name)
+            if let entry = state.entries[key] {
+                if entry.expires >= now { return .node(entry.node) }
+                state.entries.removeValue(forKey: key)
+            }
+            guard let listing = state.complete[parent] else { return .unknown }
+            if listing.expires < now {
+                state.complete.removeValue(forKey: parent)
+                return .unknown
+            }
+            return listing.names.contains(name) ? .unknown : .absent
+        }
+    }
+
+    /// The server said `name` in `parent` is `node`, as of `seen`.
+    func put(parent: NodeID, name: String, node: NodeID, seen: Seen) {
+        let expires = seen.at + timeout
+        state.withLock { state in
+            guard state.generation == seen.generation else { return }
+            insert(&state, Key(parent: parent, name: name), Entry(node: node, expires: expires))
+        }
+    }
+
+    /// This mount made `name` in `parent` (create, mkdir, link, ...).
+    func added(parent: NodeID, name: String, node: NodeID) {
+        let expires = ContinuousClock.now + timeout
+        state.withLock { state in
+            state.generation += 1
+            insert(&state, Key(parent: parent, name: name), Entry(node: node, expires: expires))
+            state.complete[parent]?.names.insert(name)
+        }
+    }
+
+    /// This mount made directory `node`: it has no entries yet.
+    func madeDirectory(_ node: NodeID) {
+        let expires = ContinuousClock.now + timeout
+        state.withLock { $0.complete[node] = Listing(names: [], expires: expires) }
+    }
+
+    /// `name` in `parent` is gone (unlink, rmdir, renamed away). Returns the node it named, if known.
+    @discardableResult
+    func removed(parent: NodeID, name: String) -> NodeID? {
+        state.withLock { state in
+            state.generation += 1
+            state.complete[parent]?.names.remove(name)
+            return state.entries.removeValue(forKey: Key(parent: parent, name: name))?.node
+        }
+    }
+
+    /// `name` in `parent` now names something not known here (the target of a rename).
+    func replaced(parent: NodeID, name: String) {
+        state.withLock { state in
+            state.generation += 1
+            state.entries.removeValue(forKey: Key(parent: parent, name: name))
+            state.complete[parent]?.names.insert(name)
+        }
+    }
+
+    /// A change in `parent` failed or had an unknown effect: ask the server about its names.
+    func forget(parent: NodeID, name: String) {
+        state.withLock { state in
+            state.generation += 1
+            state.complete.removeValue(forKey: parent)
+            state.entries.removeValue(forKey: Key(parent: parent, name: name))
+        }
+    }
+
+    private func insert(_ state: inout State, _ key: Key, _ entry: Entry) {
+        if state.entries.count >= capacity { state.entries.removeAll(keepingCapacity: true) }
+        state.entries[key] = entry
+    }
+}

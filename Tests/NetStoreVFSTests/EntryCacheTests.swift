@@ -1,0 +1,92 @@
+import Foundation
+import NetStoreCore
+import NetStoreVFS
+import Testing
+
+@Suite("Lookups answered from names just made or listed")
+struct EntryCacheTests {
+    @Test("in a directory made here, lookups need no request, and local changes show at once")
+    func madeHere() async throws {
+        let h = try await VFSHarness()
+        defer { Task { await h.close() } }
+        let vfs = h.vfs
+        let dir = try await vfs.mkdir(parent: 1, name: "d", mode: 0o755, context: h.context)
+        var file = NodeAttributes(id: 0, kind: .file, mode: 0, uid: 0, gid: 0, nlink: 0, size: 0, atimeNs: 0, mtimeNs: 0, ctimeNs: 0, version: 0)
+        let made = try await h.requests {
+            #expect(await errnoOf { _ = try await vfs.lookup(parent: dir.id, name: "x") } == ENOENT)
+            let (attributes, opened) = try await vfs.create(
+                parent: dir.id, name: "x", mode: 0o644, flags: O_WRONLY | O_CREAT, context: h.context)
+            try await vfs.release(attributes.id, handle: opened.handle)
+            file = try await vfs.lookup(parent: dir.id, name: "x")
+            _ = try await vfs.mkdir(parent: dir.id, name: "sub", mode: 0o755, context: h.context)
+            try await vfs.unlink(parent: dir.id, name: "x")
+            #expect(await errnoOf { _ = try await vfs.lookup(parent: dir.id, name: "x") } == ENOENT)
+        }
+        #expect(made == ["create": 1, "mkdir": 1, "unlink": 1], "\(made)")
+        #expect(file.kind == .file)
+        // A failed rmdir leaves the name there.
+        #expect(await errnoOf { try await vfs.rmdir(parent: 1, name: "d") } == ENOTEMPTY)
+        #expect(try await vfs.lookup(parent: 1, name: "d").id == dir.id)
+    }
+
+    @Test("names a listing returned are looked up without a request")
+    func listed() async throws {
+        let h = try await VFSHarness()
+        defer { Task { await h.close() } }
+        let names = (0..<5).map { "n\($0)" }
+        for name in names { _ = try await h.client.mkdir(parent: h.vfs.inodes.rootNode, name: name, mode: 0o755, uid: 0, gid: 0) }
+        let handle = try await h.vfs.opendir(1)
+        _ = try await h.vfs.readdir(1, handle: handle, offset: 0, limit: 100)
+        h.vfs.releasedir(handle)
+        let made = try await h.requests {
+            for name in names { _ = try await h.vfs.lookup(parent: 1, name: name) }
+        }
+        #expect(made.isEmpty, "\(made)")
+    }
+
+    @Test("a name made elsewhere shows once the timeout has passed")
+    func madeElsewhere() async throws {
+        let h = try await VFSHarness(attributeTimeout: 0.2)
+        defer { Task { await h.close() } }
+        let dir = try await h.vfs.mkdir(parent: 1, name: "d", mode: 0o755, context: h.context)
+        _ = try await h.client.create(parent: h.vfs.inodes.node(of: dir.id), name: "other", mode: 0o644, uid: 0, gid: 0)
+        let deadline = ContinuousClock.now + .seconds(5)
+        var found = false
+        while !found, ContinuousClock.now < deadline {
+            found = (try? await h.vfs.lookup(parent: dir.id, name: "other")) != nil
+            if !found { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(found)
+        // Creating a name someone else took: opened (no O_EXCL) or EEXIST (O_EXCL).
+        _ = try await h.client.create(parent: h.vfs.inodes.node(of: dir.id), name: "taken", mode: 0o644, uid: 0, gid: 0)
+        #expect(await errnoOf {
+            _ = try await h.vfs.create(parent: dir.id, name: "taken", mode: 0o644, flags: O_WRONLY | O_CREAT | O_EXCL, context: h.context)
+        } == EEXIST)
+        #expect(try await h.vfs.lookup(parent: dir.id, name: "taken").kind == .file)
+    }
+
+    @Test("a directory's cached attributes follow the entries made in it, as the server has them")
+    func parentAttributes() async throws {
+        let h = try await VFSHarness()
+        defer { Task { await h.close() } }
+        let vfs = h.vfs
+        let dir = try await vfs.mkdir(parent: 1, name: "d", mode: 0o755, context: h.context)
+        _ = try await vfs.getattr(dir.id)
+        var seen: [NodeAttributes] = []
+        let made = try await h.requests {
+            let (file, opened) = try await vfs.create(
+                parent: dir.id, name: "f", mode: 0o644, flags: O_WRONLY | O_CREAT, context: h.context)
+            try await vfs.release(file.id, handle: opened.handle)
+            seen.append(try await vfs.getattr(dir.id))
+            _ = try await vfs.mkdir(parent: dir.id, name: "sub", mode: 0o755, context: h.context)
+            seen.append(try await vfs.getattr(dir.id))
+            _ = try await vfs.symlink(parent: dir.id, name: "s", target: "f", context: h.context)
+            seen.append(try await vfs.getattr(dir.id))
+        }
+        #expect(made["getattr"] == nil, "\(made)")
+        var server = try await h.client.getattr(h.vfs.inodes.node(of: dir.id))
+        server.id = dir.id
+        #expect(seen.last == server)
+        #expect(seen.map(\.nlink) == [2, 3, 3])
+    }
+}
