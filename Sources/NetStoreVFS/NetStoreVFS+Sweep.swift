@@ -14,20 +14,20 @@ extension NetStoreVFS {
         let lease = configuration.unlinkedLease
         // Weak: a file system nobody holds any more needs no lease.
         let task = Task { [weak self] in
-            var sinceSweep = lease
+            var sinceSweep = Duration.zero  // `start` has just swept
             while !Task.isCancelled, self != nil {
-                if sinceSweep >= lease {
-                    sinceSweep = .zero
-                    await self?.sweepUnlinked()
-                } else {
-                    await self?.renewLease()
-                }
                 do {
                     try await Task.sleep(for: lease / 4)
                 } catch {
                     return
                 }
                 sinceSweep += lease / 4
+                if sinceSweep >= lease {
+                    sinceSweep = .zero
+                    await self?.sweepUnlinked()
+                } else {
+                    await self?.renewLease()
+                }
             }
         }
         tables.withLock { $0.housekeeping = task }

@@ -68,6 +68,8 @@ public final class NetStoreVFS: Sendable {
     public static func start(client: NetStoreClient, configuration: VFSConfiguration, logger: Logger) async throws(NetStoreError) -> NetStoreVFS {
         let session = try await client.requireSession()
         let vfs = try NetStoreVFS(client: client, rootNode: session.user.rootNode, configuration: configuration, logger: logger)
+        // The first sweep of dead mounts' parked files runs before anything is served.
+        await vfs.sweepUnlinked()
         vfs.startHousekeeping()
         return vfs
     }
