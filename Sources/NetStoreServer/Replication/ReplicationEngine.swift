@@ -216,7 +216,7 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
                 }
                 let actions = m.replica.handle(event)
                 if case .propose(let proposals) = event { noteIndexes(of: proposals, actions, &m) }
-                for action in actions {
+                for action in Self.sendingFirst(actions) {
                     if case .promotionFinished(let outcome) = action { promotions.append(outcome) }
                     execute(action, &m, followUps: &queue, answers: &answers, becamePrimary: &becamePrimary)
                 }
@@ -232,6 +232,31 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
             }
             for waiter in waiters { waiter.resume(returning: outcome) }
         }
+    }
+
+    /// The actions in order, except that the sends right after a log write go out
+    /// before it: the backups then write the entries while this server's fsync runs.
+    /// A message claims only what is durable already (the replica counts its own
+    /// log durable once `.persisted` says so), so sending early promises nothing;
+    /// the hard state is still saved before any send that follows it (a vote).
+    static func sendingFirst(_ actions: [ReplicaAction]) -> [ReplicaAction] {
+        var ordered: [ReplicaAction] = []
+        ordered.reserveCapacity(actions.count)
+        var heldWrite: ReplicaAction?
+        for action in actions {
+            switch action {
+            case .writeLog:
+                if let held = heldWrite { ordered.append(held) }
+                heldWrite = action
+            case .send:
+                ordered.append(action)
+            default:
+                if let held = heldWrite { ordered.append(held); heldWrite = nil }
+                ordered.append(action)
+            }
+        }
+        if let held = heldWrite { ordered.append(held) }
+        return ordered
     }
 
     /// The accepted proposals are, in order, the entries of the log write that follows.
