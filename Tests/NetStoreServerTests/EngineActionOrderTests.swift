@@ -1,0 +1,27 @@
+import NetStoreReplication
+import Testing
+@testable import NetStoreServer
+
+@Suite("The order the engine carries out a replica's actions in")
+struct EngineActionOrderTests {
+    static let entry = LogEntry(term: Term(2), index: LogIndex(5), payload: [1])
+    static let write = ReplicaAction.writeLog(truncatingFrom: nil, entries: [entry])
+    static func send(_ to: UInt32) -> ReplicaAction {
+        .send(to: ReplicaID(to), .appendResponse(AppendResponse(term: Term(2), success: true, index: LogIndex(5), durable: LogIndex(4))))
+    }
+
+    @Test("the sends after a log write go out before it; other actions keep their places")
+    func sendsBeforeTheLogWrite() {
+        let apply = ReplicaAction.apply([Self.entry])
+        #expect(ReplicationEngine.sendingFirst([Self.write, Self.send(2), Self.send(3), apply])
+            == [Self.send(2), Self.send(3), Self.write, apply])
+        #expect(ReplicationEngine.sendingFirst([apply, Self.write]) == [apply, Self.write])
+    }
+
+    @Test("a send after saving the term and vote stays after it (a vote is granted only once saved)")
+    func hardStateStaysFirst() {
+        let hard = ReplicaAction.persistHardState(HardState(term: Term(3), votedFor: ReplicaID(2)))
+        #expect(ReplicationEngine.sendingFirst([hard, Self.write, Self.send(2)]) == [hard, Self.send(2), Self.write])
+        #expect(ReplicationEngine.sendingFirst([Self.write, hard, Self.send(2)]) == [Self.write, hard, Self.send(2)])
+    }
+}
