@@ -7,15 +7,23 @@ struct EngineActionOrderTests {
     static let entry = LogEntry(term: Term(2), index: LogIndex(5), payload: [1])
     static let write = ReplicaAction.writeLog(truncatingFrom: nil, entries: [entry])
     static func send(_ to: UInt32) -> ReplicaAction {
-        .send(to: ReplicaID(to), .appendResponse(AppendResponse(term: Term(2), success: true, index: LogIndex(5), durable: LogIndex(4))))
+        .send(to: ReplicaID(to), .append(AppendEntries(
+            term: Term(2), previous: LogPosition(index: LogIndex(4), term: Term(2)), entries: [entry], commit: LogIndex(4))))
     }
 
-    @Test("the sends after a log write go out before it; other actions keep their places")
-    func sendsBeforeTheLogWrite() {
+    @Test("the appends after a log write go out before it; other actions keep their places")
+    func appendsBeforeTheLogWrite() {
         let apply = ReplicaAction.apply([Self.entry])
         #expect(ReplicationEngine.sendingFirst([Self.write, Self.send(2), Self.send(3), apply])
             == [Self.send(2), Self.send(3), Self.write, apply])
         #expect(ReplicationEngine.sendingFirst([apply, Self.write]) == [apply, Self.write])
+    }
+
+    @Test("a backup's answer stays after its log write")
+    func answerAfterTheLogWrite() {
+        let answer = ReplicaAction.send(to: ReplicaID(1), .appendResponse(AppendResponse(
+            term: Term(2), success: true, index: LogIndex(5), durable: LogIndex(4))))
+        #expect(ReplicationEngine.sendingFirst([Self.write, answer]) == [Self.write, answer])
     }
 
     @Test("a send after saving the term and vote stays after it (a vote is granted only once saved)")

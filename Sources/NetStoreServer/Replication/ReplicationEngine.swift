@@ -260,11 +260,13 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
         }
     }
 
-    /// The actions in order, except that the sends right after a log write go out
-    /// before it: the backups then write the entries while this server's fsync runs.
-    /// A message claims only what is durable already (the replica counts its own
-    /// log durable once `.persisted` says so), so sending early promises nothing;
-    /// the hard state is still saved before any send that follows it (a vote).
+    /// The actions in order, except that the appends right after a log write go
+    /// out before it: the backups then write the entries while this server's fsync
+    /// runs. A message claims only what is durable already (the replica counts its
+    /// own log durable once `.persisted` says so), so sending early promises
+    /// nothing; the hard state is still saved before any send that follows it (a
+    /// vote). A backup's answer stays after its write: sent before, it would only
+    /// cost the primary a pass to learn nothing is durable yet.
     static func sendingFirst(_ actions: [ReplicaAction]) -> [ReplicaAction] {
         var ordered: [ReplicaAction] = []
         ordered.reserveCapacity(actions.count)
@@ -274,7 +276,7 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
             case .writeLog:
                 if let held = heldWrite { ordered.append(held) }
                 heldWrite = action
-            case .send:
+            case .send(_, .append):
                 ordered.append(action)
             default:
                 if let held = heldWrite { ordered.append(held); heldWrite = nil }
