@@ -27,10 +27,12 @@ extension RequestDispatcher {
         }
         if case .append(let append) = message, !append.entries.isEmpty {
             let applied = replication.status.appliedIndex
-            let missing = try await storage { [store] in
-                try Self.missingBlocks(of: append.entries.filter { $0.index.rawValue > applied }, in: store)
+            // Most entries name no block (mkdir, rename...): then no trip to a storage thread.
+            let wanted = Self.referencedBlocks(of: append.entries.filter { $0.index.rawValue > applied })
+            if !wanted.isEmpty {
+                let missing = try await storage { [store] in try Self.missing(wanted, in: store) }
+                if !missing.isEmpty { return .blocksNeeded(Array(missing.prefix(Limits.maxHashesPerQuery))) }
             }
-            if !missing.isEmpty { return .blocksNeeded(Array(missing.prefix(Limits.maxHashesPerQuery))) }
         }
         replication.post(.receive(from: ReplicaID(from), message))
         return .blocksNeeded([])
@@ -59,7 +61,8 @@ extension RequestDispatcher {
         return try await storage { try replication.snapshots.append(sha256: sha256, offset: offset, data: bytes) }
     }
 
-    static func missingBlocks(of entries: [LogEntry], in store: Store) throws -> [BlockID] {
+    /// The blocks the entries refer to, each once, in order.
+    static func referencedBlocks(of entries: [LogEntry]) -> [BlockID] {
         var wanted: [BlockID] = []
         var seen = Set<BlockID>()
         for entry in entries where !entry.isTermStart {
@@ -67,6 +70,11 @@ extension RequestDispatcher {
             guard let mutation = try? MutationCodec.decode(entry.payload) else { continue }
             for id in mutation.referencedBlocks where seen.insert(id).inserted { wanted.append(id) }
         }
+        return wanted
+    }
+
+    /// Those of `wanted` the store lacks, in order.
+    static func missing(_ wanted: [BlockID], in store: Store) throws -> [BlockID] {
         var missing: [BlockID] = []
         var start = 0
         while start < wanted.count {

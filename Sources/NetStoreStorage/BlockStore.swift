@@ -10,10 +10,15 @@ import Darwin
 
 /// Immutable blocks on local disk, named by their SHA-256.
 ///
-/// A block lives at `blocks/ab/cd/<hex>` (fanned out by its first two bytes so
-/// no directory grows huge). It is written to `blocks/tmp/`, fsync'd, renamed
-/// into place and its directory fsync'd, so a block file is either whole or
-/// absent after a crash; `tmp/` is cleared on open. Every read checks the hash.
+/// A block lives at `blocks/ab/<hex>` (fanned out by its first byte). The 256
+/// directories are made when the store opens, so storing a block never creates
+/// one: it is written to `blocks/tmp/`, fsync'd, renamed into place and its one
+/// directory fsync'd, so a block file is either whole or absent after a crash;
+/// `tmp/` is cleared on open. Every read checks the hash.
+///
+/// Stores written before kept blocks at `blocks/ab/cd/<hex>` (a directory made
+/// and fsync'd for most new blocks); such files are still found, read and removed
+/// there, and new copies go to the flat place.
 public final class BlockStore: Sendable {
     public let directory: URL
     private let root: String
@@ -27,6 +32,9 @@ public final class BlockStore: Sendable {
         tmp = root + "/tmp"
         try FileIO.makeDirectory(root)
         try FileIO.makeDirectory(tmp)
+        var made = false
+        for byte in 0..<256 where try FileIO.makeDirectory(root + "/" + Self.hexByte(byte)) { made = true }
+        if made { try FileIO.syncDirectory(root) }
         // Leftovers of writes cut short by a crash; no block refers to them.
         for name in (try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? [] {
             try FileIO.removeFile(tmp + "/" + name)
@@ -43,17 +51,35 @@ public final class BlockStore: Sendable {
         bytes.withUnsafeBytes { id(of: $0) }
     }
 
-    /// The path of a block's file (which may not exist).
+    private static func hexByte(_ byte: Int) -> String {
+        let digits = Array("0123456789abcdef")
+        return String([digits[byte >> 4], digits[byte & 15]])
+    }
+
+    /// The path a block's file is written to (which may not exist).
     public func path(of id: BlockID) -> String {
         let hex = id.hex
+        return "\(root)/\(hex.prefix(2))/\(hex)"
+    }
+
+    /// Where stores written before the flat layout kept a block.
+    func legacyPath(of id: BlockID) -> String {
+        let hex = id.hex
         let utf8 = Array(hex.utf8)
-        let first = String(decoding: utf8[0..<2], as: UTF8.self)
         let second = String(decoding: utf8[2..<4], as: UTF8.self)
-        return "\(root)/\(first)/\(second)/\(hex)"
+        return "\(root)/\(hex.prefix(2))/\(second)/\(hex)"
+    }
+
+    /// The block's file: the flat one if present, else a legacy one if present.
+    private func existingPath(of id: BlockID) -> String? {
+        let flat = path(of: id)
+        if FileIO.fileSize(flat) != nil { return flat }
+        let legacy = legacyPath(of: id)
+        return FileIO.fileSize(legacy) != nil ? legacy : nil
     }
 
     public func contains(_ id: BlockID) -> Bool {
-        FileIO.fileSize(path(of: id)) != nil
+        existingPath(of: id) != nil
     }
 
     /// Writes a block durably (temp file, fsync, rename, fsync of the directory).
@@ -76,12 +102,11 @@ public final class BlockStore: Sendable {
 
     /// Writes bytes already known to hash to `id`.
     func store(_ id: BlockID, verifiedBytes bytes: UnsafeRawBufferPointer) throws(NetStoreError) {
-        let final = path(of: id)
         // A file of the right size was written whole (it was renamed into place);
         // a wrong size can only be damage, which a fresh copy repairs. Its writer
         // may not have synced the directory yet, and our caller is about to rely on it.
-        if FileIO.fileSize(final) == bytes.count {
-            try FileIO.syncDirectory((final as NSString).deletingLastPathComponent)
+        if let existing = existingPath(of: id), FileIO.fileSize(existing) == bytes.count {
+            try FileIO.syncDirectory((existing as NSString).deletingLastPathComponent)
             return
         }
         try replace(id, verifiedBytes: bytes)
@@ -91,8 +116,7 @@ public final class BlockStore: Sendable {
     /// its file holds, atomically: a reader sees the old file or the new one.
     func replace(_ id: BlockID, verifiedBytes bytes: UnsafeRawBufferPointer) throws(NetStoreError) {
         let final = path(of: id)
-        let second = (final as NSString).deletingLastPathComponent
-        let first = (second as NSString).deletingLastPathComponent
+        let directory = (final as NSString).deletingLastPathComponent
         let counter = tmpCounter.add(1, ordering: .relaxed).newValue
         let temporary = "\(tmp)/\(id.hex).\(getpid()).\(counter)"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
@@ -108,14 +132,16 @@ public final class BlockStore: Sendable {
         close(fd)
 
         do throws(NetStoreError) {
-            if try FileIO.makeDirectory(first) { try FileIO.syncDirectory(root) }
-            if try FileIO.makeDirectory(second) { try FileIO.syncDirectory(first) }
+            // Made on open; only a directory removed since then is made again here.
+            if try FileIO.makeDirectory(directory) { try FileIO.syncDirectory(root) }
             if rename(temporary, final) != 0 { throw FileIO.error(errno, "move block file into \(final)") }
         } catch {
             unlink(temporary)
             throw error
         }
-        try FileIO.syncDirectory(second)
+        try FileIO.syncDirectory(directory)
+        // A damaged legacy copy would otherwise stay behind, shadowed by this one.
+        try FileIO.removeFile(legacyPath(of: id))
     }
 
     /// Reads and verifies a block: `.noEntry` if absent, `.corruptBlock` if its bytes do not match `id`.
@@ -124,7 +150,7 @@ public final class BlockStore: Sendable {
     }
 
     func readVerified(_ id: BlockID) throws(NetStoreError) -> [UInt8] {
-        let file = path(of: id)
+        let file = existingPath(of: id) ?? path(of: id)
         let bytes: [UInt8]?
         do throws(NetStoreError) {
             bytes = try FileIO.readAll(file, limit: Limits.maxBlockSize)
@@ -161,5 +187,6 @@ public final class BlockStore: Sendable {
 
     public func remove(_ id: BlockID) throws {
         try FileIO.removeFile(path(of: id))
+        try FileIO.removeFile(legacyPath(of: id))
     }
 }

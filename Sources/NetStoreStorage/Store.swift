@@ -80,6 +80,28 @@ public final class Store: Sendable {
         }
     }
 
+    /// One transaction committed without its own fsync (synchronous=NORMAL, WAL):
+    /// for changes a crash may lose because they are redone from durable data, such
+    /// as applying log entries (the log holds them durably, and a restart applies
+    /// again what lies after the applied index). The WAL keeps commits in order, so
+    /// the next durable transaction makes this one durable too.
+    func writeWithoutSync<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try database.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
+                var result: T?
+                try db.inTransaction {
+                    result = try body(db)
+                    return .commit
+                }
+                return result!
+            }
+        } catch let error as DatabaseError {
+            throw Self.storeError(error, "update the metadata database")
+        }
+    }
+
     static func storeError(_ error: DatabaseError, _ what: String) -> NetStoreError {
         switch error.resultCode {
         case .SQLITE_FULL:

@@ -9,7 +9,7 @@ struct VerifyTests {
         let root = server.dataDirectory.appendingPathComponent("blocks")
         let all = FileManager.default.enumerator(atPath: root.path)?.allObjects as? [String] ?? []
         var files: [String: URL] = [:]
-        for path in all where !path.hasPrefix("tmp") && path.split(separator: "/").count == 3 {
+        for path in all where !path.hasPrefix("tmp") && (path.split(separator: "/").last?.count ?? 0) == 64 {
             files[String(path.split(separator: "/").last!)] = root.appendingPathComponent(path)
         }
         return files

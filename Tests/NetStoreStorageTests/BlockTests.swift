@@ -12,17 +12,39 @@ struct BlockTests {
             == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 
-    @Test("a stored block reads back and sits under blocks/ab/cd/")
+    @Test("a stored block reads back and sits under blocks/ab/, whose 256 directories exist from the start")
     func roundTrip() throws {
         try StoreFixture.with { fixture in
+            let root = fixture.directory.appendingPathComponent("blocks").path
+            let directories = try FileManager.default.contentsOfDirectory(atPath: root).filter { $0 != "tmp" }
+            #expect(directories.count == 256 && directories.allSatisfy { $0.count == 2 })
             let bytes = pattern(100_000, seed: 1)
             let id = try fixture.putBlock(bytes)
             #expect(try fixture.store.getBlock(id) == bytes)
             let hex = id.hex
-            let prefix1 = String(hex.prefix(2))
-            let prefix2 = String(hex.dropFirst(2).prefix(2))
-            #expect(fixture.blockFiles() == ["\(prefix1)/\(prefix2)/\(hex)"])
+            #expect(fixture.blockFiles() == ["\(hex.prefix(2))/\(hex)"])
             #expect(try fixture.store.hasBlocks([id, BlockID.hole, BlockStore.id(of: [1, 2, 3])]) == [true, true, false])
+        }
+    }
+
+    @Test("a block a store kept under blocks/ab/cd/ before is found, read, stored again in place and removed")
+    func legacyLayout() throws {
+        try StoreFixture.with { fixture in
+            let bytes = pattern(4096, seed: 9)
+            let id = BlockStore.id(of: bytes)
+            let hex = id.hex
+            let legacy = fixture.directory.appendingPathComponent("blocks/\(hex.prefix(2))/\(hex.dropFirst(2).prefix(2))")
+            try FileManager.default.createDirectory(at: legacy, withIntermediateDirectories: true)
+            try Data(bytes).write(to: legacy.appendingPathComponent(hex))
+            let blocks = fixture.store.blocks
+            #expect(blocks.contains(id))
+            #expect(try blocks.read(id) == bytes)
+            // Present already: no second copy is written.
+            try bytes.withUnsafeBytes { try blocks.write(id, bytes: $0) }
+            #expect(fixture.blockFiles() == ["\(hex.prefix(2))/\(hex.dropFirst(2).prefix(2))/\(hex)"])
+            try blocks.remove(id)
+            #expect(!blocks.contains(id))
+            #expect(fixture.blockFiles().isEmpty)
         }
     }
 

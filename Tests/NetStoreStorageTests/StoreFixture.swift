@@ -119,7 +119,8 @@ struct StoreFixture {
     func blockFiles() -> [String] {
         let root = directory.appendingPathComponent("blocks").path
         let all = FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? []
-        return all.filter { !$0.hasPrefix("tmp") && $0.split(separator: "/").count == 3 }
+        // Block files are named by their 64 hex digits; directories by 2.
+        return all.filter { !$0.hasPrefix("tmp") && ($0.split(separator: "/").last?.count ?? 0) == 64 }
     }
 }
 

@@ -201,25 +201,51 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
 
     /// Handles events one at a time and carries out their actions in order; events
     /// the actions cause (`.persisted`) are handled in the same pass.
+    ///
+    /// Applying waits until the events are handled, unless an action that depends
+    /// on the applied state comes first: a backup then reports its log write durable
+    /// (what the primary waits for) before it applies older entries, instead of after.
+    /// Applies still run in order, and before anything but sends, log writes and
+    /// acknowledgements (which neither read nor change the applied state).
     private func process(_ batch: [ReplicaEvent]) {
         var answers: [Answer] = []
         var becamePrimary = false
         var promotions: [PromotionOutcome] = []
         machine.withLock { m in
             var queue = batch[...]
-            while let event = queue.popFirst() {
-                if let broken = m.broken {
-                    if case .propose(let proposals) = event {
-                        answers += proposals.map { .failed($0.token, broken) }
-                    }
-                    continue
-                }
-                let actions = m.replica.handle(event)
-                if case .propose(let proposals) = event { noteIndexes(of: proposals, actions, &m) }
-                for action in actions {
-                    if case .promotionFinished(let outcome) = action { promotions.append(outcome) }
+            var deferred: [ReplicaAction] = []
+            func applyDeferred(_ m: inout Machine) {
+                for action in deferred {
                     execute(action, &m, followUps: &queue, answers: &answers, becamePrimary: &becamePrimary)
                 }
+                deferred = []
+            }
+            while true {
+                while let event = queue.popFirst() {
+                    if let broken = m.broken {
+                        if case .propose(let proposals) = event {
+                            answers += proposals.map { .failed($0.token, broken) }
+                        }
+                        continue
+                    }
+                    let actions = m.replica.handle(event)
+                    if case .propose(let proposals) = event { noteIndexes(of: proposals, actions, &m) }
+                    for action in Self.sendingFirst(actions) {
+                        switch action {
+                        case .apply:
+                            deferred.append(action)
+                            continue
+                        case .send, .writeLog, .acknowledge:
+                            break
+                        default:
+                            applyDeferred(&m)
+                        }
+                        if case .promotionFinished(let outcome) = action { promotions.append(outcome) }
+                        execute(action, &m, followUps: &queue, answers: &answers, becamePrimary: &becamePrimary)
+                    }
+                }
+                if deferred.isEmpty { break }
+                applyDeferred(&m)  // its compaction may add an event
             }
             let status = ReplicationStatus(m.replica)
             published.withLock { $0 = status }
@@ -232,6 +258,33 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
             }
             for waiter in waiters { waiter.resume(returning: outcome) }
         }
+    }
+
+    /// The actions in order, except that the appends right after a log write go
+    /// out before it: the backups then write the entries while this server's fsync
+    /// runs. A message claims only what is durable already (the replica counts its
+    /// own log durable once `.persisted` says so), so sending early promises
+    /// nothing; the hard state is still saved before any send that follows it (a
+    /// vote). A backup's answer stays after its write: sent before, it would only
+    /// cost the primary a pass to learn nothing is durable yet.
+    static func sendingFirst(_ actions: [ReplicaAction]) -> [ReplicaAction] {
+        var ordered: [ReplicaAction] = []
+        ordered.reserveCapacity(actions.count)
+        var heldWrite: ReplicaAction?
+        for action in actions {
+            switch action {
+            case .writeLog:
+                if let held = heldWrite { ordered.append(held) }
+                heldWrite = action
+            case .send(_, .append):
+                ordered.append(action)
+            default:
+                if let held = heldWrite { ordered.append(held); heldWrite = nil }
+                ordered.append(action)
+            }
+        }
+        if let held = heldWrite { ordered.append(held) }
+        return ordered
     }
 
     /// The accepted proposals are, in order, the entries of the log write that follows.

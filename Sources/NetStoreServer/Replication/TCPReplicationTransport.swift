@@ -31,6 +31,8 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
     private let tls: ClientTLS?
     /// Where snapshot bodies are written before they are streamed.
     let outgoingDirectory: URL
+    /// Each block a commit needs goes to every backup: read and hashed once.
+    private let sentBlocks = SentBlockCache()
 
     enum Outgoing: Sendable {
         case message(ReplicationMessage)
@@ -183,13 +185,14 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
         let window = 16
         let store = self.store
         let logger = self.logger
+        let sentBlocks = self.sentBlocks
         return try await withThrowingTaskGroup(of: Int.self) { group in
             var sent = 0
             var next = ids.makeIterator()
             func startNext() -> Bool {
                 guard let id = next.next() else { return false }
                 group.addTask {
-                    guard let bytes = try? store.getBlock(id) else {
+                    guard let bytes = try? sentBlocks.bytes(of: id, in: store) else {
                         logger.error("block \(id) that \(peer.address) needs is missing or damaged here")
                         return 0
                     }

@@ -18,16 +18,16 @@ extension Store {
         try transaction(operation, position: (index, term))
     }
 
-    /// Applies a run of consecutive log entries in ONE transaction (one fsync for
-    /// the whole batch: the log already holds them durably) and records the last as
-    /// applied. Each operation runs in its own savepoint, so each result is exactly
+    /// Applies a run of consecutive log entries in ONE transaction and records the
+    /// last as applied. The transaction is not fsync'd: the log holds the entries
+    /// durably, and a restart applies again whatever a crash lost of this. Each operation runs in its own savepoint, so each result is exactly
     /// what `apply(_:index:term:)` would have returned one by one; an entry with no
     /// operation (a term's first entry, a malformed payload) changes nothing. Only a
     /// store failure throws, and then none of the batch is recorded.
     public func apply(batch: [BatchEntry]) throws -> [Result<MutationResult, NetStoreError>] {
         guard let last = batch.last else { return [] }
         return try blockFiles.withLock { _ in
-            try write { db in
+            try writeWithoutSync { db in
                 var results: [Result<MutationResult, NetStoreError>] = []
                 results.reserveCapacity(batch.count)
                 for entry in batch {
