@@ -44,16 +44,38 @@ extension Store {
     }
 
     /// For each id, whether this server holds the block (a hole is always held).
-    public func hasBlocks(_ ids: [BlockID]) throws -> [Bool] {
+    ///
+    /// A block file without its row (a server killed between storing the file and
+    /// committing the row) is checked against its hash and recorded as of `now`,
+    /// instead of being sent again: after a crash a resumed transfer skips it, and
+    /// once recorded, the collector can remove it if nothing comes to refer to it.
+    public func hasBlocks(_ ids: [BlockID], now: Int64 = Store.wallClockNanoseconds()) throws -> [Bool] {
         if ids.count > Limits.maxHashesPerQuery {
             throw NetStoreError(.invalid, "ask about at most \(Limits.maxHashesPerQuery) blocks at once, not \(ids.count)")
         }
-        return try read { db in
+        var present = try read { db in
             let exists = try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM blocks WHERE hash = ?)")
             return try ids.map { id in
                 try id.isHole || Bool.fetchOne(exists, arguments: [Data(id.bytes)]) == true
             }
         }
+        for (index, id) in ids.enumerated() where !present[index] && blocks.contains(id) {
+            guard let bytes = try? blocks.readVerified(id) else { continue }  // damaged: sent again
+            try blockFiles.withLock { _ in
+                try write { db in try Self.record(db, id, size: bytes.count, now: now) }
+                // As in putBlock: the collector may have removed the file meanwhile.
+                if !blocks.contains(id) { try bytes.withUnsafeBytes { try blocks.store(id, verifiedBytes: $0) } }
+            }
+            present[index] = true
+        }
+        return present
+    }
+
+    /// The wall clock in nanoseconds since 1970, as block rows record it.
+    public static func wallClockNanoseconds() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
     }
 
     /// Verifies and stores a block, and records it (unreferenced until a commit names it).

@@ -92,6 +92,26 @@ struct BlockTests {
         }
     }
 
+    @Test("a block file left without its row (a kill between file and row) counts as held once its hash checks, and becomes collectable; a damaged one does not")
+    func fileWithoutRowIsAdopted() throws {
+        try StoreFixture.with { fixture in
+            let good = pattern(4096, seed: 21)
+            let bad = pattern(4096, seed: 22)
+            let goodID = BlockStore.id(of: good)
+            let badID = BlockStore.id(of: bad)
+            for (id, bytes) in [(goodID, good), (badID, Array(bad.dropLast()))] {
+                let path = fixture.store.blocks.path(of: id)
+                try Data(bytes).write(to: URL(fileURLWithPath: path))
+            }
+            #expect(try fixture.store.hasBlocks([goodID, badID], now: 100) == [true, false])
+            #expect(try fixture.store.hasBlocks([goodID]) == [true])
+            #expect(try fixture.store.getBlock(goodID) == good)
+            // Recorded with no references: the collector may take it.
+            #expect(try fixture.store.collectGarbage(storedBefore: 200) == 1)
+            #expect(try fixture.store.hasBlocks([goodID]) == [false])
+        }
+    }
+
     @Test("a block whose bytes do not match its id, or that is too big, is refused and not stored")
     func invalidBlocks() throws {
         try StoreFixture.with { (fixture) throws in
