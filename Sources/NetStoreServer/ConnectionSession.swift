@@ -30,9 +30,32 @@ public actor ConnectionSession {
     func signOut() {
         user = nil
         token = nil
+        lastCheck = nil
     }
 
-    func refresh(user: UserInfo) {
-        self.user = user
+    /// The last successful check of this connection's token: its user and expiry,
+    /// valid while the store's `accountsGeneration` is still `generation`.
+    struct TokenCheck: Sendable {
+        let token: String
+        let user: UserInfo
+        let expiresNs: Int64
+        let generation: UInt64
+    }
+
+    private var lastCheck: TokenCheck?
+
+    /// The token and, if it still holds for `generation` at `now`, the user its last check found.
+    func tokenForCheck(generation: UInt64, now: Int64) -> (token: String?, user: UserInfo?) {
+        guard let token else { return (nil, nil) }
+        if let check = lastCheck, check.token == token, check.generation == generation, now < check.expiresNs {
+            return (token, check.user)
+        }
+        return (token, nil)
+    }
+
+    func remember(_ check: TokenCheck) {
+        guard check.token == token else { return }
+        lastCheck = check
+        user = check.user
     }
 }

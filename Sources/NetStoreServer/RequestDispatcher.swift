@@ -133,13 +133,19 @@ public final class RequestDispatcher: Sendable {
 
     /// The session's user, checked again against the token on every request so that
     /// a revoked token (logout elsewhere, password change) stops working at once.
+    /// The check is read from the store only when users or sessions changed since
+    /// the last one (the store's `accountsGeneration`) or the token expired.
     private func currentUser(_ session: ConnectionSession) async throws -> UserInfo {
-        guard let token = await session.token else {
+        // Read before the store: a change committed after this read raises it again.
+        let generation = store.accountsGeneration.load(ordering: .acquiring)
+        let (token, checked) = await session.tokenForCheck(generation: generation, now: now)
+        guard let token else {
             throw NetStoreError(.notAuthenticated, "log in first (LOGIN or AUTH)")
         }
+        if let checked { return checked }
         do {
             let info = try await storage { try self.accounts.authenticate(token: token) }
-            await session.refresh(user: info.user)
+            await session.remember(.init(token: token, user: info.user, expiresNs: info.expiresNs, generation: generation))
             return info.user
         } catch let error as NetStoreError where error.code == .badToken {
             await session.signOut()

@@ -27,6 +27,9 @@ public final class Store: Sendable {
     /// Orders block-file removal by the garbage collector against writers that
     /// re-record a block, so a recorded block always has its file (see `putBlock`).
     let blockFiles = Mutex<Void>(())
+    /// Raised after every committed change of users or sessions (and a snapshot
+    /// install), so that a check of a token made before it is known to be stale.
+    public let accountsGeneration = Atomic<UInt64>(0)
 
     /// Opens (creating if needed) `directory/metadata.sqlite` and `directory/blocks/`.
     public init(directory: URL, logger: Logger) throws {

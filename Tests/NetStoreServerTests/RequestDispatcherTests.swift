@@ -78,6 +78,39 @@ struct RequestDispatcherTests {
         #expect(authError.code == .badToken)
     }
 
+    @Test("a connection that used its token stops working at once when it is revoked on another connection, by logout or a password change")
+    func revokedElsewhere() async throws {
+        let harness = try await DispatcherHarness()
+        let (first, info) = try await harness.session("admin", "admin-password")
+        let root = info.user.rootNode
+        // Several requests: the later ones use the remembered check.
+        for _ in 0..<3 {
+            guard case .success = await harness.dispatcher.handle(.getattr(node: root), session: first) else {
+                Issue.record("getattr with a fresh session failed"); return
+            }
+        }
+        let second = ConnectionSession(peer: "test")
+        guard case .success = await harness.dispatcher.handle(.auth(token: info.token), session: second) else {
+            Issue.record("auth with the token failed"); return
+        }
+        #expect(await harness.dispatcher.handle(.logout, session: second) == .success(.empty))
+        let after = await harness.dispatcher.handle(.getattr(node: root), session: first)
+        guard case let .failure(error) = after else { Issue.record("a token revoked elsewhere still worked"); return }
+        #expect(error.code == .badToken)
+
+        let (third, _) = try await harness.session("admin", "admin-password")
+        guard case .success = await harness.dispatcher.handle(.getattr(node: root), session: third) else {
+            Issue.record("getattr with a new session failed"); return
+        }
+        let (fourth, _) = try await harness.session("admin", "admin-password")
+        let changed = await harness.dispatcher.handle(
+            .userPasswd(name: "admin", oldPassword: "admin-password", newPassword: "another-password-1"), session: fourth)
+        #expect(changed == .success(.empty), "\(changed)")
+        let afterChange = await harness.dispatcher.handle(.getattr(node: root), session: third)
+        guard case let .failure(changeError) = afterChange else { Issue.record("a token survived a password change"); return }
+        #expect(changeError.code == .badToken)
+    }
+
     @Test("mknod stores sockets and device nodes with a device number for devices only; never a directory")
     func mknodKinds() async throws {
         let harness = try await DispatcherHarness()

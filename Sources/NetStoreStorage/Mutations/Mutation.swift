@@ -84,3 +84,13 @@ public enum MutationResult: Sendable, Hashable {
         return nil
     }
 }
+
+extension Mutation {
+    /// Whether applying it may change users or sessions (what a token check reads).
+    public var changesAccounts: Bool {
+        switch self {
+        case .addUser, .setPassword, .removeUser, .createSession, .deleteSession, .pruneSessions: true
+        case .mkdir, .mknod, .symlink, .link, .unlink, .rmdir, .rename, .setattr, .commit: false
+        }
+    }
+}

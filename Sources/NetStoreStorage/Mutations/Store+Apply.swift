@@ -26,6 +26,7 @@ extension Store {
     /// store failure throws, and then none of the batch is recorded.
     public func apply(batch: [BatchEntry]) throws -> [Result<MutationResult, NetStoreError>] {
         guard let last = batch.last else { return [] }
+        defer { if batch.contains(where: { $0.mutation?.changesAccounts == true }) { accountsChanged() } }
         return try blockFiles.withLock { _ in
             try writeWithoutSync { db in
                 var results: [Result<MutationResult, NetStoreError>] = []
@@ -51,14 +52,21 @@ extension Store {
     /// Applies in one transaction: a savepoint holds the operation's changes, so its
     /// failure undoes them but not the applied position.
     private func transaction(_ operation: Mutation, position: (index: UInt64, term: UInt64)?) throws -> Result<MutationResult, NetStoreError> {
+        defer { if operation.changesAccounts { accountsChanged() } }
         // A resize may store a cut block: the collector must not remove it meanwhile.
-        try blockFiles.withLock { _ in
+        return try blockFiles.withLock { _ in
             try write { db in
                 let result = try Self.savepoint(db) { try perform(db, operation) }
                 if let position { try Self.setApplied(db, index: position.index, term: position.term) }
                 return result
             }
         }
+    }
+
+    /// Called after a transaction that may have changed users or sessions ended
+    /// (committed or not: a needless raise only costs a token check).
+    func accountsChanged() {
+        accountsGeneration.add(1, ordering: .releasing)
     }
 
     /// Runs `body` in a savepoint: its own error rolls back its changes and is returned.

@@ -41,6 +41,7 @@ extension Store {
     @discardableResult
     public func installSnapshot(at url: URL, now: Int64) throws -> (index: UInt64, term: UInt64) {
         let data = try Self.mapped(url)
+        defer { accountsChanged() }
         return try blockFiles.withLock { _ in
             do {
                 return try database.write { db in
