@@ -17,17 +17,7 @@ struct BlockForwardingTests {
         let token = try rawLogin(primary, "admin", ServerProcess.adminPassword).token
 
         // No COMMIT names these blocks, so only forwarding can bring them to a backup.
-        var ids: [BlockID] = []
-        for index in 0..<8 {
-            var bytes = [UInt8](repeating: 0, count: 256 << 10)
-            for offset in stride(from: 0, to: bytes.count, by: 97) { bytes[offset] = UInt8(truncatingIfNeeded: offset &* 31 &+ index) }
-            bytes[0] = UInt8(index)
-            let id = BlockID(bytes: Array(SHA256.hash(data: bytes)))!
-            guard case .success = try primary.call(.putBlock(id: id, data: ByteBuffer(bytes: bytes))) else {
-                throw TestFailure("PUT_BLOCK \(index) failed")
-            }
-            ids.append(id)
-        }
+        let ids = try putBlocks(8, seed: 0, to: primary)
 
         // A block a client puts to a backup stays there: only the primary forwards.
         let strayBytes = [UInt8](repeating: 0xA5, count: 4096)
@@ -60,9 +50,48 @@ struct BlockForwardingTests {
         #expect(try otherBackup.call(.hasBlocks([stray])) == .success(.presence([false])), "a backup forwards nothing")
         #expect(try primary.call(.hasBlocks([stray])) == .success(.presence([false])), "nor to the primary")
 
-        let samples = try scrape(port: metricsPort)
-        #expect(samples["netstore_replication_blocks_forwarded_total"] == Double(2 * ids.count),
-                "each block forwarded once to each backup: \(samples.filter { $0.key.contains("forward") })")
+        // A block is counted once the backup's answer is back, a moment after HAS_BLOCKS sees it.
+        var samples: [String: Double] = [:]
+        let counted = try await waitUntil(timeout: .seconds(5), interval: .milliseconds(50)) {
+            samples = try scrape(port: metricsPort)
+            return samples["netstore_replication_blocks_forwarded_total"] == Double(2 * ids.count)
+        }
+        #expect(counted, "each block forwarded once to each backup: \(samples.filter { $0.key.contains("forward") })")
         #expect(samples["netstore_replication_blocks_forward_dropped_total"] == 0)
     }
+
+    @Test("with a backup down, its blocks are dropped and counted; the clients' PUT_BLOCKs still succeed")
+    func backupDown() async throws {
+        let cluster = try await Cluster(extraArguments: ["--metrics-listen", "127.0.0.1:0"])
+        guard let match = cluster.primary.output.firstMatch(of: /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/),
+              let metricsPort = Int(match.1) else { throw TestFailure("no metrics address in:\n\(cluster.primary.output)") }
+        cluster.servers[2].kill9()
+        let primary = try RawConnection(port: cluster.ports[0])
+        _ = try rawLogin(primary, "admin", ServerProcess.adminPassword)
+        let ids = try putBlocks(4, seed: 100, to: primary)
+        var samples: [String: Double] = [:]
+        let counted = try await waitUntil(timeout: .seconds(10), interval: .milliseconds(100)) {
+            samples = try scrape(port: metricsPort)
+            return samples["netstore_replication_blocks_forwarded_total"] == Double(ids.count)
+                && samples["netstore_replication_blocks_forward_dropped_total"] == Double(ids.count)
+        }
+        #expect(counted, "each block forwarded to the live backup, dropped for the dead one: \(samples.filter { $0.key.contains("forward") })")
+    }
+}
+
+/// Puts `count` distinct 256 KiB blocks with PUT_BLOCK (no commit); returns their ids.
+private func putBlocks(_ count: Int, seed: Int, to connection: RawConnection) throws -> [BlockID] {
+    var ids: [BlockID] = []
+    for index in seed..<(seed + count) {
+        var bytes = [UInt8](repeating: 0, count: 256 << 10)
+        for offset in stride(from: 0, to: bytes.count, by: 97) { bytes[offset] = UInt8(truncatingIfNeeded: offset &* 31 &+ index) }
+        bytes[0] = UInt8(truncatingIfNeeded: index)
+        bytes[1] = UInt8(truncatingIfNeeded: index >> 8)
+        let id = BlockID(bytes: Array(SHA256.hash(data: bytes)))!
+        guard case .success = try connection.call(.putBlock(id: id, data: ByteBuffer(bytes: bytes))) else {
+            throw TestFailure("PUT_BLOCK \(index) failed")
+        }
+        ids.append(id)
+    }
+    return ids
 }
