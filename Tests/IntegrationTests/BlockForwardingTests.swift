@@ -60,22 +60,42 @@ struct BlockForwardingTests {
         #expect(samples["netstore_replication_blocks_forward_dropped_total"] == 0)
     }
 
-    @Test("with a backup down, its blocks are dropped and counted; the clients' PUT_BLOCKs still succeed")
+    @Test("a backup that dies has its blocks dropped and counted, PUT_BLOCK still succeeds, and forwarding resumes when it returns")
     func backupDown() async throws {
         let cluster = try await Cluster(extraArguments: ["--metrics-listen", "127.0.0.1:0"])
         guard let match = cluster.primary.output.firstMatch(of: /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/),
               let metricsPort = Int(match.1) else { throw TestFailure("no metrics address in:\n\(cluster.primary.output)") }
-        cluster.servers[2].kill9()
         let primary = try RawConnection(port: cluster.ports[0])
-        _ = try rawLogin(primary, "admin", ServerProcess.adminPassword)
-        let ids = try putBlocks(4, seed: 100, to: primary)
+        let token = try rawLogin(primary, "admin", ServerProcess.adminPassword).token
         var samples: [String: Double] = [:]
-        let counted = try await waitUntil(timeout: .seconds(10), interval: .milliseconds(100)) {
-            samples = try scrape(port: metricsPort)
-            return samples["netstore_replication_blocks_forwarded_total"] == Double(ids.count)
-                && samples["netstore_replication_blocks_forward_dropped_total"] == Double(ids.count)
+        func counted(forwarded: Int, dropped: Int) async throws -> Bool {
+            try await waitUntil(timeout: .seconds(10), interval: .milliseconds(100)) {
+                samples = try scrape(port: metricsPort)
+                return samples["netstore_replication_blocks_forwarded_total"] == Double(forwarded)
+                    && samples["netstore_replication_blocks_forward_dropped_total"] == Double(dropped)
+            }
         }
-        #expect(counted, "each block forwarded to the live backup, dropped for the dead one: \(samples.filter { $0.key.contains("forward") })")
+        _ = try putBlocks(2, seed: 100, to: primary)
+        #expect(try await counted(forwarded: 4, dropped: 0), "both connections open: \(samples.filter { $0.key.contains("forward") })")
+
+        cluster.servers[2].kill9()
+        _ = try putBlocks(4, seed: 200, to: primary)
+        #expect(try await counted(forwarded: 8, dropped: 4),
+                "forwarded to the live backup, dropped for the dead one: \(samples.filter { $0.key.contains("forward") })")
+
+        try await cluster.servers[2].start()
+        let returned = try RawConnection(port: cluster.ports[2])
+        var seed = 300
+        var put: [BlockID] = []
+        let resumed = try await waitUntil(timeout: .seconds(20), interval: .milliseconds(200)) {
+            put += try putBlocks(1, seed: seed, to: primary)
+            seed += 1
+            // The returned backup learns the token as it catches up with the log.
+            guard case .success = try returned.call(.auth(token: token)),
+                  case .success(.presence(let flags)) = try returned.call(.hasBlocks(put)) else { return false }
+            return flags.contains(true)
+        }
+        #expect(resumed, "blocks put after the backup returned reach it without a commit")
     }
 }
 

@@ -33,6 +33,8 @@ final class BlockForwarder: Sendable {
     private let continuation: AsyncStream<Item>.Continuation
     /// Bytes of the blocks queued and not yet taken by the sender.
     private let queuedBytes = Mutex(0)
+    /// A connection a send failed on (so it is broken): the sender replaces it before the next block.
+    private let broken = Mutex<ObjectIdentifier?>(nil)
     /// The last connection failure logged, so an unreachable backup is logged once.
     private let lastFailure = Mutex<String?>(nil)
 
@@ -72,17 +74,14 @@ final class BlockForwarder: Sendable {
         // After a failed connect, blocks are dropped for a while rather than each trying again.
         var retryAt = ContinuousClock.now
         await withTaskCancellationHandler {
-            await withTaskGroup(of: Bool.self) { group in
+            await withTaskGroup(of: Void.self) { group in
                 var inFlight = 0
                 for await item in queue {
                     queuedBytes.withLock { $0 -= item.bytes.readableBytes }
-                    // A failed send means the connection is broken: the next block opens another.
-                    while inFlight >= window, let sent = await group.next() {
-                        inFlight -= 1
-                        if !sent, let broken = connection {
-                            connection = nil
-                            await broken.close()
-                        }
+                    while inFlight >= window, await group.next() != nil { inFlight -= 1 }
+                    if let open = connection, takeBroken(open) {
+                        connection = nil
+                        await open.close()
                     }
                     if connection == nil, ContinuousClock.now >= retryAt {
                         connection = await connect()
@@ -103,16 +102,24 @@ final class BlockForwarder: Sendable {
         await connection?.close()
     }
 
-    private func send(_ item: Item, over connection: Connection) async -> Bool {
+    /// Whether a send failed on `connection`; clears the mark.
+    private func takeBroken(_ connection: Connection) -> Bool {
+        broken.withLock { flagged in
+            defer { flagged = nil }
+            return flagged == ObjectIdentifier(connection)
+        }
+    }
+
+    private func send(_ item: Item, over connection: Connection) async {
         do {
             _ = try await connection.send(.replicaPutBlock(id: item.id, data: item.bytes))
             metrics?.blocksForwarded.increment()
-            return true
         } catch {
+            // The connection is taken for broken: the next block opens another.
+            broken.withLock { $0 = ObjectIdentifier(connection) }
             metrics?.blocksForwardDropped.increment()
             logger.debug("a block was not forwarded to a backup; its commit sends it",
                          metadata: ["peer": "\(peer) \(address)", "block": "\(item.id.hex)", "error": "\(error.message)"])
-            return false
         }
     }
 
