@@ -25,13 +25,15 @@ public final class NetStoreServer: Sendable {
     let group: MultiThreadedEventLoopGroup
     let threadPool: NIOThreadPool
     /// Requests, bytes and gauges, served by a `MetricsEndpoint` when one is started.
-    public let metrics = ServerMetrics()
+    public let metrics: ServerMetrics
     private let open = OpenChannels()
 
     /// Opens the store and, on an empty one, creates the first admin.
     public init(configuration: ServerConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
+        let metrics = ServerMetrics()
+        self.metrics = metrics
         try FileManager.default.createDirectory(
             at: configuration.dataDirectory, withIntermediateDirectories: true,
             attributes: [.posixPermissions: 0o700])
@@ -66,7 +68,7 @@ public final class NetStoreServer: Sendable {
             for (address, id) in ids.all where id != ids.own { peers[ReplicaID(id)] = try ServerAddress(parsing: address) }
             transport = TCPReplicationTransport(
                 selfID: selfID, peers: peers, clusterKey: key, store: store, threadPool: threadPool,
-                tls: configuration.tls?.peerClient, logger: logger)
+                tls: configuration.tls?.peerClient, metrics: metrics, logger: logger)
             logger.info("replicas", metadata: [
                 "self": "\(selfID)", "all": "\(ids.all.sorted { $0.value < $1.value }.map { "r\($0.value)=\($0.key)" })",
                 "write-quorum": "\(replicas.writeQuorum)"])

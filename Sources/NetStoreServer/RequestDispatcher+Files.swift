@@ -58,6 +58,8 @@ extension RequestDispatcher {
             try await storage {
                 try data.withUnsafeReadableBytes { try store.putBlock(id, bytes: $0, now: now) }
             }
+            // Stored means verified: the backups may have it before the file's commit.
+            replication?.forwardClientBlock(id, bytes: data)
             return .empty
         case let .getBlock(id):
             return .block(ByteBuffer(bytes: try await readBlockRepairing(id)))

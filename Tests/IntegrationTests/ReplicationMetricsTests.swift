@@ -46,7 +46,7 @@ struct ReplicationMetricsTests {
 }
 
 /// GET /metrics on 127.0.0.1:`port`; each sample line as "name{labels}" → value.
-private func scrape(port: Int) throws -> [String: Double] {
+func scrape(port: Int) throws -> [String: Double] {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw TestFailure("socket() failed") }
     defer { close(fd) }

@@ -15,6 +15,10 @@ public final class ServerMetrics: Sendable {
     let bytesReceived: Counter
     let bytesSent: Counter
     let connections: Gauge
+    /// On the primary: client blocks sent on to a backup before their commit, and
+    /// those not sent (queue full, or the backup unreachable; their commit sends them).
+    let blocksForwarded: Counter
+    let blocksForwardDropped: Counter
     private let requests = Mutex<[RequestKey: Counter]>([:])
     private let latencies = Mutex<[Opcode: DurationHistogram]>([:])
     private let gauges: [Sample: Gauge]
@@ -45,6 +49,12 @@ public final class ServerMetrics: Sendable {
             "sent", unit: "bytes_total", "Bytes written to client and replica connections."))
         connections = registry.makeGauge(descriptor: Self.name(
             "open_connections", unit: "", "Connections to the request port open now."))
+        blocksForwarded = registry.makeCounter(descriptor: Self.name(
+            "replication_blocks_forwarded", unit: "total",
+            "On the primary: blocks from clients sent on to a backup before their commit (once per backup)."))
+        blocksForwardDropped = registry.makeCounter(descriptor: Self.name(
+            "replication_blocks_forward_dropped", unit: "total",
+            "On the primary: blocks from clients not sent on to a backup early (queue full or backup unreachable); their commit sends them."))
         var gauges: [Sample: Gauge] = [:]
         for sample in Sample.allCases {
             let (name, unit, help) = Self.describe(sample)

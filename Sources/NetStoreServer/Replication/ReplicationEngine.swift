@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import NIOPosix
 import NetStoreAuth
 import NetStoreCore
@@ -95,6 +96,13 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
     }
 
     public var status: ReplicationStatus { published.withLock { $0 } }
+
+    /// A block a client has just stored here: while primary, sent on to the backups
+    /// ahead of the commit that will need it. A backup forwards nothing.
+    func forwardClientBlock(_ id: BlockID, bytes: ByteBuffer) {
+        guard let transport, status.isPrimary else { return }
+        transport.forwardBlock(id, bytes: bytes)
+    }
 
     /// True for the other servers of this cluster (not this one, not strangers).
     public func isPeer(_ replica: ReplicaID) -> Bool {

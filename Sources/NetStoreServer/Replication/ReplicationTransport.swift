@@ -1,3 +1,5 @@
+import NIOCore
+import NetStoreCore
 import NetStoreReplication
 import NetStoreStorage
 
@@ -11,4 +13,12 @@ public protocol ReplicationTransport: Sendable {
     func sendSnapshot(_ snapshot: StoreSnapshot, header: SnapshotHeader, to replica: ReplicaID)
     /// How many other servers answered the last message sent to them.
     var reachablePeers: Int { get }
+    /// On the primary: a block a client has just stored here (`bytes` verified
+    /// against `id`), to send on to the backups ahead of its commit. Best effort:
+    /// the commit still sends every block a backup lacks.
+    func forwardBlock(_ id: BlockID, bytes: ByteBuffer)
+}
+
+extension ReplicationTransport {
+    public func forwardBlock(_ id: BlockID, bytes: ByteBuffer) {}
 }

@@ -33,6 +33,8 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
     let outgoingDirectory: URL
     /// Each block a commit needs goes to every backup: read and hashed once.
     private let sentBlocks = SentBlockCache()
+    /// Per peer: client blocks sent ahead of their commit, on a connection of their own.
+    private let forwarders: [BlockForwarder]
 
     enum Outgoing: Sendable {
         case message(ReplicationMessage)
@@ -58,7 +60,7 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
     }
 
     public init(selfID: ReplicaID, peers: [ReplicaID: ServerAddress], clusterKey: String, store: Store,
-                threadPool: NIOThreadPool, tls: ClientTLS? = nil, logger: Logger) {
+                threadPool: NIOThreadPool, tls: ClientTLS? = nil, metrics: ServerMetrics? = nil, logger: Logger) {
         self.selfID = selfID
         self.tls = tls
         self.clusterKey = clusterKey
@@ -66,6 +68,9 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
         self.threadPool = threadPool
         self.logger = logger
         self.peers = peers.mapValues { $0 }.reduce(into: [:]) { $0[$1.key] = Peer(id: $1.key, address: $1.value) }
+        forwarders = peers.sorted { $0.key.rawValue < $1.key.rawValue }.map {
+            BlockForwarder(peer: $0.key, address: $0.value, clusterKey: clusterKey, tls: tls, metrics: metrics, logger: logger)
+        }
         outgoingDirectory = store.directory.appendingPathComponent("snapshot-outgoing")
         // Bodies left by an earlier run are stale: the replica asks for a new snapshot.
         try? FileManager.default.removeItem(at: outgoingDirectory)
@@ -82,14 +87,21 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
         }
     }
 
+    public func forwardBlock(_ id: BlockID, bytes: ByteBuffer) {
+        for forwarder in forwarders { forwarder.offer(id, bytes: bytes) }
+    }
+
     /// How many peers answered the last message sent to them.
     public var reachablePeers: Int { peers.values.filter { $0.reachable.withLock { $0 } }.count }
 
-    /// Runs one sender per peer until cancelled.
+    /// Runs one sender and one block forwarder per peer until cancelled.
     public func run() async {
         await withDiscardingTaskGroup { group in
             for peer in peers.values {
                 group.addTask { await self.runSender(peer) }
+            }
+            for forwarder in forwarders {
+                group.addTask { await forwarder.run() }
             }
         }
     }

@@ -1,0 +1,75 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import NetStoreAuth
+import NetStoreCore
+import NetStoreProtocol
+import NetStoreReplication
+import NetStoreServer
+import NetStoreStorage
+import Synchronization
+import Testing
+
+/// Records the blocks handed to it for forwarding; sends nothing.
+final class RecordingTransport: ReplicationTransport {
+    let forwarded = Mutex<[BlockID]>([])
+    func send(_ message: ReplicationMessage, to replica: ReplicaID) {}
+    func sendSnapshot(_ snapshot: StoreSnapshot, header: SnapshotHeader, to replica: ReplicaID) { snapshot.close() }
+    var reachablePeers: Int { 0 }
+    func forwardBlock(_ id: BlockID, bytes: ByteBuffer) { forwarded.withLock { $0.append(id) } }
+}
+
+@Suite("Which stored blocks are forwarded to the backups")
+struct BlockForwardingDispatchTests {
+    static func block(_ fill: UInt8) -> (BlockID, ByteBuffer) {
+        let bytes = [UInt8](repeating: fill, count: 1000)
+        return (BlockStore.id(of: bytes), ByteBuffer(bytes: bytes))
+    }
+
+    @Test("the primary forwards a client's PUT_BLOCK once stored, not a refused one nor one from a replica")
+    func primaryForwardsClientBlocks() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("forward-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let logger = Logger(label: "test")
+        let pool = NIOThreadPool(numberOfThreads: 2)
+        pool.start()
+        let store = try Store(directory: directory, logger: logger)
+        let transport = RecordingTransport()
+        let id = ReplicaID(1)
+        let engine = try ReplicationEngine(
+            id: id, configuration: ReplicationConfiguration(replicas: [id], writeQuorum: 1),
+            store: store, threadPool: pool, transport: transport, logger: logger)
+        let loop = Task { await engine.run(tickMilliseconds: 10) }
+        let accounts = AccountService(store: store, submitter: engine)
+        let dispatcher = RequestDispatcher(store: store, accounts: accounts, threadPool: pool, submitter: engine,
+                                           replication: engine, clusterKey: "a-test-cluster-key", logger: logger)
+        let client = ConnectionSession(peer: "client")
+        engine.post(.promote)
+        await engine.waitUntilPrimary()
+        let passwordFile = directory.appendingPathComponent("admin-pw")
+        try "admin-password".write(to: passwordFile, atomically: true, encoding: .utf8)
+        _ = try await accounts.bootstrapAdmin(passwordFile: passwordFile, dataDirectory: directory, logger: logger)
+        guard case .success = await dispatcher.handle(.login(user: "admin", password: "admin-password"), session: client) else {
+            throw NetStoreError(.badCredentials, "admin login")
+        }
+
+        let (good, goodData) = Self.block(2)
+        #expect(await dispatcher.handle(.putBlock(id: good, data: goodData), session: client) == .success(.empty))
+        let (other, _) = Self.block(3)
+        let refused = await dispatcher.handle(.putBlock(id: other, data: goodData), session: client)
+        #expect(refused != .success(.empty), "bytes that do not match their id are refused")
+
+        let replica = ConnectionSession(peer: "replica")
+        guard case .success = await dispatcher.handle(.auth(token: "a-test-cluster-key"), session: replica) else {
+            throw NetStoreError(.accessDenied, "cluster key refused")
+        }
+        let (replicated, replicatedData) = Self.block(4)
+        #expect(await dispatcher.handle(.replicaPutBlock(id: replicated, data: replicatedData), session: replica) == .success(.empty))
+
+        #expect(transport.forwarded.withLock { $0 } == [good], "only the client's stored block on the primary")
+        loop.cancel()
+        try await pool.shutdownGracefully()
+    }
+}
