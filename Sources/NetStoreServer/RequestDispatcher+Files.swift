@@ -53,7 +53,8 @@ extension RequestDispatcher {
         case .statfs:
             return .stats(try await storage { try store.statfs(account: account) })
         case let .hasBlocks(ids):
-            return .presence(try await storage { try store.hasBlocks(ids) })
+            let now = self.now
+            return .presence(try await storage { try store.hasBlocks(ids, now: now) })
         case let .putBlock(id, data):
             try await storage {
                 try data.withUnsafeReadableBytes { try store.putBlock(id, bytes: $0, now: now) }

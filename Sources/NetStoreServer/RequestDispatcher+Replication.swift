@@ -22,7 +22,7 @@ extension RequestDispatcher {
         let replication = try peerReplication(from)
         if case .installSnapshot(let header) = message, header.position.index.rawValue > replication.status.appliedIndex {
             // The body and the blocks it refers to come first, like an append's blocks.
-            let missing = try await storage { [store] in try replication.snapshots.prepareInstall(header, store: store) }
+            let missing = try await storage { [store, now] in try replication.snapshots.prepareInstall(header, store: store, now: now) }
             if !missing.isEmpty { return .blocksNeeded(missing) }
         }
         if case .append(let append) = message, !append.entries.isEmpty {
@@ -30,7 +30,7 @@ extension RequestDispatcher {
             // Most entries name no block (mkdir, rename...): then no trip to a storage thread.
             let wanted = Self.referencedBlocks(of: append.entries.filter { $0.index.rawValue > applied })
             if !wanted.isEmpty {
-                let missing = try await storage { [store] in try Self.missing(wanted, in: store) }
+                let missing = try await storage { [store, now] in try Self.missing(wanted, in: store, now: now) }
                 if !missing.isEmpty { return .blocksNeeded(Array(missing.prefix(Limits.maxHashesPerQuery))) }
             }
         }
@@ -74,12 +74,12 @@ extension RequestDispatcher {
     }
 
     /// Those of `wanted` the store lacks, in order.
-    static func missing(_ wanted: [BlockID], in store: Store) throws -> [BlockID] {
+    static func missing(_ wanted: [BlockID], in store: Store, now: Int64) throws -> [BlockID] {
         var missing: [BlockID] = []
         var start = 0
         while start < wanted.count {
             let chunk = Array(wanted[start..<min(wanted.count, start + Limits.maxHashesPerQuery)])
-            for (id, present) in zip(chunk, try store.hasBlocks(chunk)) where !present { missing.append(id) }
+            for (id, present) in zip(chunk, try store.hasBlocks(chunk, now: now)) where !present { missing.append(id) }
             start += chunk.count
         }
         return missing

@@ -49,7 +49,7 @@ extension Store {
     /// committing the row) is checked against its hash and recorded as of `now`,
     /// instead of being sent again: after a crash a resumed transfer skips it, and
     /// once recorded, the collector can remove it if nothing comes to refer to it.
-    public func hasBlocks(_ ids: [BlockID], now: Int64 = Store.wallClockNanoseconds()) throws -> [Bool] {
+    public func hasBlocks(_ ids: [BlockID], now: Int64) throws -> [Bool] {
         if ids.count > Limits.maxHashesPerQuery {
             throw NetStoreError(.invalid, "ask about at most \(Limits.maxHashesPerQuery) blocks at once, not \(ids.count)")
         }
@@ -69,13 +69,6 @@ extension Store {
             present[index] = true
         }
         return present
-    }
-
-    /// The wall clock in nanoseconds since 1970, as block rows record it.
-    public static func wallClockNanoseconds() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
     }
 
     /// Verifies and stores a block, and records it (unreferenced until a commit names it).

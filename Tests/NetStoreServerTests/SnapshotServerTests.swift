@@ -93,15 +93,15 @@ struct SnapshotServerTests {
         // A chunk at the wrong offset is not written; the answer says where to go on.
         #expect(try receiver.append(sha256: info.sha256, offset: 1, data: [1, 2]) == UInt64(half))
         #expect(throws: NetStoreError.self) { try receiver.append(sha256: [UInt8](repeating: 0, count: 32), offset: UInt64(half), data: [1]) }
-        #expect(throws: NetStoreError.self) { try receiver.prepareInstall(header, store: target) }
+        #expect(throws: NetStoreError.self) { try receiver.prepareInstall(header, store: target, now: 1) }
 
         // A new receiver (a restarted server) resumes from the staged file.
         let again = SnapshotReceiver(dataDirectory: target.directory, logger: Logger(label: "test"))
         #expect(try again.begin(offer) == UInt64(half))
         #expect(try again.append(sha256: info.sha256, offset: UInt64(half), data: Array(body[half...])) == info.size)
-        #expect(try again.prepareInstall(header, store: target) == [block])
+        #expect(try again.prepareInstall(header, store: target, now: 1) == [block])
         try bytes.withUnsafeBytes { try target.putBlock(block, bytes: $0, now: 1) }
-        #expect(try again.prepareInstall(header, store: target) == [])
+        #expect(try again.prepareInstall(header, store: target, now: 1) == [])
         let staged = try #require(again.stagedFile(for: position))
         try target.installSnapshot(at: staged, now: 9)
         #expect(try target.digest() == source.digest())
@@ -110,7 +110,7 @@ struct SnapshotServerTests {
         let liar = SnapshotOffer(position: position, size: info.size, sha256: [UInt8](repeating: 7, count: 32))
         #expect(try again.begin(liar) == 0)
         _ = try again.append(sha256: liar.sha256, offset: 0, data: body)
-        #expect(throws: NetStoreError.self) { try again.prepareInstall(header, store: target) }
+        #expect(throws: NetStoreError.self) { try again.prepareInstall(header, store: target, now: 1) }
         #expect(again.stagedFile(for: position) == nil)
     }
 }

@@ -23,7 +23,7 @@ struct BlockTests {
             #expect(try fixture.store.getBlock(id) == bytes)
             let hex = id.hex
             #expect(fixture.blockFiles() == ["\(hex.prefix(2))/\(hex)"])
-            #expect(try fixture.store.hasBlocks([id, BlockID.hole, BlockStore.id(of: [1, 2, 3])]) == [true, true, false])
+            #expect(try fixture.store.hasBlocks([id, BlockID.hole, BlockStore.id(of: [1, 2, 3])], now: 1) == [true, true, false])
         }
     }
 
@@ -104,11 +104,11 @@ struct BlockTests {
                 try Data(bytes).write(to: URL(fileURLWithPath: path))
             }
             #expect(try fixture.store.hasBlocks([goodID, badID], now: 100) == [true, false])
-            #expect(try fixture.store.hasBlocks([goodID]) == [true])
+            #expect(try fixture.store.hasBlocks([goodID], now: 150) == [true])
             #expect(try fixture.store.getBlock(goodID) == good)
             // Recorded with no references: the collector may take it.
             #expect(try fixture.store.collectGarbage(storedBefore: 200) == 1)
-            #expect(try fixture.store.hasBlocks([goodID]) == [false])
+            #expect(try fixture.store.hasBlocks([goodID], now: 300) == [false])
         }
     }
 
@@ -143,7 +143,7 @@ struct BlockTests {
     func hasBlocksLimit() throws {
         try StoreFixture.with { fixture in
             let ids = [BlockID](repeating: BlockStore.id(of: [1]), count: Limits.maxHashesPerQuery + 1)
-            expectError(.invalid) { _ = try fixture.store.hasBlocks(ids) }
+            expectError(.invalid) { _ = try fixture.store.hasBlocks(ids, now: 1) }
         }
     }
 }

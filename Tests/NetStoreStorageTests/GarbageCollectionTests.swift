@@ -40,7 +40,7 @@ struct GarbageCollectionTests {
             try store.commit(account: StoreFixture.a, node: file.id, baseVersion: 0, size: 100, blocks: [used], now: 200)
 
             #expect(try store.collectGarbage(storedBefore: 500) == 1)
-            #expect(try store.hasBlocks([used, old, fresh]) == [true, false, true])
+            #expect(try store.hasBlocks([used, old, fresh], now: 3000) == [true, false, true])
             expectError(.noEntry) { _ = try store.getBlock(old) }
             #expect(try store.getBlock(used) == pattern(100, seed: 2))
             #expect(fixture.blockFiles().count == 2)

@@ -96,7 +96,7 @@ final class SnapshotReceiver: Sendable {
     /// Before the install message goes to the replica: the body must be complete
     /// and intact, and every block it refers to stored here. Returns blocks still
     /// missing (at most one query's worth; the sender sends them and asks again).
-    func prepareInstall(_ header: SnapshotHeader, store: Store) throws -> [BlockID] {
+    func prepareInstall(_ header: SnapshotHeader, store: Store, now: Int64) throws -> [BlockID] {
         try state.withLock { staged in
             guard var current = staged, current.offer.position == header.position,
                   current.received == current.offer.size else {
@@ -117,7 +117,7 @@ final class SnapshotReceiver: Sendable {
             var index = current.checkedBlocks
             while index < blocks.count, missing.count < Limits.maxHashesPerQuery {
                 let chunk = Array(blocks[index..<min(blocks.count, index + Limits.maxHashesPerQuery)])
-                for (id, present) in zip(chunk, try store.hasBlocks(chunk)) {
+                for (id, present) in zip(chunk, try store.hasBlocks(chunk, now: now)) {
                     if !present { missing.append(id) } else if missing.isEmpty { current.checkedBlocks += 1 }
                 }
                 index += chunk.count
