@@ -8,12 +8,7 @@ struct CLI {
     let server: String?
     let configDirectory: URL
 
-    struct Result {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-        var succeeded: Bool { status == 0 }
-    }
+    typealias Result = CommandResult
 
     init(server: String?, configDirectory: URL) {
         self.server = server
@@ -26,31 +21,9 @@ struct CLI {
     }
 
     func run(_ arguments: [String], stdin: URL? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = Binaries.cli
-        process.arguments = arguments + (server.map { ["--server", $0] } ?? [])
-        var env = ProcessInfo.processInfo.environment
-        env["XDG_CONFIG_HOME"] = configDirectory.path
-        env.removeValue(forKey: "NETSTORE_SERVERS")
-        process.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = try stdin.map { try FileHandle(forReadingFrom: $0) } ?? FileHandle.nullDevice
-        try process.run()
-        // Read both pipes to the end before waiting, so a chatty child never blocks.
-        let group = DispatchGroup()
-        nonisolated(unsafe) var outData = Data()
-        nonisolated(unsafe) var errData = Data()
-        DispatchQueue.global().async(group: group) { outData = out.fileHandleForReading.readDataToEndOfFile() }
-        DispatchQueue.global().async(group: group) { errData = err.fileHandleForReading.readDataToEndOfFile() }
-        group.wait()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus,
-            stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+        try runCommand(
+            Binaries.cli, arguments + (server.map { ["--server", $0] } ?? []),
+            environment: ["XDG_CONFIG_HOME": configDirectory.path, "NETSTORE_SERVERS": nil], stdin: stdin)
     }
 
     /// Logs in with a password written to a file, and fails the test if that fails.
