@@ -47,33 +47,7 @@ struct ReplicationMetricsTests {
 
 /// GET /metrics on 127.0.0.1:`port`; each sample line as "name{labels}" → value.
 func scrape(port: Int) throws -> [String: Double] {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw TestFailure("socket() failed") }
-    defer { close(fd) }
-    var timeout = timeval(tv_sec: 5, tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard connected == 0 else { throw TestFailure("connect to metrics port \(port): errno \(errno)") }
-    let request = Array("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
-    guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else {
-        throw TestFailure("send to metrics port \(port) failed")
-    }
-    // The endpoint closes the connection after its answer.
-    var data = [UInt8]()
-    var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        if n == 0 { break }
-        guard n > 0 else { throw TestFailure("recv from metrics port \(port): errno \(errno)") }
-        data += chunk[0..<n]
-    }
-    let text = String(decoding: data, as: UTF8.self)
+    let text = try httpGet(port: port, path: "/metrics")
     guard text.hasPrefix("HTTP/1.1 200"), let body = text.components(separatedBy: "\r\n\r\n").dropFirst().first else {
         throw TestFailure("metrics answer: \(text.prefix(200))")
     }
