@@ -108,11 +108,7 @@ struct TLSTests {
         intruder.arguments = ["--listen", "127.0.0.1:\(ports[2])", "--data", dir.path("server2").path]
             + arguments(2, tls: intruderTLS).map { $0 == "backup" ? "primary" : $0 }
         let intruderLog = LogBuffer()
-        let pipe = Pipe()
-        intruder.standardOutput = pipe
-        intruder.standardError = pipe
-        intruderLog.attach(pipe)
-        try intruder.run()
+        try intruderLog.launch(intruder)
         defer { intruder.terminate(); intruder.waitUntilExit() }
 
         let admin = CLI(server: primary.address, configDirectory: dir.path("config-admin"))

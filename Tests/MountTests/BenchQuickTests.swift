@@ -25,11 +25,7 @@ struct BenchQuickTests {
         process.arguments = ["--quick", "--bin-dir", Binaries.directory.path, "--out", out.path]
         process.currentDirectoryURL = repo
         let output = LogBuffer()
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        output.attach(pipe)
-        try process.run()
+        try output.launch(process)
         // A guard against a hang only (the quick run takes about a minute);
         // SIGTERM makes the script clean up what it started.
         do {

@@ -80,11 +80,7 @@ final class MountFixture: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: Binaries.path("netstore-server"))
         process.arguments = ["--listen", "127.0.0.1:0", "--data", root.appendingPathComponent("data").path,
                              "--admin-password-file", passwordFile]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        serverLog.attach(pipe)
-        try process.run()
+        try serverLog.launch(process)
         server = process
         let regex = /listening on 127\.0\.0\.1:(\d+)/
         try await waitFor("netstore-server to listen", log: serverLog) {
@@ -111,12 +107,8 @@ final class MountFixture: @unchecked Sendable {
                              "--password-file", passwordFile, "--log-level", "info"]
             + mountOptions.flatMap { ["-o", $0] }
         process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
         mountLog = LogBuffer()
-        mountLog.attach(pipe)
-        try process.run()
+        try mountLog.launch(process)
         mount = process
         try await waitFor("the mount to appear", log: mountLog) { self.isMounted || !process.isRunning }
         guard process.isRunning, isMounted else {

@@ -25,14 +25,9 @@ public final class NamespacedServer: @unchecked Sendable {
         let process = Process()
         process.executableURL = executable
         process.arguments = fullArguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
         let log = self.log
         log.withLock { $0 += "--- start\n" }
-        log.attach(pipe)
-        try process.run()
+        try log.launch(process)
         self.process = process
         let marker = "listening on \(address)"
         let ready = try await waitUntil(timeout: timeout) {

@@ -34,14 +34,9 @@ public final class ServerProcess: @unchecked Sendable {
             "--data", dataDirectory.path,
             "--admin-password-file", adminPasswordFile.path,
         ] + extraArguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
         let log = self.log
         log.withLock { $0 += "--- start\n" }
-        log.attach(pipe)
-        try process.run()
+        try log.launch(process)
         self.process = process
         let regex = /listening on 127\.0\.0\.1:(\d+)/
         var found: Int?
@@ -95,6 +90,17 @@ public final class LogBuffer: Sendable {
     public var value: String { text.withLock { $0 } }
     public func append(_ data: Data) { text.withLock { $0 += String(decoding: data, as: UTF8.self) } }
     public func withLock<T>(_ body: (inout String) -> T) -> T { text.withLock { body(&$0) } }
+
+    /// Runs `process` (already given its program and arguments) with its standard
+    /// output and error collected here and nothing on its standard input.
+    public func launch(_ process: Process) throws {
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
+        attach(pipe)
+        try process.run()
+    }
 
     /// Collects everything `pipe` delivers until its writer closes it.
     public func attach(_ pipe: Pipe) {
