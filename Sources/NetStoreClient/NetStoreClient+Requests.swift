@@ -177,6 +177,17 @@ extension NetStoreClient {
         return content
     }
 
+    /// A file's content and, for a small file, its one block's bytes, checked
+    /// against the block's hash (bytes that do not match are not returned).
+    public func getContentInline(_ node: NodeID) async throws(NetStoreError) -> (content: FileContent, block: [UInt8]?) {
+        let response = try await send(.getContentInline(node: node))
+        guard case .contentInline(let content, let data) = response else { throw unexpected(response, to: .getContentInline) }
+        guard data.readableBytes > 0, content.blocks.count == 1, BlockReaders.hash(of: data) == content.blocks[0].bytes else {
+            return (content, nil)
+        }
+        return (content, Array(data.readableBytesView))
+    }
+
     // MARK: Accounts
 
     public func addUser(name: String, password: String, role: Role = .user) async throws(NetStoreError) -> UserInfo {

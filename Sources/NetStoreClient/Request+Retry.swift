@@ -7,7 +7,8 @@ extension Request {
     public var isIdempotent: Bool {
         switch self {
         case .ping, .status, .lookup, .getattr, .readdir, .readlink, .statfs,
-             .hasBlocks, .putBlock, .getBlock, .getContent, .userList, .digest, .replicaPutBlock, .replicate,
+             .hasBlocks, .putBlock, .getBlock, .getContent, .getContentInline, .userList, .digest, .replicaPutBlock, .replicate,
+             .replicateWithBlocks,
              .checkBlocks, .repairBlock, .replicaGetBlock,
              .snapshotBegin, .snapshotChunk:
             true
@@ -32,6 +33,7 @@ extension Response {
         case .presence: "presence"
         case .block: "block"
         case .content: "content"
+        case .contentInline: "content with its block"
         case .user: "user"
         case .users: "users"
         case .blocksNeeded: "blocks needed"

@@ -13,6 +13,13 @@ public enum Limits {
     public static let maxFileSize: UInt64 = UInt64(maxBlocksPerCommit) * UInt64(blockSize)
     /// HAS_BLOCKS asks about at most this many hashes at once.
     public static let maxHashesPerQuery = 4096
+    /// A small file: the mount commits one this size or smaller inline,
+    /// GET_CONTENT_INLINE sends its block with its content, and replication
+    /// carries its block with the append that commits it.
+    public static let inlineContentLimit = 64 << 10
+    /// Blocks carried with one replication message (small files' blocks, sent
+    /// with the entries that refer to them).
+    public static let maxCarriedBlocks = 256
     /// A file or directory name, in UTF-8 bytes (as NAME_MAX).
     public static let maxNameLength = 255
     /// A symlink target, in UTF-8 bytes (as PATH_MAX - 1).

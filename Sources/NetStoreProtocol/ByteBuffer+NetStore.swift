@@ -44,6 +44,13 @@ extension ByteBuffer {
         for id in ids { writeBlockID(id) }
     }
 
+    /// A file's version, size and block list.
+    mutating func writeContent(_ content: FileContent) throws(NetStoreError) {
+        writeInteger(content.version)
+        writeInteger(content.size)
+        try writeBlockIDs(content.blocks, .blockList)
+    }
+
     mutating func writeAttributes(_ attributes: NodeAttributes) {
         writeInteger(attributes.id)
         writeInteger(attributes.kind.rawValue)

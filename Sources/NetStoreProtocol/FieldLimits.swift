@@ -31,6 +31,8 @@ struct FieldLimit: Sendable {
         label: "a directory page", limit: Limits.maxReaddirPage, code: .invalid)
     static let userList = FieldLimit(label: "a user list", limit: Limits.maxUsersListed, code: .invalid)
 
+    /// Blocks carried with one replication message.
+    static let carriedBlocks = FieldLimit(label: "a list of carried blocks", limit: Limits.maxCarriedBlocks, code: .invalid)
     /// Entries in one replicated append.
     static let logEntries = FieldLimit(label: "a list of log entries", limit: 65_536, code: .invalid)
 

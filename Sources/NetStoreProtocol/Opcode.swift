@@ -50,8 +50,14 @@ public enum Opcode: UInt16, Sendable, Hashable, CaseIterable {
     case snapshotBegin = 0x0405
     /// Server to server: part of a snapshot body, at an offset.
     case snapshotChunk = 0x0406
+    /// Server to server: a replication message with the small blocks its entries
+    /// refer to, so a small file's commit needs no refusal and PUT_BLOCK first.
+    case replicateWithBlocks = 0x040B
 
     /// A commit that carries a small file's whole content inline (one block):
     /// no HAS_BLOCKS or PUT_BLOCK round trips before it.
     case commitInline = 0x0500
+    /// A file's content, with its one block's bytes when it is small: opening
+    /// and reading a small file needs no GET_BLOCK round trip.
+    case getContentInline = 0x0501
 }

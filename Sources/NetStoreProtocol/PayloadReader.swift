@@ -138,6 +138,10 @@ struct PayloadReader {
             version: try u64("attributes"), rdev: try u64("attributes"))
     }
 
+    mutating func content() throws(ProtocolError) -> FileContent {
+        FileContent(version: try u64("version"), size: try u64("size"), blocks: try blockIDs(.blockList))
+    }
+
     mutating func user() throws(ProtocolError) -> UserInfo {
         let id = try u64("a user")
         let name = try string16(.userName)

@@ -47,6 +47,9 @@ public enum Request: Sendable, Hashable {
     /// is still `baseVersion`: the server stores the block and commits it in one
     /// request. All zeros (or nothing) is a file of holes.
     case commitInline(node: NodeID, baseVersion: UInt64, data: ByteBuffer)
+    /// As `getContent`, and the bytes of the file's one block if it is no larger
+    /// than `Limits.inlineContentLimit`.
+    case getContentInline(node: NodeID)
 
     case userAdd(name: String, password: String, role: Role)
     /// An admin sets anyone's password; a user sets their own with `oldPassword`.
@@ -57,6 +60,10 @@ public enum Request: Sendable, Hashable {
     /// A replication message from replica `from`. The reply lists the blocks an
     /// append's entries refer to that the receiver lacks; empty means accepted.
     case replicate(from: UInt32, message: ReplicationMessage)
+    /// A replication message and blocks its entries refer to, stored by the
+    /// receiver (each checked against its hash) before it looks at the message.
+    /// The reply is as for `replicate`.
+    case replicateWithBlocks(from: UInt32, blocks: [CarriedBlock], message: ReplicationMessage)
     /// A block sent ahead of the log entries that refer to it.
     case replicaPutBlock(id: BlockID, data: ByteBuffer)
     case digest
@@ -104,11 +111,13 @@ public enum Request: Sendable, Hashable {
         case .commit: .commit
         case .getContent: .getContent
         case .commitInline: .commitInline
+        case .getContentInline: .getContentInline
         case .userAdd: .userAdd
         case .userPasswd: .userPasswd
         case .userList: .userList
         case .userRemove: .userRemove
         case .replicate: .replicate
+        case .replicateWithBlocks: .replicateWithBlocks
         case .replicaPutBlock: .replicaPutBlock
         case .digest: .digest
         case .promote: .promote
@@ -118,5 +127,16 @@ public enum Request: Sendable, Hashable {
         case .snapshotBegin: .snapshotBegin
         case .snapshotChunk: .snapshotChunk
         }
+    }
+}
+
+/// A block and its bytes, carried in a replication request.
+public struct CarriedBlock: Sendable, Hashable {
+    public var id: BlockID
+    public var data: ByteBuffer
+
+    public init(id: BlockID, data: ByteBuffer) {
+        self.id = id
+        self.data = data
     }
 }

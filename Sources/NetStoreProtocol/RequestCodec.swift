@@ -15,7 +15,7 @@ enum RequestCodec {
         case .lookup(let parent, let name), .unlink(let parent, let name), .rmdir(let parent, let name):
             buffer.writeInteger(parent)
             try buffer.writeString16(name, .name)
-        case .getattr(let node), .readlink(let node), .getContent(let node):
+        case .getattr(let node), .readlink(let node), .getContent(let node), .getContentInline(let node):
             buffer.writeInteger(node)
         case .readdir(let directory, let cookie, let limit):
             guard limit >= 1, limit <= Limits.maxReaddirPage else {
@@ -90,6 +90,14 @@ enum RequestCodec {
         case .replicate(let from, let message):
             buffer.writeInteger(from)
             try buffer.writeReplicationMessage(message)
+        case .replicateWithBlocks(let from, let blocks, let message):
+            buffer.writeInteger(from)
+            try buffer.writeCount(blocks.count, .carriedBlocks)
+            for block in blocks {
+                buffer.writeBlockID(block.id)
+                try buffer.writeBytes32(block.data, .blockData)
+            }
+            try buffer.writeReplicationMessage(message)
         case .replicaPutBlock(let id, let data), .repairBlock(let id, let data):
             buffer.writeBlockID(id)
             try buffer.writeBytes32(data, .blockData)
@@ -126,6 +134,16 @@ enum RequestCodec {
         case .promote: return .promote
         case .replicate:
             return .replicate(from: try reader.u32("replica"), message: try reader.replicationMessage())
+        case .replicateWithBlocks:
+            let from = try reader.u32("replica")
+            // Each block: its id and a bytes32 length.
+            let count = try reader.count(.carriedBlocks, minElementSize: BlockID.byteCount + 4)
+            var blocks: [CarriedBlock] = []
+            blocks.reserveCapacity(count)
+            for _ in 0..<count {
+                blocks.append(CarriedBlock(id: try reader.blockID(), data: try reader.bytes32(.blockData)))
+            }
+            return .replicateWithBlocks(from: from, blocks: blocks, message: try reader.replicationMessage())
         case .replicaPutBlock:
             return .replicaPutBlock(id: try reader.blockID(), data: try reader.bytes32(.blockData))
         case .repairBlock:
@@ -163,6 +181,8 @@ enum RequestCodec {
             return .readlink(node: try reader.u64("node"))
         case .getContent:
             return .getContent(node: try reader.u64("node"))
+        case .getContentInline:
+            return .getContentInline(node: try reader.u64("node"))
         case .readdir:
             let directory = try reader.u64("directory"), cookie = try reader.u64("cookie")
             let limit = try reader.u32("limit")

@@ -6,7 +6,7 @@ import NetStoreCore
 /// - `.session`: login, auth
 /// - `.attributes`: lookup, getattr, mkdir, create, mknod, link, symlink, setattr, commit, commitInline
 /// - `.page`: readdir · `.target`: readlink · `.stats`: statfs · `.status`: status
-/// - `.presence`: hasBlocks · `.block`: getBlock · `.content`: getContent
+/// - `.presence`: hasBlocks · `.block`: getBlock · `.content`: getContent · `.contentInline`: getContentInline
 /// - `.user`: userAdd · `.users`: userList
 /// - `.blocksNeeded`: replicate · `.empty`: replicaPutBlock · `.digest`: digest
 /// - `.blockCheck`: checkBlocks · `.repaired`: repairBlock · `.block`: replicaGetBlock
@@ -23,6 +23,9 @@ public enum Response: Sendable, Hashable {
     case presence([Bool])
     case block(ByteBuffer)
     case content(FileContent)
+    /// A file's content and the bytes of its one block; `data` is empty when
+    /// they are not included (a larger file, or no block).
+    case contentInline(FileContent, data: ByteBuffer)
     case user(UserInfo)
     case users([UserInfo])
     /// The blocks a replicated append refers to that the receiver lacks; empty: accepted.

@@ -9,7 +9,7 @@ enum ResponseCodec {
         switch (response, opcode) {
         case (.empty, .ping), (.empty, .logout), (.empty, .unlink), (.empty, .rmdir), (.empty, .rename),
              (.empty, .putBlock), (.empty, .userPasswd), (.empty, .userRemove), (.empty, .replicaPutBlock), (.empty, .promote),
-             (.blocksNeeded, .replicate), (.digest, .digest),
+             (.blocksNeeded, .replicate), (.blocksNeeded, .replicateWithBlocks), (.digest, .digest),
              (.blockCheck, .checkBlocks), (.repaired, .repairBlock), (.block, .replicaGetBlock),
              (.snapshotReceived, .snapshotBegin), (.snapshotReceived, .snapshotChunk):
             return true
@@ -20,7 +20,7 @@ enum ResponseCodec {
              (.attributes, .commit), (.attributes, .commitInline):
             return true
         case (.page, .readdir), (.target, .readlink), (.stats, .statfs), (.status, .status),
-             (.presence, .hasBlocks), (.block, .getBlock), (.content, .getContent), (.user, .userAdd),
+             (.presence, .hasBlocks), (.block, .getBlock), (.content, .getContent), (.contentInline, .getContentInline), (.user, .userAdd),
              (.users, .userList):
             return true
         default:
@@ -74,9 +74,10 @@ enum ResponseCodec {
         case .block(let data):
             try buffer.writeBytes32(data, .blockData)
         case .content(let content):
-            buffer.writeInteger(content.version)
-            buffer.writeInteger(content.size)
-            try buffer.writeBlockIDs(content.blocks, .blockList)
+            try buffer.writeContent(content)
+        case .contentInline(let content, let data):
+            try buffer.writeContent(content)
+            try buffer.writeBytes32(data, .blockData)
         case .user(let user):
             try buffer.writeUser(user)
         case .users(let users):
@@ -108,7 +109,7 @@ enum ResponseCodec {
         switch opcode {
         case .ping, .logout, .unlink, .rmdir, .rename, .putBlock, .userPasswd, .userRemove, .replicaPutBlock, .promote:
             return .empty
-        case .replicate:
+        case .replicate, .replicateWithBlocks:
             return .blocksNeeded(try reader.blockIDs(.hashQuery))
         case .snapshotBegin, .snapshotChunk:
             return .snapshotReceived(try reader.u64("the bytes received"))
@@ -175,9 +176,9 @@ enum ResponseCodec {
             return .blockCheck(BlockCheckPage(
                 checked: checked, bytesChecked: bytes, problems: problems, last: last, isLast: isLast))
         case .getContent:
-            return .content(FileContent(
-                version: try reader.u64("version"), size: try reader.u64("size"),
-                blocks: try reader.blockIDs(.blockList)))
+            return .content(try reader.content())
+        case .getContentInline:
+            return .contentInline(try reader.content(), data: try reader.bytes32(.blockData))
         case .userAdd:
             return .user(try reader.user())
         case .userList:

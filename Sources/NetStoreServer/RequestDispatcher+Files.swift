@@ -70,6 +70,8 @@ extension RequestDispatcher {
             return try await commitInline(account: account, node: node, baseVersion: baseVersion, data: data)
         case let .getContent(node):
             return .content(try await storage { try store.content(account: account, node: node) })
+        case let .getContentInline(node):
+            return try await contentInline(account: account, node: node)
         case .userAdd, .userPasswd, .userList, .userRemove:
             return try await respondAccounts(to: request, user: user)
         case .promote:
@@ -92,7 +94,8 @@ extension RequestDispatcher {
             return .digest(StateDigest(appliedIndex: digest.appliedIndex, sha256: digest.sha256))
         case .checkBlocks, .repairBlock:
             return try await respondBlockAdmin(to: request, user: user)
-        case .ping, .status, .login, .auth, .logout, .replicate, .replicaPutBlock, .replicaGetBlock, .snapshotBegin, .snapshotChunk:
+        case .ping, .status, .login, .auth, .logout, .replicate, .replicateWithBlocks, .replicaPutBlock, .replicaGetBlock, .snapshotBegin,
+             .snapshotChunk:
             preconditionFailure("answered before authentication")
         }
     }
@@ -114,6 +117,20 @@ extension RequestDispatcher {
         return try await attributes(.commit(
             account: account, node: node, baseVersion: baseVersion, size: UInt64(data.readableBytes),
             blocks: id.isHole ? [] : [id], now: now))
+    }
+
+    /// A file's content and, for a small file of one block, that block's bytes.
+    /// A block that cannot be read here now is left out: the client's block
+    /// read then tries every server.
+    private func contentInline(account: AccountID, node: NodeID) async throws -> Response {
+        let store = self.store
+        let content = try await storage { try store.content(account: account, node: node) }
+        guard content.size <= UInt64(Limits.inlineContentLimit), content.blocks.count == 1,
+              let block = content.blocks.first, !block.isHole,
+              let bytes = try? await readBlockRepairing(block) else {
+            return .contentInline(content, data: ByteBuffer())
+        }
+        return .contentInline(content, data: ByteBuffer(bytes: bytes))
     }
 
     /// Submits a mutation that answers with a node's attributes.

@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import NetStoreCore
 import NetStoreProtocol
@@ -18,21 +19,30 @@ extension RequestDispatcher {
     /// A replication message from another server. An append whose entries refer to
     /// blocks this server lacks is refused with their list (the sender sends them
     /// and the append again), so an entry is never held here without its blocks.
-    func receiveReplication(from: UInt32, _ message: ReplicationMessage) async throws -> Response {
+    ///
+    /// `carried` blocks (a small file's, sent with its commit) are stored first,
+    /// on the same storage thread trip as the check for missing blocks.
+    func receiveReplication(from: UInt32, _ message: ReplicationMessage, carrying carried: [CarriedBlock] = []) async throws -> Response {
         let replication = try peerReplication(from)
         if case .installSnapshot(let header) = message, header.position.index.rawValue > replication.status.appliedIndex {
             // The body and the blocks it refers to come first, like an append's blocks.
             let missing = try await storage { [store, now] in try replication.snapshots.prepareInstall(header, store: store, now: now) }
             if !missing.isEmpty { return .blocksNeeded(missing) }
         }
+        let wanted: [BlockID]
         if case .append(let append) = message, !append.entries.isEmpty {
             let applied = replication.status.appliedIndex
-            // Most entries name no block (mkdir, rename...): then no trip to a storage thread.
-            let wanted = Self.referencedBlocks(of: append.entries.filter { $0.index.rawValue > applied })
-            if !wanted.isEmpty {
-                let missing = try await storage { [store, now] in try Self.missing(wanted, in: store, now: now) }
-                if !missing.isEmpty { return .blocksNeeded(Array(missing.prefix(Limits.maxHashesPerQuery))) }
+            wanted = Self.referencedBlocks(of: append.entries.filter { $0.index.rawValue > applied })
+        } else {
+            wanted = []
+        }
+        // Most entries name no block (mkdir, rename...): then no trip to a storage thread.
+        if !wanted.isEmpty || !carried.isEmpty {
+            let missing = try await storage { [store, now, logger] in
+                Self.store(carried, in: store, now: now, logger: logger)
+                return try Self.missing(wanted, in: store, now: now)
             }
+            if !missing.isEmpty { return .blocksNeeded(Array(missing.prefix(Limits.maxHashesPerQuery))) }
         }
         replication.post(.receive(from: ReplicaID(from), message))
         return .blocksNeeded([])
@@ -71,6 +81,20 @@ extension RequestDispatcher {
             for id in mutation.referencedBlocks where seen.insert(id).inserted { wanted.append(id) }
         }
         return wanted
+    }
+
+    /// Stores blocks carried with a replication message. One that fails (a bad
+    /// hash, a full disk) is left out: the check for missing blocks that follows
+    /// asks the sender for it, and sending it alone reports the error.
+    static func store(_ carried: [CarriedBlock], in store: Store, now: Int64, logger: Logger) {
+        for block in carried {
+            do {
+                try block.data.withUnsafeReadableBytes { try store.putBlock(block.id, bytes: $0, now: now) }
+            } catch {
+                logger.warning("a block carried with a replication message was not stored", metadata: [
+                    "block": "\(block.id)", "error": "\(error)"])
+            }
+        }
     }
 
     /// Those of `wanted` the store lacks, in order.

@@ -81,6 +81,9 @@ public final class RequestDispatcher: Sendable {
         case let .replicate(from, message):
             try await requireReplica(session)
             return try await receiveReplication(from: from, message)
+        case let .replicateWithBlocks(from, blocks, message):
+            try await requireReplica(session)
+            return try await receiveReplication(from: from, message, carrying: blocks)
         case let .snapshotBegin(from, offer):
             try await requireReplica(session)
             return .snapshotReceived(try await beginSnapshot(from: from, offer))

@@ -41,7 +41,10 @@ extension NetStoreVFS {
                 guard attributes.kind == .file else { throw Self.notAFile(attributes) }
                 content = FileContent(version: attributes.version, size: attributes.size, blocks: [])
             } else {
-                content = try await client.getContent(node)
+                let fetched = try await client.getContentInline(node)
+                content = fetched.content
+                // A small file's block came with its content: reading it needs no request.
+                if let bytes = fetched.block { blocks.insert(content.blocks[0], bytes: bytes) }
             }
             file = registerOpenFile(OpenFile(inode: inode, node: node, content: content, writeBackDirectory: writeBackDirectory))
         }

@@ -38,6 +38,52 @@ struct ReplicationWireTests {
         #expect(Opcode.replicate.rawValue == 0x0401)
     }
 
+    @Test func anAppendWithCarriedBlocks() throws {
+        let append = AppendEntries(
+            term: Term(3), previous: LogPosition(index: LogIndex(9), term: Term(2)),
+            entries: [LogEntry(term: Term(3), index: LogIndex(10), payload: [0xAB])], commit: LogIndex(8))
+        let blocks = [CarriedBlock(id: Fixtures.block(1), data: ByteBuffer(bytes: [7, 8, 9]))]
+        let expected: [UInt8] = [0, 0, 0, 2] + [0, 0, 0, 1] + Fixtures.block(1).bytes + [0, 0, 0, 3, 7, 8, 9]
+            + [1] + Self.u64(3) + Self.u64(9) + Self.u64(2) + Self.u64(8)
+            + [0, 0, 0, 1] + Self.u64(10) + Self.u64(3) + [0, 0, 0, 1, 0xAB]
+        #expect(try Self.payload(.replicateWithBlocks(from: 2, blocks: blocks, message: .append(append))) == expected)
+        #expect(Opcode.replicateWithBlocks.rawValue == 0x040B)
+        #expect(try Self.payload(.blocksNeeded([]), answering: .replicateWithBlocks) == [0, 0, 0, 0])
+    }
+
+    @Test func tooManyCarriedBlocksAreRefusedBothWays() throws {
+        let blocks = Array(repeating: CarriedBlock(id: Fixtures.block(1), data: ByteBuffer()), count: Limits.maxCarriedBlocks + 1)
+        let message = ReplicationMessage.append(AppendEntries(term: Term(1), previous: .zero, entries: [], commit: .zero))
+        #expect(throws: NetStoreError.self) {
+            var buffer = ByteBuffer()
+            try RequestCodec.writePayload(of: .replicateWithBlocks(from: 1, blocks: blocks, message: message), into: &buffer)
+        }
+        var frame = rawFrame(opcode: Opcode.replicateWithBlocks.rawValue) { buffer in
+            buffer.writeInteger(UInt32(1))
+            buffer.writeInteger(UInt32(Limits.maxCarriedBlocks + 1))
+            for _ in 0...Limits.maxCarriedBlocks {
+                buffer.writeBytes(Fixtures.block(1).bytes)
+                buffer.writeInteger(UInt32(0))
+            }
+        }
+        #expect(throws: ProtocolError.self) { try FrameDecoder().nextRequest(from: &frame) }
+        // A count the payload cannot back.
+        var short = rawFrame(opcode: Opcode.replicateWithBlocks.rawValue) { buffer in
+            buffer.writeInteger(UInt32(1))
+            buffer.writeInteger(UInt32(3))
+            buffer.writeBytes(Fixtures.block(1).bytes)
+        }
+        #expect(throws: ProtocolError.self) { try FrameDecoder().nextRequest(from: &short) }
+    }
+
+    @Test func contentWithItsBlock() throws {
+        let content = FileContent(version: 3, size: 3, blocks: [Fixtures.block(2)])
+        let expected: [UInt8] = Self.u64(3) + Self.u64(3) + [0, 0, 0, 1] + Fixtures.block(2).bytes + [0, 0, 0, 3, 1, 2, 3]
+        #expect(try Self.payload(.contentInline(content, data: ByteBuffer(bytes: [1, 2, 3])), answering: .getContentInline) == expected)
+        #expect(try Self.payload(.getContentInline(node: 9)) == Self.u64(9))
+        #expect(Opcode.getContentInline.rawValue == 0x0501)
+    }
+
     @Test func votesAndResponses() throws {
         let vote = VoteRequest(term: Term(5), last: LogPosition(index: LogIndex(3), term: Term(4)), preVote: true)
         #expect(try Self.payload(.replicate(from: 1, message: .voteRequest(vote)))

@@ -15,9 +15,10 @@ import Synchronization
 /// on the peer's), reconnecting after a failure.
 ///
 /// Messages to one peer go out in order, each awaited, so the receiver posts them
-/// to its replica in order. Before an append, the peer is asked (by the append
-/// itself) which of the blocks its entries refer to it lacks; those are sent and
-/// the append again, so a backup never holds an entry whose blocks it lacks.
+/// to its replica in order. An append carries the blocks of the small files it
+/// commits; the peer answers it with the blocks its entries refer to that it
+/// still lacks; those are sent and the append again, so a backup never holds an
+/// entry whose blocks it lacks.
 /// A snapshot goes the same way, in order with the messages (see `+Snapshot`).
 public final class TCPReplicationTransport: ReplicationTransport, Sendable {
     let selfID: ReplicaID
@@ -176,8 +177,13 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
     func deliver(_ message: ReplicationMessage, to peer: Peer, over connection: Connection) async throws -> Int? {
         var previous: [BlockID] = []
         var sent = 0
+        var carried = carriedBlocks(for: message)
         while true {
-            let response = try await connection.send(.replicate(from: selfID.rawValue, message: message))
+            let request: Request = carried.isEmpty
+                ? .replicate(from: selfID.rawValue, message: message)
+                : .replicateWithBlocks(from: selfID.rawValue, blocks: carried, message: message)
+            carried = []
+            let response = try await connection.send(request)
             guard case .blocksNeeded(let missing) = response else {
                 throw NetStoreError(.protocolError, "\(peer.address) answered a replication message with \(response)")
             }
@@ -188,6 +194,15 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
         }
         logger.warning("\(peer.address) still lacks blocks after they were sent; the message is left to retransmission")
         return nil
+    }
+
+    /// The verified bytes of the small files' blocks an append commits, to go with
+    /// it; a block unreadable here is left to the usual request for missing blocks.
+    private func carriedBlocks(for message: ReplicationMessage) -> [CarriedBlock] {
+        CarriedBlocks.ids(for: message).compactMap { id in
+            guard let bytes = try? sentBlocks.bytes(of: id, in: store) else { return nil }
+            return CarriedBlock(id: id, data: ByteBuffer(bytes: bytes))
+        }
     }
 
     /// Sends blocks a peer lacks, several in flight at once: one at a time, each

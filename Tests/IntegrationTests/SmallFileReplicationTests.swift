@@ -1,0 +1,58 @@
+import NetStoreTestSupport
+import Foundation
+import NIOCore
+import NetStoreCore
+import NetStoreProtocol
+import Testing
+
+@Suite("Small files reach the backups with the append that commits them")
+struct SmallFileReplicationTests {
+    @Test("inline commits are replicated with their blocks: no backup is sent replicaPutBlock, and each serves every file")
+    func carriedWithTheirCommit() async throws {
+        let cluster = try await Cluster(extraArguments: ["--metrics-listen", "127.0.0.1:0"])
+        var metricsPorts: [Int] = []
+        for server in cluster.servers {
+            guard let match = server.output.firstMatch(of: /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/),
+                  let port = Int(match.1) else { throw TestFailure("no metrics address in:\n\(server.output)") }
+            metricsPorts.append(port)
+        }
+        let primary = try RawConnection(port: cluster.ports[0])
+        let session = try rawLogin(primary, "admin", ServerProcess.adminPassword)
+        var files: [(NodeID, [UInt8])] = []
+        for index in 0..<12 {
+            // Distinct bytes, so that no block is stored already.
+            let bytes = (0..<(1000 + 500 * index)).map { UInt8(truncatingIfNeeded: $0 * 7 + index) }
+            guard case .success(.attributes(let created)) = try primary.call(.create(
+                parent: session.user.rootNode, name: "small-\(index)", mode: 0o644, uid: 0, gid: 0)) else {
+                throw TestFailure("create small-\(index) failed")
+            }
+            guard case .success = try primary.call(.commitInline(node: created.id, baseVersion: created.version, data: ByteBuffer(bytes: bytes))) else {
+                throw TestFailure("commitInline of small-\(index) failed")
+            }
+            files.append((created.id, bytes))
+        }
+
+        for (offset, port) in cluster.ports.enumerated().dropFirst() {
+            let backup = try RawConnection(port: port)
+            var content: [UInt8] = []
+            // Every file committed on the backup and read from it alone (its own blocks).
+            let replicated = try await waitUntil(timeout: .seconds(10), interval: .milliseconds(100)) {
+                guard case .success = try backup.call(.auth(token: session.token)) else { return false }
+                for (node, bytes) in files {
+                    guard case .success(.content(let listed)) = try backup.call(.getContent(node: node)),
+                          listed.size == UInt64(bytes.count), let block = listed.blocks.first,
+                          case .success(.block(let data)) = try backup.call(.getBlock(id: block)) else { return false }
+                    content = Array(data.readableBytesView)
+                    guard content == bytes else { return false }
+                }
+                return true
+            }
+            #expect(replicated, "every small file is on the backup on port \(port)")
+            let samples = try scrape(port: metricsPorts[offset])
+            #expect((samples[#"netstore_requests_total{opcode="replicateWithBlocks",result="ok"}"#] ?? 0) >= 1,
+                    "the backup on port \(port) got the blocks with the appends: \(samples.filter { $0.key.contains("replica") })")
+            #expect(samples[#"netstore_requests_total{opcode="replicaPutBlock",result="ok"}"#] == nil,
+                    "no block was sent after a refused append: \(samples.filter { $0.key.contains("replica") })")
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import NetStoreAuth
+import NetStoreCore
+import NetStoreProtocol
+import NetStoreReplication
+import NetStoreStorage
+import Testing
+@testable import NetStoreServer
+
+@Suite("Small files' blocks travel with the append that commits them")
+struct CarriedBlocksTests {
+    static func block(_ fill: UInt8, count: Int = 1000) -> (BlockID, ByteBuffer) {
+        let bytes = [UInt8](repeating: fill, count: count)
+        return (BlockStore.id(of: bytes), ByteBuffer(bytes: bytes))
+    }
+
+    static func commit(size: UInt64, _ blocks: [BlockID]) -> [UInt8] {
+        MutationCodec.encode(.commit(account: 1, node: 5, baseVersion: 1, size: size, blocks: blocks, now: 7))
+    }
+
+    static func append(_ payloads: [[UInt8]]) -> ReplicationMessage {
+        .append(AppendEntries(
+            term: Term(1), previous: .zero,
+            entries: payloads.enumerated().map { LogEntry(term: Term(1), index: LogIndex(UInt64($0.offset + 1)), payload: $0.element) },
+            commit: .zero))
+    }
+
+    @Test("the blocks of commits of files up to 64 KiB, each once; not large files', holes or other entries")
+    func selection() {
+        let (small, _) = Self.block(1)
+        let (other, _) = Self.block(2)
+        let (large1, _) = Self.block(3)
+        let (large2, _) = Self.block(4)
+        let mkdir = MutationCodec.encode(.mkdir(account: 1, parent: 1, name: "d", mode: 0o755, uid: 0, gid: 0, now: 1))
+        let message = Self.append([
+            [], mkdir,
+            Self.commit(size: 1000, [small]),
+            Self.commit(size: 2 << 20, [large1, large2]),
+            Self.commit(size: 1000, [small]),
+            Self.commit(size: 64 << 10, [.hole, other]),
+            [0xFF, 0xFF],  // malformed: refers to nothing
+        ])
+        #expect(CarriedBlocks.ids(for: message) == [small, other])
+        #expect(CarriedBlocks.ids(for: .appendResponse(AppendResponse(
+            term: Term(1), success: true, index: .zero, durable: .zero, hint: .zero))).isEmpty)
+    }
+
+    @Test("no more than the byte budget goes with one append")
+    func budget() {
+        let perFile = CarriedBlocks.fileSizeLimit
+        let count = Int(CarriedBlocks.byteBudget / perFile) + 3
+        let ids = (0..<count).map { Self.block(UInt8($0), count: 10).0 }
+        let carried = CarriedBlocks.ids(for: Self.append(ids.map { Self.commit(size: perFile, [$0]) }))
+        #expect(carried == Array(ids.prefix(Int(CarriedBlocks.byteBudget / perFile))))
+    }
+
+    @Test("a backup stores carried blocks before it checks the append; a carried block with wrong bytes is asked for")
+    func backupStoresCarriedBlocks() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("carried-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let logger = Logger(label: "test")
+        let pool = NIOThreadPool(numberOfThreads: 2)
+        pool.start()
+        let store = try Store(directory: directory, logger: logger)
+        let replicas = [ReplicaID(1), ReplicaID(2), ReplicaID(3)]
+        let engine = try ReplicationEngine(
+            id: ReplicaID(2), configuration: ReplicationConfiguration(replicas: replicas, writeQuorum: 2),
+            store: store, threadPool: pool, transport: RecordingTransport(), logger: logger)
+        let loop = Task { await engine.run(tickMilliseconds: 10) }
+        let accounts = AccountService(store: store, submitter: engine)
+        let dispatcher = RequestDispatcher(store: store, accounts: accounts, threadPool: pool, submitter: engine,
+                                           replication: engine, clusterKey: "a-test-cluster-key", logger: logger)
+        let primary = ConnectionSession(peer: "primary")
+        guard case .success = await dispatcher.handle(.auth(token: "a-test-cluster-key"), session: primary) else {
+            throw NetStoreError(.accessDenied, "cluster key refused")
+        }
+
+        let (good, goodData) = Self.block(1)
+        let (bad, _) = Self.block(2)
+        let (_, otherData) = Self.block(3)
+        let answer = await dispatcher.handle(.replicateWithBlocks(
+            from: 1, blocks: [CarriedBlock(id: good, data: goodData), CarriedBlock(id: bad, data: otherData)],
+            message: Self.append([[], Self.commit(size: 1000, [good]), Self.commit(size: 1000, [bad])])), session: primary)
+        #expect(answer == .success(.blocksNeeded([bad])))
+        #expect(try store.getBlock(good) == Array(goodData.readableBytesView))
+        #expect(try store.hasBlocks([good, bad], now: 1) == [true, false])
+
+        let client = ConnectionSession(peer: "client")
+        let refused = await dispatcher.handle(.replicateWithBlocks(
+            from: 1, blocks: [CarriedBlock(id: bad, data: otherData)], message: Self.append([[]])), session: client)
+        guard case .failure(let error) = refused else { throw NetStoreError(.invalid, "a client's replication request was answered") }
+        #expect(error.code == .accessDenied)
+        loop.cancel()
+        try await pool.shutdownGracefully()
+    }
+}
