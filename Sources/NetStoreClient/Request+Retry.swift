@@ -9,7 +9,7 @@ extension Request {
         case .ping, .status, .lookup, .getattr, .readdir, .readlink, .statfs,
              .hasBlocks, .putBlock, .getBlock, .getContent, .userList, .digest, .replicaPutBlock, .replicate,
              .checkBlocks, .repairBlock, .replicaGetBlock,
-             .snapshotBegin, .snapshotChunk:
+             .snapshotBegin, .snapshotChunk, .watch:
             true
         case .login, .auth, .logout, .mkdir, .create, .mknod, .unlink, .rmdir, .rename,
              .link, .symlink, .setattr, .commit, .commitInline, .userAdd, .userPasswd, .userRemove, .promote:
@@ -39,6 +39,7 @@ extension Response {
         case .blockCheck: "block check"
         case .repaired: "repaired"
         case .snapshotReceived: "snapshot received"
+        case .changes: "changes"
         }
     }
 }

@@ -30,6 +30,8 @@ struct FieldLimit: Sendable {
     static let directoryPage = FieldLimit(
         label: "a directory page", limit: Limits.maxReaddirPage, code: .invalid)
     static let userList = FieldLimit(label: "a user list", limit: Limits.maxUsersListed, code: .invalid)
+    static let notices = FieldLimit(
+        label: "a batch of change notices", limit: Limits.maxNoticesPerFrame, code: .invalid)
 
     /// Entries in one replicated append.
     static let logEntries = FieldLimit(label: "a list of log entries", limit: 65_536, code: .invalid)

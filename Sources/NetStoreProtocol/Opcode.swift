@@ -54,4 +54,11 @@ public enum Opcode: UInt16, Sendable, Hashable, CaseIterable {
     /// A commit that carries a small file's whole content inline (one block):
     /// no HAS_BLOCKS or PUT_BLOCK round trips before it.
     case commitInline = 0x0500
+
+    /// Asks to be told, on this connection, of changes other connections make
+    /// to the account's files (docs/protocol.md, "Change notices").
+    case watch = 0x0600
+    /// Server to client, unasked: a batch of change notices. Never a request;
+    /// always a response frame with request id `ChangeNotice.frameRequestID`.
+    case changes = 0x0601
 }
