@@ -53,6 +53,11 @@ extension NetStoreClient {
                 }
             } catch {
                 connection.onNotices(nil)
+                if error.message.contains("unknown opcode") {
+                    // An older server closes the connection on WATCH: asking again would only break it again.
+                    logger.notice("the server does not know WATCH (an older version): no change notices", metadata: ["server": "\(connection.address)"])
+                    return
+                }
                 logger.debug("no watch on this server", metadata: ["server": "\(connection.address)", "error": "\(error.message)"])
                 // A backup refused: the next connection goes to the primary.
                 if error.code == .notPrimary { await locatePrimary(refusedBy: connection) }
