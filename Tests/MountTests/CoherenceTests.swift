@@ -64,6 +64,41 @@ struct CoherenceTests {
             #expect(try String(contentsOfFile: a.path("f.txt"), encoding: .utf8) == "from b")
     }
 
+    @Test("after the primary dies and a backup is promoted, the watch is set up on the new primary and changes show at once again")
+    func failover() async throws {
+        try await MountFixture.with(cluster: true) { a in
+            #expect(a.loginCLI().status == 0)
+            let b = try await SecondMount(of: a)
+            do {
+                try await failover(a, b)
+            } catch {
+                await b.unmount()
+                throw error
+            }
+            await b.unmount()
+        }
+    }
+
+    private func failover(_ a: MountFixture, _ b: SecondMount) async throws {
+        try await waitFor("B to watch for changes", log: b.log) { b.log.value.contains("watching for changes") }
+        try "one".write(toFile: a.path("f.txt"), atomically: false, encoding: .utf8)
+        try await eventually("B sees f.txt", log: b.log) { Self.size(b.path("f.txt")) == 3 }
+        a.killServer(0)
+        try await waitFor("B's watch to end", log: b.log) { b.log.value.contains("the watch for changes ended") }
+        let promoted = a.promote(1)
+        #expect(promoted.status == 0, "promote: \(promoted.output)")
+        let watching = b.log.value.components(separatedBy: "watching for changes").count - 1
+        try await waitFor("B to watch on the new primary", log: b.log) {
+            b.log.value.components(separatedBy: "watching for changes").count - 1 > watching
+                || b.log.value.contains("watching for changes server=\(a.cluster!.addresses[1])")
+        }
+        // Cached again, now for the long timeout, before A changes it.
+        #expect(Self.size(b.path("f.txt")) == 3)
+        try "three".write(toFile: a.path("f.txt"), atomically: false, encoding: .utf8)
+        try await eventually("B sees the write made after the failover", log: b.log) { Self.size(b.path("f.txt")) == 5 }
+        #expect(try String(contentsOfFile: b.path("f.txt"), encoding: .utf8) == "three")
+    }
+
     @Test("a change made with the command line shows in a mount at once")
     func commandLine() async throws {
         try await MountFixture.with(cluster: true) { m in
