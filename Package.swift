@@ -112,7 +112,7 @@ let package = Package(
         .systemLibrary(name: "CFuse3", pkgConfig: "fuse3", providers: [.apt(["libfuse3-dev"])]),
         // File-system semantics for the mount: inodes, handles, write-back, block cache. No libfuse.
         .target(name: "NetStoreVFS", dependencies: [
-            "NetStoreCore", "NetStoreClient",
+            "NetStoreCore", "NetStoreClient", "NetStoreProtocol",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),

@@ -23,12 +23,14 @@ public final class Connection: Sendable {
     public let address: ServerAddress
     private let channel: any Channel
     private let pending: PendingRequests
+    private let notices: NoticeRelay
     private let logger: Logger
 
-    private init(address: ServerAddress, channel: any Channel, pending: PendingRequests, logger: Logger) {
+    private init(address: ServerAddress, channel: any Channel, pending: PendingRequests, notices: NoticeRelay, logger: Logger) {
         self.address = address
         self.channel = channel
         self.pending = pending
+        self.notices = notices
         self.logger = logger
     }
 
@@ -43,6 +45,7 @@ public final class Connection: Sendable {
         logger: Logger = Logger(label: "netstore.client")
     ) async throws(NetStoreError) -> Connection {
         let pending = PendingRequests()
+        let notices = NoticeRelay()
         let handshake = tls.map { _ in group.any().makePromise(of: Void.self) }
         let bootstrap = ClientBootstrap(group: group)
             .connectTimeout(TimeAmount(timeout))
@@ -56,7 +59,7 @@ public final class Connection: Sendable {
                     }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ResponseFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(
-                        ResponseDispatcher(pending: pending, address: address, logger: logger))
+                        ResponseDispatcher(pending: pending, notices: notices, address: address, logger: logger))
                 }
             }
         let channel: any Channel
@@ -72,7 +75,7 @@ public final class Connection: Sendable {
             try await awaitHandshake(handshake, on: channel, address: address, tls: tls, timeout: timeout)
         }
         logger.debug("connected", metadata: ["server": "\(address)", "tls": "\(tls != nil)"])
-        return Connection(address: address, channel: channel, pending: pending, logger: logger)
+        return Connection(address: address, channel: channel, pending: pending, notices: notices, logger: logger)
     }
 
     private static func awaitHandshake(
@@ -127,6 +130,17 @@ public final class Connection: Sendable {
     /// True until the connection is closed or lost.
     public var isActive: Bool { pending.failure == nil && channel.isActive }
 
+    /// Who hears the CHANGES frames this connection receives (after a WATCH):
+    /// called on the connection's event loop, so it must not block. Nil: nobody.
+    public func onNotices(_ handler: (@Sendable ([ChangeNotice]) -> Void)?) {
+        notices.set(handler)
+    }
+
+    /// Calls `callback` once the connection is closed or lost (at once if it is).
+    public func whenClosed(_ callback: @escaping @Sendable () -> Void) {
+        channel.closeFuture.whenComplete { _ in callback() }
+    }
+
     /// Requests sent whose replies have not come yet.
     public var pendingCount: Int { pending.count }
 
@@ -165,18 +179,23 @@ private final class ResponseDispatcher: ChannelInboundHandler {
     typealias InboundIn = ResponseFrame
 
     private let pending: PendingRequests
+    private let notices: NoticeRelay
     private let address: ServerAddress
     private let logger: Logger
 
-    init(pending: PendingRequests, address: ServerAddress, logger: Logger) {
+    init(pending: PendingRequests, notices: NoticeRelay, address: ServerAddress, logger: Logger) {
         self.pending = pending
+        self.notices = notices
         self.address = address
         self.logger = logger
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        if frame.requestID == 0, case .failure(let error) = frame.result {
+        if frame.opcode == .changes, case .success(.changes(let changes)) = frame.result {
+            // Unasked (the decoder checked its reserved id): not a reply to anything.
+            notices.deliver(changes)
+        } else if frame.requestID == 0, case .failure(let error) = frame.result {
             // The server's last word before it closes (a malformed frame, or TLS required).
             fail(context: context, reason: error.message)
         } else if !pending.complete(frame) {

@@ -83,6 +83,9 @@ public final class NetStoreClient: Sendable {
         var preferred: ServerAddress?
         /// A search for the primary under way, shared by every request that needs it.
         var locating: Task<Void, Never>?
+        /// Keeps a WATCH up on the link (`watchChanges`), and whether it is live now.
+        var watch: Task<Void, Never>?
+        var watchLive = false
         var closed = false
     }
 
@@ -175,11 +178,12 @@ public final class NetStoreClient: Sendable {
 
     /// Closes the connection; later requests fail.
     public func close() async {
-        let (link, connecting, locating) = state.withLock { state in
+        let (link, connecting, locating, watch) = state.withLock { state in
             state.closed = true
-            defer { state.link = nil; state.connecting = nil; state.locating = nil }
-            return (state.link, state.connecting, state.locating)
+            defer { state.link = nil; state.connecting = nil; state.locating = nil; state.watch = nil; state.watchLive = false }
+            return (state.link, state.connecting, state.locating, state.watch)
         }
+        watch?.cancel()
         // A connection attempt under way sees `closed` when it ends and closes its own connection.
         connecting?.cancel()
         locating?.cancel()

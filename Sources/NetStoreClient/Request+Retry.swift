@@ -10,7 +10,7 @@ extension Request {
              .hasBlocks, .putBlock, .getBlock, .getContent, .getContentInline, .userList, .digest, .replicaPutBlock, .replicate,
              .replicateWithBlocks,
              .checkBlocks, .repairBlock, .replicaGetBlock,
-             .snapshotBegin, .snapshotChunk:
+             .snapshotBegin, .snapshotChunk, .watch:
             true
         case .login, .auth, .logout, .mkdir, .create, .mknod, .unlink, .rmdir, .rename,
              .link, .symlink, .setattr, .commit, .commitInline, .userAdd, .userPasswd, .userRemove, .promote:
@@ -41,6 +41,7 @@ extension Response {
         case .blockCheck: "block check"
         case .repaired: "repaired"
         case .snapshotReceived: "snapshot received"
+        case .changes: "changes"
         }
     }
 }

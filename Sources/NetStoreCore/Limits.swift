@@ -34,6 +34,8 @@ public enum Limits {
     public static let maxReaddirPage = 4096
     /// USER_LIST returns at most this many accounts.
     public static let maxUsersListed = 10_000
+    /// A CHANGES frame carries at most this many notices (at most 266 bytes each).
+    public static let maxNoticesPerFrame = 1024
     /// Hard links to one node.
     public static let maxLinks: UInt32 = 65_000
 }

@@ -12,15 +12,17 @@ import Synchronization
 /// answered exactly once. No file-system semantics live here.
 final class FUSEAdapter: Sendable {
     let vfs: NetStoreVFS
-    let timeout: Double
     let logger: Logger
     private let inFlight = Atomic<Int>(0)
 
     init(vfs: NetStoreVFS, logger: Logger) {
         self.vfs = vfs
-        self.timeout = vfs.configuration.attributeTimeout
         self.logger = logger
     }
+
+    /// The attribute and entry timeout of replies made now: long while the
+    /// mount's watch for changes is live, short otherwise.
+    var timeout: Double { vfs.cacheTimeout }
 
     /// Requests whose reply has not been sent yet.
     var requestsInFlight: Int { inFlight.load(ordering: .acquiring) }

@@ -19,6 +19,7 @@ public final class FUSESession: @unchecked Sendable {
 
     public let mountpoint: String
     private let adapter: FUSEAdapter
+    private let notifier: KernelNotifier
     private let logger: Logger
     private let options: [String]
     // Touched by mount/run/finish (one caller, in order) and read by stop().
@@ -29,6 +30,7 @@ public final class FUSESession: @unchecked Sendable {
     /// `options`: extra mount options (`allow_other`, `ro`, ...), passed to libfuse as they are.
     public init(vfs: NetStoreVFS, mountpoint: String, options: [String] = [], logger: Logger) {
         self.adapter = FUSEAdapter(vfs: vfs, logger: logger)
+        self.notifier = KernelNotifier(logger: logger)
         self.mountpoint = mountpoint
         self.options = options
         self.logger = logger
@@ -54,6 +56,9 @@ public final class FUSESession: @unchecked Sendable {
             throw NetStoreError(.io, "cannot mount on \(mountpoint): see the message above (is /dev/fuse there, and fusermount3 installed?)")
         }
         session.withLock { $0 = SessionPointer(raw: created) }
+        // Changes made elsewhere drop the kernel's caches from now on.
+        notifier.attach(created)
+        adapter.vfs.startWatching { [notifier] work in notifier.post(work) }
         // SIGUSR1 wakes the loop thread out of its wait once stop() has marked the session exited.
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { _ in }
@@ -101,6 +106,7 @@ public final class FUSESession: @unchecked Sendable {
             try? await Task.sleep(for: .milliseconds(10))
         }
         let failed = await adapter.vfs.flushAll()
+        await notifier.detach()
         let taken: SessionPointer? = session.withLock { value in
             let current = value
             value = nil

@@ -30,6 +30,8 @@ struct FieldLimit: Sendable {
     static let directoryPage = FieldLimit(
         label: "a directory page", limit: Limits.maxReaddirPage, code: .invalid)
     static let userList = FieldLimit(label: "a user list", limit: Limits.maxUsersListed, code: .invalid)
+    static let notices = FieldLimit(
+        label: "a batch of change notices", limit: Limits.maxNoticesPerFrame, code: .invalid)
 
     /// Blocks carried with one replication message.
     static let carriedBlocks = FieldLimit(label: "a list of carried blocks", limit: Limits.maxCarriedBlocks, code: .invalid)

@@ -34,6 +34,9 @@ public enum FrameCodec {
     /// A response must be the kind of reply its opcode gets (a precondition:
     /// sending another would be a bug, not a condition of the input).
     public static func tryEncode(_ frame: ResponseFrame, into buffer: inout ByteBuffer) throws(NetStoreError) {
+        precondition(
+            frame.opcode != .changes || frame.requestID == ChangeNotice.frameRequestID,
+            "a CHANGES frame carries request id \(ChangeNotice.frameRequestID), not \(frame.requestID)")
         switch frame.result {
         case .success(let response):
             precondition(
@@ -44,6 +47,7 @@ public enum FrameCodec {
                 try ResponseCodec.writePayload(of: response, into: &payload)
             }
         case .failure(let error):
+            precondition(frame.opcode != .changes, "a CHANGES frame is never an error")
             let header = FrameHeader(
                 kind: .response, opcode: frame.opcode, status: error.code.rawValue, requestID: frame.requestID)
             try writeFrame(header, into: &buffer) { (payload: inout ByteBuffer) throws(NetStoreError) in

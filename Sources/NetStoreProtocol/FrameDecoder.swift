@@ -33,6 +33,12 @@ public struct FrameDecoder: Sendable {
     public func nextResponse(from buffer: inout ByteBuffer) throws(ProtocolError) -> ResponseFrame? {
         guard let (header, reader, size) = try nextFrame(in: buffer, expecting: .response) else { return nil }
         var payload = reader
+        if header.opcode == .changes {
+            // Unasked, so it must not be mistaken for a reply: one id, never an error.
+            guard header.requestID == ChangeNotice.frameRequestID, header.status == 0 else {
+                throw ProtocolError("a CHANGES frame has request id \(ChangeNotice.frameRequestID) and status 0, not \(header.requestID) and \(header.status)")
+            }
+        }
         let result: Result<Response, NetStoreError>
         if header.status == 0 {
             result = .success(try ResponseCodec.readPayload(answering: header.opcode, from: &payload))

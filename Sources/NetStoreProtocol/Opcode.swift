@@ -60,4 +60,11 @@ public enum Opcode: UInt16, Sendable, Hashable, CaseIterable {
     /// A file's content, with its one block's bytes when it is small: opening
     /// and reading a small file needs no GET_BLOCK round trip.
     case getContentInline = 0x0501
+
+    /// Asks to be told, on this connection, of changes other connections make
+    /// to the account's files (docs/protocol.md, "Change notices").
+    case watch = 0x0600
+    /// Server to client, unasked: a batch of change notices. Never a request;
+    /// always a response frame with request id `ChangeNotice.frameRequestID`.
+    case changes = 0x0601
 }

@@ -83,6 +83,9 @@ public enum Request: Sendable, Hashable {
     case snapshotBegin(from: UInt32, offer: SnapshotOffer)
     /// Bytes of the snapshot body named by `sha256`, starting at `offset`.
     case snapshotChunk(from: UInt32, sha256: [UInt8], offset: UInt64, data: ByteBuffer)
+    /// From now on, send this connection CHANGES frames for the changes other
+    /// connections make to the account's files. Only the primary accepts it.
+    case watch
 
     public var opcode: Opcode {
         switch self {
@@ -126,6 +129,7 @@ public enum Request: Sendable, Hashable {
         case .replicaGetBlock: .replicaGetBlock
         case .snapshotBegin: .snapshotBegin
         case .snapshotChunk: .snapshotChunk
+        case .watch: .watch
         }
     }
 }

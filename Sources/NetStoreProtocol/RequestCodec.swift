@@ -5,7 +5,7 @@ import NetStoreCore
 enum RequestCodec {
     static func writePayload(of request: Request, into buffer: inout ByteBuffer) throws(NetStoreError) {
         switch request {
-        case .ping, .logout, .status, .statfs, .userList, .digest, .promote:
+        case .ping, .logout, .status, .statfs, .userList, .digest, .promote, .watch:
             break
         case .login(let user, let password):
             try buffer.writeString16(user, .userName)
@@ -132,6 +132,8 @@ enum RequestCodec {
         case .userList: return .userList
         case .digest: return .digest
         case .promote: return .promote
+        case .watch: return .watch
+        case .changes: throw ProtocolError("CHANGES is sent only by servers, never as a request")
         case .replicate:
             return .replicate(from: try reader.u32("replica"), message: try reader.replicationMessage())
         case .replicateWithBlocks:

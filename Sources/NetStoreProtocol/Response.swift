@@ -11,6 +11,7 @@ import NetStoreCore
 /// - `.blocksNeeded`: replicate · `.empty`: replicaPutBlock · `.digest`: digest
 /// - `.blockCheck`: checkBlocks · `.repaired`: repairBlock · `.block`: replicaGetBlock
 /// - `.snapshotReceived`: snapshotBegin, snapshotChunk
+/// - `.empty`: watch · `.changes`: the server's unasked CHANGES frame
 public enum Response: Sendable, Hashable {
     case empty
     case session(SessionInfo)
@@ -36,4 +37,6 @@ public enum Response: Sendable, Hashable {
     case repaired(Bool)
     /// How many bytes of the offered snapshot body the receiver holds (from the start).
     case snapshotReceived(UInt64)
+    /// What changed (never an answer to a request: see `Opcode.changes`).
+    case changes([ChangeNotice])
 }

@@ -11,7 +11,8 @@ enum ResponseCodec {
              (.empty, .putBlock), (.empty, .userPasswd), (.empty, .userRemove), (.empty, .replicaPutBlock), (.empty, .promote),
              (.blocksNeeded, .replicate), (.blocksNeeded, .replicateWithBlocks), (.digest, .digest),
              (.blockCheck, .checkBlocks), (.repaired, .repairBlock), (.block, .replicaGetBlock),
-             (.snapshotReceived, .snapshotBegin), (.snapshotReceived, .snapshotChunk):
+             (.snapshotReceived, .snapshotBegin), (.snapshotReceived, .snapshotChunk),
+             (.empty, .watch), (.changes, .changes):
             return true
         case (.session, .login), (.session, .auth):
             return true
@@ -102,13 +103,22 @@ enum ResponseCodec {
             buffer.writeBool(replaced)
         case .snapshotReceived(let bytes):
             buffer.writeInteger(bytes)
+        case .changes(let notices):
+            try buffer.writeCount(notices.count, .notices)
+            for notice in notices { try buffer.writeNotice(notice) }
         }
     }
 
     static func readPayload(answering opcode: Opcode, from reader: inout PayloadReader) throws(ProtocolError) -> Response {
         switch opcode {
-        case .ping, .logout, .unlink, .rmdir, .rename, .putBlock, .userPasswd, .userRemove, .replicaPutBlock, .promote:
+        case .ping, .logout, .unlink, .rmdir, .rename, .putBlock, .userPasswd, .userRemove, .replicaPutBlock, .promote, .watch:
             return .empty
+        case .changes:
+            let count = try reader.count(.notices, minElementSize: 1)
+            var notices: [ChangeNotice] = []
+            notices.reserveCapacity(count)
+            for _ in 0..<count { notices.append(try reader.notice()) }
+            return .changes(notices)
         case .replicate, .replicateWithBlocks:
             return .blocksNeeded(try reader.blockIDs(.hashQuery))
         case .snapshotBegin, .snapshotChunk:

@@ -1,4 +1,5 @@
 import NetStoreCore
+import Synchronization
 
 /// What one connection has proven about itself: nobody until LOGIN or AUTH succeeds.
 public actor ConnectionSession {
@@ -13,9 +14,18 @@ public actor ConnectionSession {
     /// nil on a plain one (which has only the cluster key to prove itself with).
     public nonisolated let certificate: PeerCertificate?
 
-    public init(peer: String, certificate: PeerCertificate? = nil) {
+    /// Names this connection among the server's (a WATCH, a change's origin).
+    public nonisolated let id: UInt64
+    /// Change notices on their way to this connection once it WATCHes.
+    public nonisolated let outbox: NoticeOutbox
+
+    private static let nextID = Atomic<UInt64>(1)
+
+    public init(peer: String, certificate: PeerCertificate? = nil, pendingNoticeLimit: Int = ChangeFeed.defaultPendingLimit) {
         self.peer = peer
         self.certificate = certificate
+        self.id = Self.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        self.outbox = NoticeOutbox(limit: pendingNoticeLimit)
     }
 
     func signIn(user: UserInfo, token: String) {

@@ -234,6 +234,8 @@ public final class NetStoreServer: Sendable {
             return
         }
         let session = ConnectionSession(peer: peer, certificate: certificate)
+        let changes = replication.changes
+        defer { changes.unwatch(connection: session.id) }
         let dispatcher = self.dispatcher
         let metrics = self.metrics
         let maxInFlight = configuration.maxRequestsInFlightPerConnection
@@ -241,6 +243,14 @@ public final class NetStoreServer: Sendable {
         do {
             try await connection.executeThenClose { inbound, outbound in
                 try await withThrowingTaskGroup(of: Void.self) { group in
+                    // Unasked CHANGES frames, once the connection WATCHes; ends with the connection.
+                    defer { session.outbox.close() }
+                    group.addTask {
+                        try await dispatcher.sendNotices(of: session) { notices in
+                            try await outbound.write(ResponseFrame(
+                                requestID: ChangeNotice.frameRequestID, opcode: .changes, result: .success(.changes(notices))))
+                        }
+                    }
                     var unfinished = 0
                     do {
                         for try await frame in inbound {
@@ -258,6 +268,7 @@ public final class NetStoreServer: Sendable {
                             }
                         }
                     } catch let error as ProtocolError {
+                        session.outbox.close()
                         try await group.waitForAll()
                         logger.warning("closing connection after a malformed frame",
                                        metadata: ["peer": "\(peer)", "reason": "\(error.reason)"])
@@ -265,6 +276,7 @@ public final class NetStoreServer: Sendable {
                             requestID: 0, opcode: .ping,
                             result: .failure(NetStoreError(.protocolError, error.reason))))
                     }
+                    session.outbox.close()
                     try await group.waitForAll()
                 }
             }

@@ -6,7 +6,8 @@ import NetStoreStorage
 extension RequestDispatcher {
     /// Requests that need a logged-in user. Every node a request names is
     /// checked by the store to belong to `user`'s account.
-    func respondAuthenticated(to request: Request, user: UserInfo) async throws -> Response {
+    /// `origin` is the asking connection: the change notices of what it changes skip it.
+    func respondAuthenticated(to request: Request, user: UserInfo, origin: UInt64? = nil) async throws -> Response {
         let account = user.id
         let store = self.store
         let now = self.now
@@ -21,35 +22,35 @@ extension RequestDispatcher {
             }
             return .page(page)
         case let .mkdir(parent, name, mode, uid, gid):
-            return try await attributes(.mkdir(account: account, parent: parent, name: name, mode: mode, uid: uid, gid: gid, now: now))
+            return try await attributes(origin: origin, .mkdir(account: account, parent: parent, name: name, mode: mode, uid: uid, gid: gid, now: now))
         case let .create(parent, name, mode, uid, gid):
-            return try await attributes(.mknod(account: account, parent: parent, name: name, kind: .file, mode: mode, uid: uid, gid: gid, now: now))
+            return try await attributes(origin: origin, .mknod(account: account, parent: parent, name: name, kind: .file, mode: mode, uid: uid, gid: gid, now: now))
         case let .mknod(parent, name, kind, mode, uid, gid, rdev):
             guard kind != .directory && kind != .symlink else {
                 throw NetStoreError(.invalid, "mknod makes files, FIFOs, sockets and devices only; use mkdir or symlink for a \(kind)")
             }
             // Who may make a device node is the mount's local privilege check
             // (CAP_MKNOD); the store keeps kind and device number as given.
-            return try await attributes(.mknod(account: account, parent: parent, name: name, kind: kind, mode: mode, uid: uid, gid: gid,
+            return try await attributes(origin: origin, .mknod(account: account, parent: parent, name: name, kind: kind, mode: mode, uid: uid, gid: gid,
                                                rdev: kind.isDevice ? rdev : 0, now: now))
         case let .unlink(parent, name):
-            _ = try await submitter.submit(.unlink(account: account, parent: parent, name: name, now: now))
+            _ = try await submitter.submit(.unlink(account: account, parent: parent, name: name, now: now), origin: origin)
             return .empty
         case let .rmdir(parent, name):
-            _ = try await submitter.submit(.rmdir(account: account, parent: parent, name: name, now: now))
+            _ = try await submitter.submit(.rmdir(account: account, parent: parent, name: name, now: now), origin: origin)
             return .empty
         case let .rename(parent, name, newParent, newName, flags):
             _ = try await submitter.submit(.rename(account: account, parent: parent, name: name, newParent: newParent,
-                                                   newName: newName, flags: flags, now: now))
+                                                   newName: newName, flags: flags, now: now), origin: origin)
             return .empty
         case let .link(node, newParent, newName):
-            return try await attributes(.link(account: account, node: node, newParent: newParent, newName: newName, now: now))
+            return try await attributes(origin: origin, .link(account: account, node: node, newParent: newParent, newName: newName, now: now))
         case let .symlink(parent, name, target, uid, gid):
-            return try await attributes(.symlink(account: account, parent: parent, name: name, target: target, uid: uid, gid: gid, now: now))
+            return try await attributes(origin: origin, .symlink(account: account, parent: parent, name: name, target: target, uid: uid, gid: gid, now: now))
         case let .readlink(node):
             return .target(try await storage { try store.readlink(account: account, node: node) })
         case let .setattr(node, changes):
-            return try await attributes(.setattr(account: account, node: node, changes: changes, now: now))
+            return try await attributes(origin: origin, .setattr(account: account, node: node, changes: changes, now: now))
         case .statfs:
             return .stats(try await storage { try store.statfs(account: account) })
         case let .hasBlocks(ids):
@@ -65,9 +66,9 @@ extension RequestDispatcher {
         case let .getBlock(id):
             return .block(ByteBuffer(bytes: try await readBlockRepairing(id)))
         case let .commit(node, baseVersion, size, blocks):
-            return try await attributes(.commit(account: account, node: node, baseVersion: baseVersion, size: size, blocks: blocks, now: now))
+            return try await attributes(origin: origin, .commit(account: account, node: node, baseVersion: baseVersion, size: size, blocks: blocks, now: now))
         case let .commitInline(node, baseVersion, data):
-            return try await commitInline(account: account, node: node, baseVersion: baseVersion, data: data)
+            return try await commitInline(account: account, node: node, baseVersion: baseVersion, data: data, origin: origin)
         case let .getContent(node):
             return .content(try await storage { try store.content(account: account, node: node) })
         case let .getContentInline(node):
@@ -95,7 +96,7 @@ extension RequestDispatcher {
         case .checkBlocks, .repairBlock:
             return try await respondBlockAdmin(to: request, user: user)
         case .ping, .status, .login, .auth, .logout, .replicate, .replicateWithBlocks, .replicaPutBlock, .replicaGetBlock, .snapshotBegin,
-             .snapshotChunk:
+             .snapshotChunk, .watch:
             preconditionFailure("answered before authentication")
         }
     }
@@ -103,7 +104,7 @@ extension RequestDispatcher {
     /// A small file's whole content in one request: stored as its one block
     /// (as PUT_BLOCK would), then committed (as COMMIT would). All zeros, or
     /// nothing, needs no block: the file is a hole.
-    private func commitInline(account: AccountID, node: NodeID, baseVersion: UInt64, data: ByteBuffer) async throws -> Response {
+    private func commitInline(account: AccountID, node: NodeID, baseVersion: UInt64, data: ByteBuffer, origin: UInt64?) async throws -> Response {
         let store = self.store
         let now = self.now
         let id = try await storage {
@@ -114,7 +115,7 @@ extension RequestDispatcher {
                 return id
             }
         }
-        return try await attributes(.commit(
+        return try await attributes(origin: origin, .commit(
             account: account, node: node, baseVersion: baseVersion, size: UInt64(data.readableBytes),
             blocks: id.isHole ? [] : [id], now: now))
     }
@@ -134,8 +135,8 @@ extension RequestDispatcher {
     }
 
     /// Submits a mutation that answers with a node's attributes.
-    private func attributes(_ operation: Mutation) async throws -> Response {
-        guard let attributes = try await submitter.submit(operation).attributes else {
+    private func attributes(origin: UInt64?, _ operation: Mutation) async throws -> Response {
+        guard let attributes = try await submitter.submit(operation, origin: origin).attributes else {
             preconditionFailure("\(operation.name) returns attributes")
         }
         return .attributes(attributes)

@@ -104,6 +104,7 @@ public final class RequestDispatcher: Sendable {
             return .block(ByteBuffer(bytes: bytes))
         case let .login(user, password):
             let info = try await accounts.login(user: user, password: password, source: session.peer)
+            unwatch(session)
             await session.signIn(user: info.user, token: info.token)
             logger.info("login", metadata: ["user": "\(user)", "peer": "\(session.peer)"])
             return .session(info)
@@ -119,6 +120,7 @@ public final class RequestDispatcher: Sendable {
                     expiresNs: Int64.max))
             }
             let info = try await storage { try self.accounts.authenticate(token: token) }
+            unwatch(session)
             await session.signIn(user: info.user, token: token)
             return .session(info)
         case .logout:
@@ -126,11 +128,14 @@ public final class RequestDispatcher: Sendable {
                 throw NetStoreError(.notAuthenticated, "not logged in")
             }
             try await accounts.logout(token: token)
+            unwatch(session)
             await session.signOut()
             return .empty
+        case .watch:
+            return try watch(session, user: try await currentUser(session))
         default:
             let user = try await currentUser(session)
-            return try await respondAuthenticated(to: request, user: user)
+            return try await respondAuthenticated(to: request, user: user, origin: session.id)
         }
     }
 
@@ -138,7 +143,7 @@ public final class RequestDispatcher: Sendable {
     /// a revoked token (logout elsewhere, password change) stops working at once.
     /// The check is read from the store only when users or sessions changed since
     /// the last one (the store's `accountsGeneration`) or the token expired.
-    private func currentUser(_ session: ConnectionSession) async throws -> UserInfo {
+    func currentUser(_ session: ConnectionSession) async throws -> UserInfo {
         // Read before the store: a change committed after this read raises it again.
         let generation = store.accountsGeneration.load(ordering: .acquiring)
         let (token, checked) = await session.tokenForCheck(generation: generation, now: now)
@@ -151,6 +156,7 @@ public final class RequestDispatcher: Sendable {
             await session.remember(.init(token: token, user: info.user, expiresNs: info.expiresNs, generation: generation))
             return info.user
         } catch let error as NetStoreError where error.code == .badToken {
+            unwatch(session)
             await session.signOut()
             throw error
         }

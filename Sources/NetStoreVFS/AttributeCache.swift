@@ -1,20 +1,21 @@
 import NetStoreCore
 import Synchronization
 
-/// Attributes recently seen (from replies, listings, commits), valid for a short
-/// time so that a change made elsewhere shows up promptly. Keyed by node id.
+/// Attributes recently seen (from replies, listings, commits), valid for the
+/// mount's current timeout (short unless a watch tells it of changes made
+/// elsewhere, which are then dropped). Keyed by node id.
 final class AttributeCache: Sendable {
     private struct Item {
         var attributes: NodeAttributes
         var expires: ContinuousClock.Instant
     }
 
-    private let timeout: Duration
+    private let timeout: @Sendable () -> Duration
     private let items = Mutex<[NodeID: Item]>([:])
     /// Bounds memory for huge listings; the cache is only a shortcut.
     private let capacity = 100_000
 
-    init(timeout: Duration) {
+    init(timeout: @escaping @Sendable () -> Duration) {
         self.timeout = timeout
     }
 
@@ -31,7 +32,7 @@ final class AttributeCache: Sendable {
     }
 
     func put(_ attributes: NodeAttributes) {
-        let expires = ContinuousClock.now + timeout
+        let expires = ContinuousClock.now + timeout()
         items.withLock { items in
             if items.count >= capacity { items.removeAll(keepingCapacity: true) }
             items[attributes.id] = Item(attributes: attributes, expires: expires)

@@ -47,12 +47,12 @@ final class EntryCache: Sendable {
         var generation: UInt64 = 0
     }
 
-    private let timeout: Duration
+    private let timeout: @Sendable () -> Duration
     private let state = Mutex(State())
     /// Bounds memory for huge listings; the cache is only a shortcut.
     private let capacity = 100_000
 
-    init(timeout: Duration) {
+    init(timeout: @escaping @Sendable () -> Duration) {
         self.timeout = timeout
     }
 
@@ -80,7 +80,7 @@ final class EntryCache: Sendable {
 
     /// The server said `name` in `parent` is `node`, as of `seen`.
     func put(parent: NodeID, name: String, node: NodeID, seen: Seen) {
-        let expires = seen.at + timeout
+        let expires = seen.at + timeout()
         state.withLock { state in
             guard state.generation == seen.generation else { return }
             insert(&state, Key(parent: parent, name: name), Entry(node: node, expires: expires))
@@ -89,7 +89,7 @@ final class EntryCache: Sendable {
 
     /// This mount made `name` in `parent` (create, mkdir, link, ...).
     func added(parent: NodeID, name: String, node: NodeID) {
-        let expires = ContinuousClock.now + timeout
+        let expires = ContinuousClock.now + timeout()
         state.withLock { state in
             state.generation += 1
             insert(&state, Key(parent: parent, name: name), Entry(node: node, expires: expires))
@@ -99,7 +99,7 @@ final class EntryCache: Sendable {
 
     /// This mount made directory `node`: it has no entries yet.
     func madeDirectory(_ node: NodeID) {
-        let expires = ContinuousClock.now + timeout
+        let expires = ContinuousClock.now + timeout()
         state.withLock { $0.complete[node] = Listing(names: [], expires: expires) }
     }
 
@@ -128,6 +128,27 @@ final class EntryCache: Sendable {
             state.generation += 1
             state.complete.removeValue(forKey: parent)
             state.entries.removeValue(forKey: Key(parent: parent, name: name))
+        }
+    }
+
+    /// `name` in `parent` changed elsewhere (a change notice): ask the server
+    /// again, and keep no answer that was on its way meanwhile.
+    func changedElsewhere(parent: NodeID, name: String) {
+        state.withLock { state in
+            state.generation += 1
+            state.complete.removeValue(forKey: parent)
+            state.entries.removeValue(forKey: Key(parent: parent, name: name))
+        }
+    }
+
+    /// Anything may have changed elsewhere: forgets every name and returns
+    /// those still valid (the kernel may hold them too).
+    func forgetAll() -> [(parent: NodeID, name: String)] {
+        let now = ContinuousClock.now
+        return state.withLock { state in
+            state.generation += 1
+            defer { state.entries.removeAll(); state.complete.removeAll() }
+            return state.entries.filter { $0.value.expires >= now }.map { ($0.key.parent, $0.key.name) }
         }
     }
 

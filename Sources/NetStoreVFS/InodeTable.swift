@@ -62,6 +62,16 @@ public final class InodeTable: Sendable {
         counts.withLock { $0[inode] ?? 0 }
     }
 
+    /// The inodes the kernel holds at least one lookup on, the root first.
+    public var knownInodes: [UInt64] {
+        [Self.rootInode] + counts.withLock { $0.keys.filter { $0 != Self.rootInode } }
+    }
+
+    /// Whether the kernel may have `inode` cached (the root always).
+    public func isKnown(_ inode: UInt64) -> Bool {
+        inode == Self.rootInode || lookupCount(inode) > 0
+    }
+
     /// How many inodes the kernel holds at least one lookup on.
     public var rememberedCount: Int { counts.withLock { $0.count } }
 }

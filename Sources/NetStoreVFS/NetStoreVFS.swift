@@ -55,8 +55,11 @@ public final class NetStoreVFS: Sendable {
         self.logger = logger
         inodes = InodeTable(rootNode: rootNode, logger: logger)
         mountID = String(UInt64.random(in: 1...UInt64.max), radix: 16)
-        attributes = AttributeCache(timeout: .milliseconds(Int64(configuration.attributeTimeout * 1000)))
-        entries = EntryCache(timeout: .milliseconds(Int64(configuration.attributeTimeout * 1000)))
+        let timeout: @Sendable () -> Duration = { [client] in
+            .milliseconds(Int64(Self.cacheTimeout(configuration, watchLive: client.isWatchLive) * 1000))
+        }
+        attributes = AttributeCache(timeout: timeout)
+        entries = EntryCache(timeout: timeout)
         writeBackDirectory = "\(configuration.cacheDirectory)/writeback"
         try BlockCache.makeDirectory(writeBackDirectory)
         blocks = try BlockCache(

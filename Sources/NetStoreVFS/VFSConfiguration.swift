@@ -6,8 +6,13 @@ public struct VFSConfiguration: Sendable {
     public var cacheDirectory: String
     /// The block cache's size limit in bytes; least recently used blocks go first.
     public var blockCacheLimit: UInt64
-    /// How long attributes and entries stay valid (in the kernel and here), in seconds.
+    /// How long attributes and entries stay valid (in the kernel and here), in
+    /// seconds, while no watch for changes is live.
     public var attributeTimeout: Double
+    /// The same while the mount's watch for changes is live (changes made
+    /// elsewhere are then told at once and dropped from the caches); nil: no
+    /// watch, `attributeTimeout` always.
+    public var watchedAttributeTimeout: Double?
     /// Blocks fetched ahead of a sequential reader.
     public var readAheadBlocks: Int
     /// Blocks uploaded at once by a commit.
@@ -27,8 +32,11 @@ public struct VFSConfiguration: Sendable {
     public init(
         cacheDirectory: String, blockCacheLimit: UInt64 = 1 << 30, attributeTimeout: Double = 1,
         readAheadBlocks: Int = 8, uploadParallelism: Int = 8, earlyUploads: Int = 8,
-        unlinkedLease: Duration = .seconds(600), inlineCommitLimit: Int = 64 << 10
+        unlinkedLease: Duration = .seconds(600), inlineCommitLimit: Int = 64 << 10,
+        watchedAttributeTimeout: Double? = nil
     ) {
+        precondition(attributeTimeout >= 0 && (watchedAttributeTimeout ?? 0) >= 0, "a negative cache timeout")
+        self.watchedAttributeTimeout = watchedAttributeTimeout
         precondition(readAheadBlocks >= 0 && uploadParallelism >= 1 && earlyUploads >= 0, "invalid transfer settings")
         precondition(unlinkedLease > .zero, "the lease of parked files must be positive")
         precondition(inlineCommitLimit >= 0 && inlineCommitLimit <= Limits.blockSize, "an inline commit carries one block at most")

@@ -23,7 +23,9 @@ struct MountCommand: AsyncParsableCommand {
             write-back files), cache_size=MiB (block cache limit), primary_timeout=SECONDS (how long a
             change waits for a primary before failing with EIO; default 30), unlinked_lease=SECONDS
             (after how long without renewal the parked open-but-unlinked files of a mount that died
-            are swept by other mounts; default 600); others go to FUSE (allow_other, ro, ...).
+            are swept by other mounts; default 600), attr_timeout=SECONDS (how long the kernel and
+            the mount keep attributes and names while the server tells the mount of changes made
+            elsewhere; default 30; 1 s whenever it does not); others go to FUSE (allow_other, ro, ...).
             """)
 
     @Argument(help: "An existing directory to mount on.")
@@ -112,7 +114,7 @@ struct MountCommand: AsyncParsableCommand {
             client: client,
             configuration: VFSConfiguration(
                 cacheDirectory: settings.cacheDirectory, blockCacheLimit: settings.cacheLimit,
-                unlinkedLease: settings.unlinkedLease),
+                unlinkedLease: settings.unlinkedLease, watchedAttributeTimeout: settings.attributeTimeout),
             logger: logger)
         let session = FUSESession(vfs: vfs, mountpoint: mountpoint, options: settings.fuseOptions, logger: logger)
         try session.mount()
@@ -197,6 +199,8 @@ struct MountSettings {
     var primaryTimeout: Duration = .seconds(30)
     /// How long a mount's directory of parked files may go unrenewed before other mounts sweep it.
     var unlinkedLease: Duration = .seconds(600)
+    /// Seconds attributes and names are kept while the watch for changes is live.
+    var attributeTimeout: Double = 30
     var fuseOptions: [String] = []
 
     init(options: [String]) throws(NetStoreError) {
@@ -214,6 +218,11 @@ struct MountSettings {
                     throw NetStoreError(.invalid, "-o primary_timeout takes a number of seconds, e.g. primary_timeout=30")
                 }
                 primaryTimeout = .seconds(seconds)
+            } else if option.hasPrefix("attr_timeout=") {
+                guard let seconds = Double(option.dropFirst("attr_timeout=".count)), seconds >= 0, seconds <= 86_400 else {
+                    throw NetStoreError(.invalid, "-o attr_timeout takes a number of seconds up to 86400, e.g. attr_timeout=30")
+                }
+                attributeTimeout = seconds
             } else if option.hasPrefix("unlinked_lease=") {
                 guard let seconds = Int(option.dropFirst("unlinked_lease=".count)), seconds > 0 else {
                     throw NetStoreError(.invalid, "-o unlinked_lease takes a number of seconds, e.g. unlinked_lease=600")

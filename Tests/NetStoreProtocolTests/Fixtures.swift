@@ -90,6 +90,7 @@ enum Fixtures {
             hint: LogPosition(index: LogIndex(6), term: Term(2))))),
         .replicate(from: 1, message: .installSnapshot(SnapshotHeader(term: Term(2), position: LogPosition(index: LogIndex(50), term: Term(1))))),
         .replicate(from: 2, message: .voteRequest(VoteRequest(term: Term(5), last: LogPosition(index: LogIndex(3), term: Term(4)), preVote: true))),
+        .watch,
         .replicate(from: 3, message: .voteResponse(VoteResponse(
             term: Term(5), granted: true, preVote: false, voterLast: LogPosition(index: LogIndex(2), term: Term(1))))),
     ]
@@ -146,6 +147,9 @@ enum Fixtures {
         (.userAdd, .user(alice)),
         (.userList, .users([root, alice])),
         (.userList, .users([])),
+        (.watch, .empty),
+        (.changes, .changes([])),
+        (.changes, .changes([.node(5), .entry(parent: 1, name: "ÄÖÜ"), .reset, .ended, .node(.max)])),
     ]
 
     static let errors: [(Opcode, NetStoreError)] = [
@@ -158,7 +162,9 @@ enum Fixtures {
 
     static var responseFrames: [ResponseFrame] {
         var frames = responses.enumerated().map {
-            ResponseFrame(requestID: UInt64($0.offset) + 1000, opcode: $0.element.0, result: .success($0.element.1))
+            // CHANGES frames carry their one reserved id.
+            let id = $0.element.0 == .changes ? ChangeNotice.frameRequestID : UInt64($0.offset) + 1000
+            return ResponseFrame(requestID: id, opcode: $0.element.0, result: .success($0.element.1))
         }
         frames += errors.enumerated().map {
             ResponseFrame(requestID: UInt64($0.offset) + 2000, opcode: $0.element.0, result: .failure($0.element.1))

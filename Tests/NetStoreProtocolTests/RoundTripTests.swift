@@ -22,7 +22,8 @@ import Testing
 
     @Test func everyRequestCaseIsCovered() {
         let covered = Set(Fixtures.requests.map(\.opcode))
-        #expect(covered == Set(Opcode.allCases))
+        // CHANGES is only ever sent by a server.
+        #expect(covered == Set(Opcode.allCases).subtracting([.changes]))
     }
 
     @Test func everyOpcodeHasASuccessfulReply() {

@@ -20,7 +20,8 @@ final class VFSHarness: @unchecked Sendable {
     let passwordFile: URL
     let context = RequestContext(uid: 1234, gid: 5678)
 
-    init(cacheLimit: UInt64 = 1 << 30, earlyUploads: Int = 8, attributeTimeout: Double = 1) async throws {
+    init(cacheLimit: UInt64 = 1 << 30, earlyUploads: Int = 8, attributeTimeout: Double = 1,
+         watchedAttributeTimeout: Double? = nil) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("vfs-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         passwordFile = directory.appendingPathComponent("admin-password")
@@ -49,7 +50,8 @@ final class VFSHarness: @unchecked Sendable {
             client: client,
             configuration: VFSConfiguration(
                 cacheDirectory: directory.appendingPathComponent("cache").path, blockCacheLimit: cacheLimit,
-                attributeTimeout: attributeTimeout, earlyUploads: earlyUploads),
+                attributeTimeout: attributeTimeout, earlyUploads: earlyUploads,
+                watchedAttributeTimeout: watchedAttributeTimeout),
             logger: logger)
     }
 

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import NetStoreAuth
 import NetStoreCore
+import NetStoreProtocol
 import NetStoreReplication
 import NetStoreStorage
 import Synchronization
@@ -30,6 +31,8 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
     let retainedLogEntries: UInt64
     /// Snapshot bodies being received from the primary.
     let snapshots: SnapshotReceiver
+    /// The connections watching for changes; fed after each apply while primary.
+    public let changes = ChangeFeed()
     private let machine: Mutex<Machine>
     private let inbox = Mutex(Inbox())
     private let wakeups: AsyncStream<Void>
@@ -41,6 +44,15 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
         /// Where each accepted proposal's entry is, so its apply result reaches it.
         var tokenAt: [LogIndex: ProposalToken] = [:]
         var broken: NetStoreError?
+        /// Notices of the entries applied in this pass, published once the pass is done.
+        var applied: [AppliedChange] = []
+    }
+
+    /// An applied mutation's notices, and the proposal that made it (if made here).
+    struct AppliedChange: Sendable {
+        var token: ProposalToken?
+        var account: AccountID
+        var notices: [ChangeNotice]
     }
 
     struct Inbox: Sendable {
@@ -58,6 +70,8 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
         var result: Result<MutationResult, NetStoreError>?
         /// Unanswered by then, the client is told so (the entry may still commit).
         var deadline: ContinuousClock.Instant
+        /// The connection that asked for it: its change notices skip it.
+        var origin: UInt64?
     }
 
     /// Restores the replica from the store's log and replication tables.
@@ -119,6 +133,11 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
     /// Proposes a mutation and returns its result once it is applied here and
     /// durable on the write quorum.
     public func submit(_ mutation: Mutation) async throws -> MutationResult {
+        try await submit(mutation, origin: nil)
+    }
+
+    /// As `submit(_:)`, for a request of connection `origin`.
+    public func submit(_ mutation: Mutation, origin: UInt64?) async throws -> MutationResult {
         let payload = try MutationCodec.tryEncode(mutation)
         if let transport, status.isPrimary {
             // Refused before it enters the log: it cannot become durable on enough servers now.
@@ -132,7 +151,7 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
             inbox.withLock { inbox in
                 let token = ProposalToken(inbox.nextToken)
                 inbox.nextToken += 1
-                inbox.waiters[token] = Waiter(continuation: continuation, deadline: deadline)
+                inbox.waiters[token] = Waiter(continuation: continuation, deadline: deadline, origin: origin)
                 inbox.proposals.append(Proposal(payload: payload, token: token))
             }
             wake.yield()
@@ -219,7 +238,7 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
         var answers: [Answer] = []
         var becamePrimary = false
         var promotions: [PromotionOutcome] = []
-        machine.withLock { m in
+        let (applied, isPrimary) = machine.withLock { m in
             var queue = batch[...]
             var deferred: [ReplicaAction] = []
             func applyDeferred(_ m: inout Machine) {
@@ -257,7 +276,12 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
             }
             let status = ReplicationStatus(m.replica)
             published.withLock { $0 = status }
+            defer { m.applied = [] }
+            return (m.applied, status.isPrimary)
         }
+        // Before the answers: a client that hears its change is made, then
+        // asks another connection, finds the others told already.
+        publishChanges(applied, isPrimary: isPrimary)
         deliver(answers, becamePrimary: becamePrimary)
         if let outcome = promotions.last {
             let waiters = inbox.withLock { inbox in
@@ -375,10 +399,36 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
             batch.append(BatchEntry(index: entry.index.rawValue, term: entry.term.rawValue, mutation: mutation))
         }
         let results = try store.apply(batch: batch)
+        let watched = !changes.isEmpty
         for (offset, entry) in entries.enumerated() {
-            guard let token = m.tokenAt.removeValue(forKey: entry.index), !entry.isTermStart else { continue }
+            let token = m.tokenAt.removeValue(forKey: entry.index)
+            if watched, case .success = results[offset], let mutation = batch[offset].mutation,
+               let (account, notices) = mutation.changeNotices {
+                m.applied.append(AppliedChange(token: token, account: account, notices: notices))
+            }
+            guard let token, !entry.isTermStart else { continue }
             answers.append(.applied(token, malformed[offset].map { .failure($0) } ?? results[offset]))
         }
+    }
+
+    /// Hands the applied changes to the watchers, each without its own; a
+    /// server that is no longer primary ends every watch instead (its
+    /// successor's changes would not reach them).
+    private func publishChanges(_ applied: [AppliedChange], isPrimary: Bool) {
+        guard isPrimary else {
+            if !changes.isEmpty { changes.endAll() }
+            return
+        }
+        guard !applied.isEmpty else { return }
+        // The connection that asked is on the proposal's waiter, still there until `deliver`.
+        let resolved = inbox.withLock { inbox in
+            applied.map { change in
+                ChangeFeed.Change(
+                    account: change.account, origin: change.token.flatMap { inbox.waiters[$0]?.origin },
+                    notices: change.notices)
+            }
+        }
+        changes.publish(resolved)
     }
 
     enum Answer {

@@ -3,6 +3,16 @@
 /// or its error, after it is applied.
 public protocol MutationSubmitter: Sendable {
     func submit(_ operation: Mutation) async throws -> MutationResult
+    /// As `submit(_:)`, for a request of connection `origin` (its change
+    /// notices skip that connection: docs/protocol.md, "Change notices").
+    func submit(_ operation: Mutation, origin: UInt64?) async throws -> MutationResult
+}
+
+extension MutationSubmitter {
+    /// A submitter that sends no change notices has no use for the origin.
+    public func submit(_ operation: Mutation, origin: UInt64?) async throws -> MutationResult {
+        try await submit(operation)
+    }
 }
 
 /// Applies each operation to the store directly, on the caller's thread: a single
