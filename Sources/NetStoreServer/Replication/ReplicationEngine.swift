@@ -15,7 +15,7 @@ import Synchronization
 /// One loop owns the replica. Requests, the tick timer and the replication
 /// connections post events; the loop takes everything queued at once (all waiting
 /// proposals become one `.propose`: one log write, one fsync, one message per
-/// backup) and carries out the actions in order on a storage thread.
+/// backup) and carries out the actions in order on a thread of its own.
 public final class ReplicationEngine: MutationSubmitter, Sendable {
     let id: ReplicaID
     let store: Store
@@ -35,8 +35,8 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
     public let changes = ChangeFeed()
     private let machine: Mutex<Machine>
     private let inbox = Mutex(Inbox())
-    private let wakeups: AsyncStream<Void>
-    private let wake: AsyncStream<Void>.Continuation
+    /// Where the loop runs: posting an event or a proposal wakes it.
+    private let loop = WakeableThread()
     private let published: Mutex<ReplicationStatus>
 
     struct Machine: Sendable {
@@ -91,7 +91,6 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
         let replica = try Self.restore(id: id, configuration: configuration, store: store, logger: logger)
         machine = Mutex(Machine(replica: replica))
         published = Mutex(ReplicationStatus(replica))
-        (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     /// The replica as the disk holds it: what a restart would give.
@@ -127,7 +126,7 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
 
     public func post(_ event: ReplicaEvent) {
         inbox.withLock { $0.events.append(event) }
-        wake.yield()
+        loop.wake()
     }
 
     /// Proposes a mutation and returns its result once it is applied here and
@@ -154,7 +153,7 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
                 inbox.waiters[token] = Waiter(continuation: continuation, deadline: deadline, origin: origin)
                 inbox.proposals.append(Proposal(payload: payload, token: token))
             }
-            wake.yield()
+            loop.wake()
         }
     }
 
@@ -205,25 +204,24 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
             }
             group.addTask {
                 await withTaskCancellationHandler {
-                    for await _ in self.wakeups {
-                        let (events, proposals) = self.inbox.withLock { inbox in
-                            defer { inbox.events = []; inbox.proposals = [] }
-                            return (inbox.events, inbox.proposals)
-                        }
-                        let batch = events + (proposals.isEmpty ? [] : [ReplicaEvent.propose(proposals)])
-                        if batch.isEmpty { continue }
-                        do {
-                            try await self.threadPool.runIfActive { self.process(batch) }
-                        } catch {
-                            return  // the storage threads are shut down: the server is stopping
-                        }
-                    }
+                    await self.loop.run(name: "replication") { self.runPass() }
                 } onCancel: {
-                    self.wake.finish()
+                    self.loop.stop()
                 }
             }
         }
         failEveryWaiter(NetStoreError(.tryAgain, "the server is shutting down: retry on the primary"))
+    }
+
+    /// Takes everything queued at once and handles it, on the loop's own thread
+    /// (it writes the log and applies: storage work, like the storage threads do).
+    private func runPass() {
+        let (events, proposals) = inbox.withLock { inbox in
+            defer { inbox.events = []; inbox.proposals = [] }
+            return (inbox.events, inbox.proposals)
+        }
+        let batch = events + (proposals.isEmpty ? [] : [ReplicaEvent.propose(proposals)])
+        if !batch.isEmpty { process(batch) }
     }
 
     /// Handles events one at a time and carries out their actions in order; events
