@@ -84,10 +84,12 @@ public final class NetStoreVFS: Sendable {
         inodes.remember(inode)
     }
 
+    /// The kernel dropped lookups of `inode`. What this layer cached about its
+    /// node stays until it expires or a change notice drops it: the kernel
+    /// forgets under memory pressure (or `drop_caches`), which says nothing of
+    /// the node, and a lookup after that then needs no request.
     public func forget(_ inode: UInt64, count: UInt64) {
-        if inodes.forget(inode, count: count) {
-            attributes.remove(inodes.node(of: inode))
-        }
+        inodes.forget(inode, count: count)
     }
 
     // MARK: - Helpers

@@ -48,6 +48,38 @@ struct WatchTests {
         #expect(!kernel.all[before...].contains(.entry(parent: 1, name: "mine")), "\(kernel.all[before...])")
     }
 
+    @Test("names and attributes outlive the kernel forgetting them: a lookup after FORGET needs no request, until a change elsewhere")
+    func keptAcrossForget() async throws {
+        let h = try await VFSHarness(watchedAttributeTimeout: 30)
+        defer { Task { await h.close() } }
+        h.vfs.startWatching { _ in }
+        #expect(try await until { h.client.isWatchLive })
+        let inode = try await h.writeFile("f", [1, 2])
+        let handle = try await h.vfs.opendir(1)
+        _ = try await h.vfs.readdir(1, handle: handle, offset: 0, limit: 100)
+        h.vfs.releasedir(handle)
+        _ = try await h.vfs.lookup(parent: 1, name: "f")
+        // The kernel drops every lookup it held (memory pressure, drop_caches).
+        h.vfs.forget(inode, count: 2)
+        var sizes: [UInt64] = []
+        let again = try await h.requests {
+            sizes.append(try await h.vfs.lookup(parent: 1, name: "f").size)
+            sizes.append(try await h.vfs.getattr(inode).size)
+        }
+        #expect(sizes == [2, 2])
+        #expect(again.isEmpty, "answered from what this mount cached: \(again)")
+
+        let other = NetStoreClient(
+            servers: [ServerAddress(host: "127.0.0.1", port: h.port)],
+            credentials: .password(user: "admin", password: VFSHarness.password))
+        defer { Task { await other.close() } }
+        h.vfs.forget(inode, count: 1)
+        let node = h.vfs.inodes.node(of: inode)
+        let content = try await other.getContent(node)
+        _ = try await other.send(.commitInline(node: node, baseVersion: content.version, data: .init(bytes: [7, 7, 7])))
+        #expect(try await until { try await h.vfs.lookup(parent: 1, name: "f").size == 3 }, "a change elsewhere still drops it")
+    }
+
     @Test("a reset drops every cached attribute and name and every inode the kernel holds")
     func reset() async throws {
         let h = try await VFSHarness(watchedAttributeTimeout: 30)
