@@ -101,22 +101,30 @@ final class MountFixture: @unchecked Sendable {
 
     /// Starts netstore-mount in the foreground and waits until the kernel lists the mount.
     func startMount() async throws {
+        mountLog = LogBuffer()
+        mount = try await launchMount(at: mountpoint, options: mountOptions, environment: environment, log: mountLog)
+    }
+
+    /// netstore-mount of the admin's files on `mountpoint`, in the foreground,
+    /// once the kernel lists the mount; fails with its log if it does not mount.
+    func launchMount(at mountpoint: String, options: [String], environment: [String: String], log: LogBuffer) async throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Binaries.path("netstore-mount"))
         process.arguments = [mountpoint, "-f", "--server", serverAddress, "--user", "admin",
                              "--password-file", passwordFile, "--log-level", "info"]
-            + mountOptions.flatMap { ["-o", $0] }
+            + options.flatMap { ["-o", $0] }
         process.environment = environment
-        mountLog = LogBuffer()
-        try mountLog.launch(process)
-        mount = process
-        try await waitFor("the mount to appear", log: mountLog) { self.isMounted || !process.isRunning }
-        guard process.isRunning, isMounted else {
-            throw TestFailure("MOUNT FAILED: netstore-mount did not mount \(mountpoint):\n\(mountLog.value)")
+        try log.launch(process)
+        try await waitFor("the mount on \(mountpoint) to appear", log: log) { Self.isMounted(mountpoint) || !process.isRunning }
+        guard process.isRunning, Self.isMounted(mountpoint) else {
+            throw TestFailure("MOUNT FAILED: netstore-mount did not mount \(mountpoint):\n\(log.value)")
         }
+        return process
     }
 
-    var isMounted: Bool {
+    var isMounted: Bool { Self.isMounted(mountpoint) }
+
+    static func isMounted(_ mountpoint: String) -> Bool {
         guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }
         return table.split(separator: "\n").contains { $0.split(separator: " ").count > 4 && $0.split(separator: " ")[4] == mountpoint }
     }
@@ -132,15 +140,20 @@ final class MountFixture: @unchecked Sendable {
 
     /// fusermount3 -u, then a lazy unmount if that fails; waits for the mount process to end.
     func unmount() async {
-        if isMounted, run("fusermount3", ["-u", mountpoint]) != 0 {
+        await unmount(mountpoint, process: mount)
+    }
+
+    /// Unmounts `mountpoint` and waits (30 s, then SIGKILL) for its netstore-mount `process` to end.
+    func unmount(_ mountpoint: String, process: Process?) async {
+        if Self.isMounted(mountpoint), run("fusermount3", ["-u", mountpoint]) != 0 {
             _ = run("fusermount3", ["-uz", mountpoint])
         }
-        if let mount {
+        if let process {
             let deadline = ContinuousClock.now + .seconds(30)
-            while mount.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
-            if mount.isRunning {
-                kill(mount.processIdentifier, SIGKILL)
-                mount.waitUntilExit()
+            while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
             }
         }
     }

@@ -29,28 +29,14 @@ struct BlockForwardingDispatchTests {
 
     @Test("the primary forwards a client's PUT_BLOCK once stored, not a refused one nor one from a replica")
     func primaryForwardsClientBlocks() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("forward-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let logger = Logger(label: "test")
-        let pool = NIOThreadPool(numberOfThreads: 2)
-        pool.start()
-        let store = try Store(directory: directory, logger: logger)
-        let transport = RecordingTransport()
-        let id = ReplicaID(1)
-        let engine = try ReplicationEngine(
-            id: id, configuration: ReplicationConfiguration(replicas: [id], writeQuorum: 1),
-            store: store, threadPool: pool, transport: transport, logger: logger)
-        let loop = Task { await engine.run(tickMilliseconds: 10) }
-        let accounts = AccountService(store: store, submitter: engine)
-        let dispatcher = RequestDispatcher(store: store, accounts: accounts, threadPool: pool, submitter: engine,
-                                           replication: engine, clusterKey: "a-test-cluster-key", logger: logger)
+        let h = try ReplicaHarness("forward", id: ReplicaID(1), replicas: [ReplicaID(1)], writeQuorum: 1)
+        let (engine, dispatcher, transport) = (h.engine, h.dispatcher, h.transport)
         let client = ConnectionSession(peer: "client")
         engine.post(.promote)
         await engine.waitUntilPrimary()
-        let passwordFile = directory.appendingPathComponent("admin-pw")
+        let passwordFile = h.directory.appendingPathComponent("admin-pw")
         try "admin-password".write(to: passwordFile, atomically: true, encoding: .utf8)
-        _ = try await accounts.bootstrapAdmin(passwordFile: passwordFile, dataDirectory: directory, logger: logger)
+        _ = try await h.accounts.bootstrapAdmin(passwordFile: passwordFile, dataDirectory: h.directory, logger: Logger(label: "test"))
         guard case .success = await dispatcher.handle(.login(user: "admin", password: "admin-password"), session: client) else {
             throw NetStoreError(.badCredentials, "admin login")
         }
@@ -62,14 +48,13 @@ struct BlockForwardingDispatchTests {
         #expect(refused != .success(.empty), "bytes that do not match their id are refused")
 
         let replica = ConnectionSession(peer: "replica")
-        guard case .success = await dispatcher.handle(.auth(token: "a-test-cluster-key"), session: replica) else {
+        guard case .success = await dispatcher.handle(.auth(token: ReplicaHarness.clusterKey), session: replica) else {
             throw NetStoreError(.accessDenied, "cluster key refused")
         }
         let (replicated, replicatedData) = Self.block(4)
         #expect(await dispatcher.handle(.replicaPutBlock(id: replicated, data: replicatedData), session: replica) == .success(.empty))
 
         #expect(transport.forwarded.withLock { $0 } == [good], "only the client's stored block on the primary")
-        loop.cancel()
-        try await pool.shutdownGracefully()
+        try await h.close()
     }
 }

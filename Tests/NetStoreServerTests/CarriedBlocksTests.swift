@@ -59,23 +59,10 @@ struct CarriedBlocksTests {
 
     @Test("a backup stores carried blocks before it checks the append; a carried block with wrong bytes is asked for")
     func backupStoresCarriedBlocks() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("carried-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let logger = Logger(label: "test")
-        let pool = NIOThreadPool(numberOfThreads: 2)
-        pool.start()
-        let store = try Store(directory: directory, logger: logger)
-        let replicas = [ReplicaID(1), ReplicaID(2), ReplicaID(3)]
-        let engine = try ReplicationEngine(
-            id: ReplicaID(2), configuration: ReplicationConfiguration(replicas: replicas, writeQuorum: 2),
-            store: store, threadPool: pool, transport: RecordingTransport(), logger: logger)
-        let loop = Task { await engine.run(tickMilliseconds: 10) }
-        let accounts = AccountService(store: store, submitter: engine)
-        let dispatcher = RequestDispatcher(store: store, accounts: accounts, threadPool: pool, submitter: engine,
-                                           replication: engine, clusterKey: "a-test-cluster-key", logger: logger)
+        let h = try ReplicaHarness("carried", id: ReplicaID(2), replicas: [ReplicaID(1), ReplicaID(2), ReplicaID(3)], writeQuorum: 2)
+        let (store, dispatcher) = (h.store, h.dispatcher)
         let primary = ConnectionSession(peer: "primary")
-        guard case .success = await dispatcher.handle(.auth(token: "a-test-cluster-key"), session: primary) else {
+        guard case .success = await dispatcher.handle(.auth(token: ReplicaHarness.clusterKey), session: primary) else {
             throw NetStoreError(.accessDenied, "cluster key refused")
         }
 
@@ -94,7 +81,6 @@ struct CarriedBlocksTests {
             from: 1, blocks: [CarriedBlock(id: bad, data: otherData)], message: Self.append([[]])), session: client)
         guard case .failure(let error) = refused else { throw NetStoreError(.invalid, "a client's replication request was answered") }
         #expect(error.code == .accessDenied)
-        loop.cancel()
-        try await pool.shutdownGracefully()
+        try await h.close()
     }
 }
