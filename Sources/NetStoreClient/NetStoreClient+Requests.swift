@@ -84,12 +84,16 @@ extension NetStoreClient {
         try await attributes(.mknod(parent: parent, name: name, kind: kind, mode: mode, uid: uid, gid: gid, rdev: rdev))
     }
 
-    public func unlink(parent: NodeID, name: String) async throws(NetStoreError) {
-        try await expectEmpty(.unlink(parent: parent, name: name))
+    /// Removes a name; returns the directory's attributes after it.
+    @discardableResult
+    public func unlink(parent: NodeID, name: String) async throws(NetStoreError) -> NodeAttributes {
+        try await attributes(.unlink(parent: parent, name: name))
     }
 
-    public func rmdir(parent: NodeID, name: String) async throws(NetStoreError) {
-        try await expectEmpty(.rmdir(parent: parent, name: name))
+    /// Removes an empty directory; returns the parent's attributes after it.
+    @discardableResult
+    public func rmdir(parent: NodeID, name: String) async throws(NetStoreError) -> NodeAttributes {
+        try await attributes(.rmdir(parent: parent, name: name))
     }
 
     public func rename(

@@ -2,9 +2,9 @@ import NIOCore
 import NetStoreCore
 
 /// A successful reply. Which case answers which opcode:
-/// - `.empty`: ping, logout, unlink, rmdir, rename, putBlock, userPasswd, userRemove
+/// - `.empty`: ping, logout, rename, putBlock, userPasswd, userRemove
 /// - `.session`: login, auth
-/// - `.attributes`: lookup, getattr, mkdir, create, mknod, link, symlink, setattr, commit, commitInline
+/// - `.attributes`: lookup, getattr, mkdir, create, mknod, link, symlink, setattr, commit, commitInline, unlink, rmdir (the directory)
 /// - `.page`: readdir · `.target`: readlink · `.stats`: statfs · `.status`: status
 /// - `.presence`: hasBlocks · `.block`: getBlock · `.content`: getContent · `.contentInline`: getContentInline
 /// - `.user`: userAdd · `.users`: userList

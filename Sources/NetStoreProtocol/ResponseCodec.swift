@@ -7,7 +7,7 @@ enum ResponseCodec {
     /// Whether `response` is the kind of reply `opcode` gets.
     static func response(_ response: Response, answers opcode: Opcode) -> Bool {
         switch (response, opcode) {
-        case (.empty, .ping), (.empty, .logout), (.empty, .unlink), (.empty, .rmdir), (.empty, .rename),
+        case (.empty, .ping), (.empty, .logout), (.empty, .rename),
              (.empty, .putBlock), (.empty, .userPasswd), (.empty, .userRemove), (.empty, .replicaPutBlock), (.empty, .promote),
              (.blocksNeeded, .replicate), (.blocksNeeded, .replicateWithBlocks), (.digest, .digest),
              (.blockCheck, .checkBlocks), (.repaired, .repairBlock), (.block, .replicaGetBlock),
@@ -18,7 +18,7 @@ enum ResponseCodec {
             return true
         case (.attributes, .lookup), (.attributes, .getattr), (.attributes, .mkdir), (.attributes, .create),
              (.attributes, .mknod), (.attributes, .link), (.attributes, .symlink), (.attributes, .setattr),
-             (.attributes, .commit), (.attributes, .commitInline):
+             (.attributes, .commit), (.attributes, .commitInline), (.attributes, .unlink), (.attributes, .rmdir):
             return true
         case (.page, .readdir), (.target, .readlink), (.stats, .statfs), (.status, .status),
              (.presence, .hasBlocks), (.block, .getBlock), (.content, .getContent), (.contentInline, .getContentInline), (.user, .userAdd),
@@ -111,7 +111,7 @@ enum ResponseCodec {
 
     static func readPayload(answering opcode: Opcode, from reader: inout PayloadReader) throws(ProtocolError) -> Response {
         switch opcode {
-        case .ping, .logout, .unlink, .rmdir, .rename, .putBlock, .userPasswd, .userRemove, .replicaPutBlock, .promote, .watch:
+        case .ping, .logout, .rename, .putBlock, .userPasswd, .userRemove, .replicaPutBlock, .promote, .watch:
             return .empty
         case .changes:
             let count = try reader.count(.notices, minElementSize: 1)
@@ -129,7 +129,7 @@ enum ResponseCodec {
         case .login, .auth:
             return .session(SessionInfo(
                 token: try reader.string16(.token), user: try reader.user(), expiresNs: try reader.i64("expiry")))
-        case .lookup, .getattr, .mkdir, .create, .mknod, .link, .symlink, .setattr, .commit, .commitInline:
+        case .lookup, .getattr, .mkdir, .create, .mknod, .link, .symlink, .setattr, .commit, .commitInline, .unlink, .rmdir:
             return .attributes(try reader.attributes())
         case .readdir:
             let isLast = try reader.bool("isLast")

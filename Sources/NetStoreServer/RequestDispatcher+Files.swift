@@ -34,11 +34,10 @@ extension RequestDispatcher {
             return try await attributes(origin: origin, .mknod(account: account, parent: parent, name: name, kind: kind, mode: mode, uid: uid, gid: gid,
                                                rdev: kind.isDevice ? rdev : 0, now: now))
         case let .unlink(parent, name):
-            _ = try await submitter.submit(.unlink(account: account, parent: parent, name: name, now: now), origin: origin)
-            return .empty
+            // Answered with the directory's attributes: the mount needs no GETATTR after it.
+            return try await attributes(origin: origin, .unlink(account: account, parent: parent, name: name, now: now))
         case let .rmdir(parent, name):
-            _ = try await submitter.submit(.rmdir(account: account, parent: parent, name: name, now: now), origin: origin)
-            return .empty
+            return try await attributes(origin: origin, .rmdir(account: account, parent: parent, name: name, now: now))
         case let .rename(parent, name, newParent, newName, flags):
             _ = try await submitter.submit(.rename(account: account, parent: parent, name: name, newParent: newParent,
                                                    newName: newName, flags: flags, now: now), origin: origin)

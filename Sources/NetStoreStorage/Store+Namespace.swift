@@ -101,7 +101,8 @@ extension Store {
         }
     }
 
-    func unlink(in db: Database, account: AccountID, parent: NodeID, name: String, now: Int64) throws {
+    /// Removes a name (not a directory's); returns the parent's attributes after it.
+    func unlink(in db: Database, account: AccountID, parent: NodeID, name: String, now: Int64) throws -> NodeAttributes {
         try NameRules.validateEntryName(name)
         do {
             _ = try NodeRows.requireDirectory(db, parent, account: account)
@@ -112,10 +113,12 @@ extension Store {
             try NodeRows.deleteEntry(db, id: entry)
             try NodeRows.dropLink(db, node, now: now)
             try NodeRows.touchDirectory(db, parent, now: now)
+            return try NodeRows.require(db, parent, account: account)
         }
     }
 
-    func rmdir(in db: Database, account: AccountID, parent: NodeID, name: String, now: Int64) throws {
+    /// Removes an empty directory; returns the parent's attributes after it.
+    func rmdir(in db: Database, account: AccountID, parent: NodeID, name: String, now: Int64) throws -> NodeAttributes {
         try NameRules.validateEntryName(name)
         do {
             _ = try NodeRows.requireDirectory(db, parent, account: account)
@@ -129,6 +132,7 @@ extension Store {
             try NodeRows.deleteEntry(db, id: entry)
             try NodeRows.deleteNode(db, node.id)
             try NodeRows.touchDirectory(db, parent, nlinkDelta: -1, now: now)
+            return try NodeRows.require(db, parent, account: account)
         }
     }
 

@@ -130,31 +130,35 @@ extension NetStoreVFS {
     public func unlink(parent: UInt64, name: String) async throws(NetStoreError) {
         let node = inodes.node(of: parent)
         if isHidden(parent: node, name: name) { throw NetStoreError(.notPermitted, "\(name) is NetStore's own") }
-        try await removing(parent: node, name: name) { () async throws(NetStoreError) in
-            if try await hideIfOpen(parent: node, name: name) != nil { return }
-            try await client.unlink(parent: node, name: name)
+        try await removing(parent: node, name: name) { () async throws(NetStoreError) -> NodeAttributes? in
+            if try await hideIfOpen(parent: node, name: name) != nil { return nil }
+            return try await client.unlink(parent: node, name: name)
         }
     }
 
     public func rmdir(parent: UInt64, name: String) async throws(NetStoreError) {
         let node = inodes.node(of: parent)
-        try await removing(parent: node, name: name) { [client] () async throws(NetStoreError) in
+        try await removing(parent: node, name: name) { [client] () async throws(NetStoreError) -> NodeAttributes? in
             try await client.rmdir(parent: node, name: name)
         }
     }
 
-    /// Runs a request that removes `name` from `parent`; then the parent's and
-    /// the removed node's cached attributes (times, link count) are stale. When
-    /// that node is not known, no cached attributes are trusted.
-    private func removing(parent: NodeID, name: String, _ request: () async throws(NetStoreError) -> Void) async throws(NetStoreError) {
+    /// Runs a request that removes `name` from `parent` and returns the
+    /// parent's attributes after it (nil: not known); the removed node's cached
+    /// attributes (times, link count) are stale then. When that node is not
+    /// known, no cached attributes are trusted.
+    private func removing(parent: NodeID, name: String, _ request: () async throws(NetStoreError) -> NodeAttributes?) async throws(NetStoreError) {
+        let directory: NodeAttributes?
         do {
-            try await request()
+            directory = try await request()
         } catch {
             entries.forget(parent: parent, name: name)
             attributes.removeAll()
             throw error
         }
-        attributes.remove(parent)
+        // The kernel asks for the directory's attributes next (it dropped its
+        // own): the server's answer to the removal has them.
+        if let directory { attributes.put(directory) } else { attributes.remove(parent) }
         if let child = entries.removed(parent: parent, name: name) {
             attributes.remove(child)
         } else {

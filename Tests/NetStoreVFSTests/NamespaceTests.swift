@@ -22,6 +22,35 @@ struct NamespaceTests {
         #expect(await errnoOf { _ = try await vfs.mknod(parent: 1, name: "dev", kind: .directory, mode: 0o644, context: h.context) } == EPERM)
     }
 
+    @Test("unlink and rmdir bring the directory's new attributes: the getattr that follows makes no request")
+    func removalAnswersWithTheDirectory() async throws {
+        let h = try await VFSHarness()
+        defer { Task { await h.close() } }
+        let vfs = h.vfs
+        let dir = try await vfs.mkdir(parent: 1, name: "d", mode: 0o755, context: h.context)
+        _ = try await vfs.mkdir(parent: dir.id, name: "sub", mode: 0o755, context: h.context)
+        try await h.writeFile("f", [1])
+        let before = try await vfs.getattr(dir.id)
+        #expect(before.nlink == 3)
+
+        var after: [NodeAttributes] = []
+        let made = try await h.requests {
+            try await vfs.rmdir(parent: dir.id, name: "sub")
+            after.append(try await vfs.getattr(dir.id))
+            try await vfs.unlink(parent: 1, name: "f")
+            after.append(try await vfs.getattr(1))
+        }
+        #expect(made == ["rmdir": 1, "unlink": 1], "\(made)")
+        // The cached answers are the server's.
+        let node = vfs.inodes.node(of: dir.id)
+        var stored = try await h.client.getattr(node)
+        stored.id = dir.id
+        #expect(after[0] == stored && after[0].nlink == 2 && after[0].mtimeNs >= before.mtimeNs)
+        var root = try await h.client.getattr(vfs.inodes.rootNode)
+        root.id = 1
+        #expect(after[1] == root)
+    }
+
     @Test("rename moves, refuses to replace with NOREPLACE, and swaps with EXCHANGE")
     func rename() async throws {
         let h = try await VFSHarness()

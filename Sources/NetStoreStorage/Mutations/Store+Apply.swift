@@ -95,9 +95,9 @@ extension Store {
         case let .link(account, node, newParent, newName, now):
             return .attributes(try link(in: db, account: account, node: node, newParent: newParent, newName: newName, now: now))
         case let .unlink(account, parent, name, now):
-            try unlink(in: db, account: account, parent: parent, name: name, now: now)
+            return .attributes(try unlink(in: db, account: account, parent: parent, name: name, now: now))
         case let .rmdir(account, parent, name, now):
-            try rmdir(in: db, account: account, parent: parent, name: name, now: now)
+            return .attributes(try rmdir(in: db, account: account, parent: parent, name: name, now: now))
         case let .rename(account, parent, name, newParent, newName, flags, now):
             try rename(in: db, account: account, parent: parent, name: name, newParent: newParent, newName: newName, flags: flags, now: now)
         case let .setattr(account, node, changes, now):
@@ -151,12 +151,16 @@ extension Store {
         try apply(.link(account: account, node: node, newParent: newParent, newName: newName, now: now)).attributes!
     }
 
-    public func unlink(account: AccountID, parent: NodeID, name: String, now: Int64) throws {
-        try apply(.unlink(account: account, parent: parent, name: name, now: now))
+    /// Returns the parent directory's attributes after the name is gone.
+    @discardableResult
+    public func unlink(account: AccountID, parent: NodeID, name: String, now: Int64) throws -> NodeAttributes {
+        try apply(.unlink(account: account, parent: parent, name: name, now: now)).attributes!
     }
 
-    public func rmdir(account: AccountID, parent: NodeID, name: String, now: Int64) throws {
-        try apply(.rmdir(account: account, parent: parent, name: name, now: now))
+    /// Returns the parent directory's attributes after the directory is gone.
+    @discardableResult
+    public func rmdir(account: AccountID, parent: NodeID, name: String, now: Int64) throws -> NodeAttributes {
+        try apply(.rmdir(account: account, parent: parent, name: name, now: now)).attributes!
     }
 
     /// Moves an entry, with renameat2(2)'s rules: a replaced target loses a link,
