@@ -75,7 +75,7 @@ public final class NetStoreServer: Sendable {
         }
         replication = try ReplicationEngine(
             id: selfID, configuration: replicas,
-            store: store, threadPool: threadPool, transport: transport,
+            store: store, transport: transport,
             proposalTimeout: .seconds(configuration.proposalTimeoutSeconds),
             retainedLogEntries: configuration.retainedLogEntries, logger: logger)
         accounts = AccountService(store: store, submitter: replication, tokenLifetimeSeconds: configuration.tokenLifetimeSeconds)

@@ -30,7 +30,7 @@ final class ReplicaHarness: Sendable {
         store = try Store(directory: directory, logger: logger)
         engine = try ReplicationEngine(
             id: id, configuration: ReplicationConfiguration(replicas: replicas, writeQuorum: writeQuorum),
-            store: store, threadPool: pool, transport: transport, logger: logger)
+            store: store, transport: transport, logger: logger)
         loop = Task { [engine] in await engine.run(tickMilliseconds: 10) }
         accounts = AccountService(store: store, submitter: engine)
         dispatcher = RequestDispatcher(store: store, accounts: accounts, threadPool: pool, submitter: engine,

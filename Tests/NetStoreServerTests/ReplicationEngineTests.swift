@@ -27,7 +27,7 @@ final class EngineHarness: @unchecked Sendable {
         let id = ReplicaID(1)
         let engine = try ReplicationEngine(
             id: id, configuration: ReplicationConfiguration(replicas: [id], writeQuorum: 1),
-            store: store, threadPool: pool, transport: nil, logger: Logger(label: "test"))
+            store: store, transport: nil, logger: Logger(label: "test"))
         return (engine, Task { await engine.run(tickMilliseconds: 10) })
     }
 

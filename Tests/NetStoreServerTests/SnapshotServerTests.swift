@@ -22,7 +22,7 @@ struct SnapshotServerTests {
         do {
             let store = try Store(directory: directory, logger: Logger(label: "test"))
             let engine = try ReplicationEngine(
-                id: id, configuration: configuration, store: store, threadPool: pool, transport: nil,
+                id: id, configuration: configuration, store: store, transport: nil,
                 retainedLogEntries: 5, logger: Logger(label: "test"))
             let loop = Task { await engine.run(tickMilliseconds: 10) }
             engine.post(.promote)
@@ -52,7 +52,7 @@ struct SnapshotServerTests {
         }
         let store = try #require(reopened)
         let engine = try ReplicationEngine(
-            id: id, configuration: configuration, store: store, threadPool: pool, transport: nil,
+            id: id, configuration: configuration, store: store, transport: nil,
             retainedLogEntries: 5, logger: Logger(label: "test"))
         let loop = Task { await engine.run(tickMilliseconds: 10) }
         #expect(try store.digest() == digest)

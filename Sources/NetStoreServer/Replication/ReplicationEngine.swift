@@ -1,6 +1,5 @@
 import Logging
 import NIOCore
-import NIOPosix
 import NetStoreAuth
 import NetStoreCore
 import NetStoreProtocol
@@ -19,7 +18,6 @@ import Synchronization
 public final class ReplicationEngine: MutationSubmitter, Sendable {
     let id: ReplicaID
     let store: Store
-    let threadPool: NIOThreadPool
     let logger: Logger
     /// Sends replication messages; nil on a server without replicas.
     let transport: (any ReplicationTransport)?
@@ -75,7 +73,7 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
     }
 
     /// Restores the replica from the store's log and replication tables.
-    public init(id: ReplicaID, configuration: ReplicationConfiguration, store: Store, threadPool: NIOThreadPool,
+    public init(id: ReplicaID, configuration: ReplicationConfiguration, store: Store,
                 transport: (any ReplicationTransport)?, proposalTimeout: Duration = .seconds(10),
                 retainedLogEntries: Int = ServerConfiguration.defaultRetainedLogEntries, logger: Logger) throws {
         precondition(retainedLogEntries >= 0)
@@ -84,7 +82,6 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
         self.proposalTimeout = proposalTimeout
         self.retainedLogEntries = UInt64(retainedLogEntries)
         self.store = store
-        self.threadPool = threadPool
         self.transport = transport
         self.logger = logger
         snapshots = SnapshotReceiver(dataDirectory: store.directory, logger: logger)
