@@ -128,16 +128,7 @@ final class WatchServer: @unchecked Sendable {
             configuration: ServerConfiguration(
                 port: 0, dataDirectory: directory.appendingPathComponent("data"), adminPasswordFile: passwordFile),
             logger: logger)
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let serving = Task {
-            try await server.run { address in
-                continuation.yield(address.port ?? 0)
-                continuation.finish()
-            }
-        }
-        var bound = 0
-        for await value in ports { bound = value }
-        guard bound > 0 else { throw NetStoreError(.io, "the test server did not start") }
+        let (serving, bound) = try await server.start()
         return (server, serving, bound)
     }
 

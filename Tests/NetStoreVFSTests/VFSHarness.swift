@@ -32,17 +32,7 @@ final class VFSHarness: @unchecked Sendable {
             configuration: ServerConfiguration(
                 port: 0, dataDirectory: directory.appendingPathComponent("data"), adminPasswordFile: passwordFile),
             logger: logger)
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        serving = Task { [server] in
-            try await server.run { address in
-                continuation.yield(address.port ?? 0)
-                continuation.finish()
-            }
-        }
-        var port = 0
-        for await value in ports { port = value }
-        guard port > 0 else { throw NetStoreError(.io, "the test server did not start") }
-        self.port = port
+        (serving, port) = try await server.start()
         client = NetStoreClient(
             servers: [ServerAddress(host: "127.0.0.1", port: port)],
             credentials: .password(user: "admin", password: Self.password), logger: logger)
