@@ -37,8 +37,6 @@ public final class ChangeFeed: Sendable {
     /// True when nobody watches: the engine then derives no notices at all.
     public var isEmpty: Bool { watchers.withLock { $0.isEmpty } }
 
-    public var watcherCount: Int { watchers.withLock { $0.count } }
-
     /// Connection `connection` of `account` is told of changes from now on (again: no change).
     public func watch(connection: UInt64, account: AccountID, outbox: NoticeOutbox) {
         watchers.withLock { $0[connection] = Watcher(account: account, outbox: outbox) }
