@@ -68,6 +68,22 @@ import Testing
             """)
     }
 
+    @Test func contentWithItsBlock() throws {
+        try expectRequest(RequestFrame(requestID: 2, request: .getContentInline(node: 9)), """
+            00000018 4e53 01 01 0501 0000 0000000000000002
+            0000000000000009
+            """)
+        let content = FileContent(version: 3, size: 3, blocks: [Fixtures.block(0x22)])
+        let frame = ResponseFrame(
+            requestID: 2, opcode: .getContentInline, result: .success(.contentInline(content, data: ByteBuffer(bytes: [1, 2, 3]))))
+        try expectResponse(frame, """
+            0000004b 4e53 01 02 0501 0000 0000000000000002
+            0000000000000003 0000000000000003 00000001
+            2222222222222222222222222222222222222222222222222222222222222222
+            00000003 010203
+            """)
+    }
+
     @Test func deviceAttributesCarryRdev() throws {
         let character = NodeAttributes(
             id: 7, kind: .characterDevice, mode: 0o666, uid: 0, gid: 0, nlink: 1, size: 0,

@@ -76,14 +76,6 @@ struct ReplicationWireTests {
         #expect(throws: ProtocolError.self) { try FrameDecoder().nextRequest(from: &short) }
     }
 
-    @Test func contentWithItsBlock() throws {
-        let content = FileContent(version: 3, size: 3, blocks: [Fixtures.block(2)])
-        let expected: [UInt8] = Self.u64(3) + Self.u64(3) + [0, 0, 0, 1] + Fixtures.block(2).bytes + [0, 0, 0, 3, 1, 2, 3]
-        #expect(try Self.payload(.contentInline(content, data: ByteBuffer(bytes: [1, 2, 3])), answering: .getContentInline) == expected)
-        #expect(try Self.payload(.getContentInline(node: 9)) == Self.u64(9))
-        #expect(Opcode.getContentInline.rawValue == 0x0501)
-    }
-
     @Test func votesAndResponses() throws {
         let vote = VoteRequest(term: Term(5), last: LogPosition(index: LogIndex(3), term: Term(4)), preVote: true)
         #expect(try Self.payload(.replicate(from: 1, message: .voteRequest(vote)))
