@@ -120,7 +120,7 @@ extension NetStoreVFS {
             let at = flags & O_APPEND != 0 ? file.snapshot.size : offset
             try await file.write(bytes, at: at, cache: blocks, now: Self.now())
             file.startEarlyUploads(
-                completedBy: at..<(at + UInt64(bytes.count)), client: client, limit: configuration.earlyUploads)
+                completedBy: at..<(at + UInt64(bytes.count)), client: client, cache: blocks, limit: configuration.earlyUploads)
         }
         return bytes.count
     }

@@ -38,6 +38,11 @@ extension OpenFile {
             let batch = Array(changed[start..<min(changed.count, start + parallelism)])
             var blocks: [(Int, BlockID, [UInt8])] = []
             for index in batch {
+                // Hashed and sent early, unwritten since: neither read nor sent again.
+                if trustEarlyUploads, let id = state.hashed[index], id.isHole || isKnownOnServer(id) {
+                    ids[index] = id
+                    continue
+                }
                 let range = layout.range(ofBlock: index)
                 let bytes = try sparseFile().read(count: Int(range.count), at: range.lowerBound)
                 let id = Self.blockID(of: bytes)

@@ -13,7 +13,7 @@ extension OpenFile {
     /// that wait in a backlog the running ones take from. Never fails: the
     /// commit hashes every changed block again and uploads whatever the server
     /// still lacks.
-    func startEarlyUploads(completedBy written: Range<UInt64>, client: NetStoreClient, limit: Int) {
+    func startEarlyUploads(completedBy written: Range<UInt64>, client: NetStoreClient, cache: BlockCache, limit: Int) {
         let first = Int(written.lowerBound / blockSize)
         // Blocks below this one end at or before the end of the write.
         let pastLast = Int(written.upperBound / blockSize)
@@ -32,7 +32,7 @@ extension OpenFile {
             Task.detached { [self] in
                 var next: Int? = index
                 while let current = next {
-                    await uploadEarly(current, client: client)
+                    await uploadEarly(current, client: client, cache: cache)
                     next = state.withLock { state -> Int? in
                         while let waiting = state.uploadBacklog.popFirst() {
                             if isComplete(waiting, in: state) { return waiting }
@@ -52,15 +52,21 @@ extension OpenFile {
 
     /// Hashes block `index` as it is now and sends it if the server lacks it.
     /// A write racing with the read only makes the uploaded block useless: the
-    /// commit names blocks by the hash of what the write-back file holds then.
-    private func uploadEarly(_ index: Int, client: NetStoreClient) async {
+    /// hash is kept for the commit only if no write or truncate came between.
+    private func uploadEarly(_ index: Int, client: NetStoreClient, cache: BlockCache) async {
         do {
+            let token = state.withLock { ($0.blockWrites[index] ?? 0, $0.truncations) }
             let bytes = try sparseFile().read(count: Int(blockSize), at: UInt64(index) * blockSize)
             let id = Self.blockID(of: bytes)
+            state.withLock { state in
+                if (state.blockWrites[index] ?? 0, state.truncations) == token { state.hashed[index] = id }
+            }
             guard !id.isHole, !isKnownOnServer(id) else { return }
             if try await client.hasBlocks([id]) != [true] {
                 try await client.putBlock(id, data: ByteBuffer(bytes: bytes))
             }
+            // The commit, which no longer reads this block, would have cached it.
+            cache.insert(id, bytes: bytes)
             let now = ContinuousClock.now
             state.withLock { $0.uploaded[id] = now }
         } catch {

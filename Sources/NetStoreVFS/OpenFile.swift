@@ -31,6 +31,13 @@ final class OpenFile: Sendable {
         /// Completed blocks left waiting while `earlyUploads` were running; a
         /// finished upload takes the next one.
         var uploadBacklog: Set<Int> = []
+        /// Per block, how many writes have changed its bytes, and how many
+        /// truncates the file had: a hash taken while neither moved is still true.
+        var blockWrites: [Int: UInt64] = [:]
+        var truncations: UInt64 = 0
+        /// Ids of dirty blocks hashed by an early upload and not written since,
+        /// so the commit need not read and hash them again.
+        var hashed: [Int: BlockID] = [:]
 
         var needsCommit: Bool {
             !dirty.isEmpty || size != base.size || validBase < base.size
@@ -90,6 +97,8 @@ final class OpenFile: Sendable {
             state.local = []
             state.dirty = []
             state.lastRead = nil
+            state.truncations += 1
+            state.hashed = [:]
         }
     }
 
@@ -162,6 +171,11 @@ final class OpenFile: Sendable {
         }
         try file.write(bytes, at: offset)
         state.withLock { state in
+            // After the bytes are in: a hash begun before this write is not kept.
+            for index in first...last {
+                state.blockWrites[index, default: 0] &+= 1
+                state.hashed[index] = nil
+            }
             state.dirty.formUnion(first...last)
             state.size = max(state.size, end)
             state.modifiedNs = now
@@ -203,6 +217,8 @@ final class OpenFile: Sendable {
             let keep = Int((size + blockSize - 1) / blockSize)
             state.local = state.local.filter { $0 < keep }
             state.dirty = state.dirty.filter { $0 < keep }
+            state.truncations &+= 1
+            state.hashed = state.hashed.filter { $0.key < Int(size / blockSize) }
             state.validBase = min(state.validBase, size)
             state.size = size
             state.modifiedNs = now

@@ -75,6 +75,32 @@ struct EarlyUploadTests {
         #expect(try await h.readFile(file.id) == data)
     }
 
+    @Test("blocks cut by a truncate after their early upload are committed as cut, and zeros read past the cut")
+    func truncatedAfterEarlyUpload() async throws {
+        let h = try await VFSHarness()
+        defer { Task { await h.close() } }
+        let (file, opened) = try await h.vfs.create(parent: 1, name: "f", mode: 0o644, flags: O_RDWR | O_CREAT, context: h.context)
+        let data = pattern(4 * Limits.blockSize, seed: 15)
+        try await Self.writeSequentially(h, file.id, opened.handle, data)
+        #expect(try await Self.serverHas(h, Self.blockIDs(data, blocks: 0..<4)))
+
+        // Cut inside block 1, then extend the file by writing past block 2.
+        let cut = Limits.blockSize + 4321
+        _ = try await h.vfs.setattr(file.id, SetAttributes(size: UInt64(cut)))
+        let tail = pattern(1000, seed: 16)
+        _ = try await h.vfs.write(file.id, handle: opened.handle, offset: UInt64(3 * Limits.blockSize), bytes: tail)
+        var expected = Array(data[..<cut])
+        expected += [UInt8](repeating: 0, count: 3 * Limits.blockSize - cut) + tail
+
+        try await h.vfs.fsync(file.id, handle: opened.handle)
+        #expect(try await h.serverBytes(file.id) == expected)
+        let content = try await h.client.getContent(h.vfs.inodes.node(of: file.id))
+        #expect(content.blocks.first == Self.blockIDs(data, blocks: 0..<1).first)
+        #expect(content.blocks.count == 4 && content.blocks[2].isHole)
+        try await h.vfs.release(file.id, handle: opened.handle)
+        #expect(try await h.readFile(file.id) == expected)
+    }
+
     @Test("early uploads failing against a stopped server do not fail writes; fsync reports the error", .timeLimit(.minutes(1)))
     func failedEarlyUploadsReportAtFsync() async throws {
         let h = try await VFSHarness()
