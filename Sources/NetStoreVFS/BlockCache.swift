@@ -69,6 +69,14 @@ final class BlockCache: Sendable {
         }
     }
 
+    /// Keeps a block of a file this mount wrote, unless the file is larger than
+    /// an eighth of the cache: one big write would push out everything else, and
+    /// keeping it costs a second local copy of every byte written.
+    func insertWritten(_ id: BlockID, bytes: [UInt8], fileSize: UInt64) {
+        guard fileSize <= limit / 8 else { return }
+        insert(id, bytes: bytes)
+    }
+
     /// Total bytes cached.
     var totalBytes: UInt64 { state.withLock { $0.total } }
 

@@ -50,7 +50,7 @@ extension OpenFile {
                 if !id.isHole { blocks.append((index, id, bytes)) }
             }
             try await upload(blocks.map { ($0.1, $0.2) }, client: client, trustEarlyUploads: trustEarlyUploads)
-            for (_, id, bytes) in blocks { cache.insert(id, bytes: bytes) }
+            for (_, id, bytes) in blocks { cache.insertWritten(id, bytes: bytes, fileSize: state.size) }
             start += batch.count
         }
         while let last = ids.last, last.isHole { ids.removeLast() }
@@ -79,7 +79,7 @@ extension OpenFile {
         } catch where error.code == .versionConflict {
             throw NetStoreError(.versionConflict, "file \(node) was changed elsewhere while open here: its local changes are not saved")
         }
-        if !id.isHole { cache.insert(id, bytes: bytes) }
+        if !id.isHole { cache.insertWritten(id, bytes: bytes, fileSize: state.size) }
         committed(attributes, from: state, blocks: id.isHole ? [] : [id])
         return attributes
     }

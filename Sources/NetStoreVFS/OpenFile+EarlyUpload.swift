@@ -66,7 +66,7 @@ extension OpenFile {
                 try await client.putBlock(id, data: ByteBuffer(bytes: bytes))
             }
             // The commit, which no longer reads this block, would have cached it.
-            cache.insert(id, bytes: bytes)
+            cache.insertWritten(id, bytes: bytes, fileSize: snapshot.size)
             let now = ContinuousClock.now
             state.withLock { $0.uploaded[id] = now }
         } catch {

@@ -101,6 +101,20 @@ struct EarlyUploadTests {
         #expect(try await h.readFile(file.id) == expected)
     }
 
+    @Test("a written file up to an eighth of the block cache is kept in it; a bigger one is not")
+    func bigWrittenFilesSkipTheCache() async throws {
+        let h = try await VFSHarness(cacheLimit: 16 * UInt64(Limits.blockSize))
+        defer { Task { await h.close() } }
+        let small = pattern(2 * Limits.blockSize, seed: 17)
+        let big = pattern(3 * Limits.blockSize, seed: 18)
+        _ = try await h.writeFile("small", small)
+        let bigInode = try await h.writeFile("big", big)
+
+        #expect(Self.blockIDs(small, blocks: 0..<2).allSatisfy { h.vfs.blocks.contains($0) })
+        #expect(!Self.blockIDs(big, blocks: 0..<3).contains { h.vfs.blocks.contains($0) })
+        #expect(try await h.readFile(bigInode) == big)
+    }
+
     @Test("early uploads failing against a stopped server do not fail writes; fsync reports the error", .timeLimit(.minutes(1)))
     func failedEarlyUploadsReportAtFsync() async throws {
         let h = try await VFSHarness()
