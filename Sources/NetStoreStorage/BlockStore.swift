@@ -8,7 +8,8 @@ import Glibc
 import Darwin
 #endif
 
-/// Immutable blocks on local disk, named by their SHA-256.
+/// Immutable blocks on local disk, named by their SHA-256 (the store keeps
+/// blocks up to `Store.smallBlockLimit` in its database instead).
 ///
 /// A block lives at `blocks/ab/<hex>` (fanned out by its first byte). The 256
 /// directories are made when the store opens, so storing a block never creates

@@ -109,6 +109,16 @@ enum Schema {
             // signed 64-bit pattern); 0 for every other kind, and for the rows before.
             try db.execute(sql: "ALTER TABLE nodes ADD COLUMN rdev INTEGER NOT NULL DEFAULT 0")
         }
+        migrator.registerMigration("v4-small-blocks") { db in
+            // The bytes of blocks up to Store.smallBlockLimit, kept here instead of as
+            // files; each has its row in `blocks` too, and goes with it when collected.
+            try db.execute(sql: """
+                CREATE TABLE small_blocks (
+                    hash BLOB PRIMARY KEY NOT NULL,
+                    bytes BLOB NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -77,6 +77,10 @@ extension Store {
     /// to `now`, so the collector's grace period covers the commit it is sent for.
     public func putBlock(_ id: BlockID, bytes: UnsafeRawBufferPointer, now: Int64) throws {
         try BlockStore.validate(id, bytes: bytes)
+        if bytes.count <= Self.smallBlockLimit {
+            try write { db in try Self.storeSmall(db, id, bytes: bytes, now: now) }
+            return
+        }
         // The slow part (write and fsync) runs outside the lock, in parallel with other uploads.
         try blocks.store(id, verifiedBytes: bytes)
         try blockFiles.withLock { _ in
@@ -90,7 +94,7 @@ extension Store {
     /// A block's verified bytes; a hole is empty (it reads as zeros).
     public func getBlock(_ id: BlockID) throws -> [UInt8] {
         if id.isHole { return [] }
-        return try blocks.readVerified(id)
+        return try storedBlock(id)
     }
 
     /// Deletes unreferenced blocks stored before `storedBefore`; returns how many.
@@ -100,6 +104,9 @@ extension Store {
                 let hashes = try Data.fetchAll(
                     db, sql: "SELECT hash FROM blocks WHERE refs = 0 AND stored_ns < ? ORDER BY hash",
                     arguments: [storedBefore])
+                try db.execute(sql: """
+                    DELETE FROM small_blocks WHERE hash IN (SELECT hash FROM blocks WHERE refs = 0 AND stored_ns < ?)
+                    """, arguments: [storedBefore])
                 try db.execute(sql: "DELETE FROM blocks WHERE refs = 0 AND stored_ns < ?", arguments: [storedBefore])
                 return hashes.compactMap { BlockID(bytes: [UInt8]($0)) }
             }
@@ -171,7 +178,7 @@ extension Store {
         let id = list[index]
         let stored = try Int.fetchOne(db, sql: "SELECT size FROM blocks WHERE hash = ?", arguments: [Data(id.bytes)])
         if let stored, stored <= length { return }
-        let bytes = try blocks.readVerified(id)
+        let bytes = try Self.smallBlock(db, id) ?? blocks.readVerified(id)
         if bytes.count <= length { return }
         let kept = Array(bytes[..<length])
         if kept.allSatisfy({ $0 == 0 }) {
@@ -179,8 +186,12 @@ extension Store {
             return
         }
         let newID = BlockStore.id(of: kept)
-        try kept.withUnsafeBytes { try blocks.store(newID, verifiedBytes: $0) }
-        try Self.record(db, newID, size: kept.count, now: now)
+        if kept.count <= Self.smallBlockLimit {
+            try kept.withUnsafeBytes { try Self.storeSmall(db, newID, bytes: $0, now: now) }
+        } else {
+            try kept.withUnsafeBytes { try blocks.store(newID, verifiedBytes: $0) }
+            try Self.record(db, newID, size: kept.count, now: now)
+        }
         list[index] = newID
     }
 }

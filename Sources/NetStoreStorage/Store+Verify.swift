@@ -17,7 +17,7 @@ extension Store {
     /// Reads and hashes up to `limit` referenced blocks whose ids come after
     /// `after`, in id order, stopping early once `byteBudget` bytes were read so
     /// that one page of big blocks stays short. A block the metadata refers to
-    /// with no file is missing; one whose bytes do not hash to its id is corrupt.
+    /// with neither bytes in the database nor a file is missing; one whose bytes do not hash to its id is corrupt.
     /// Unreferenced blocks are left out: nothing reads them, and the collector
     /// removes them.
     public func checkBlocks(after: BlockID, limit: Int, byteBudget: UInt64 = 64 << 20) throws -> BlockScan {
@@ -31,7 +31,7 @@ extension Store {
         var scan = BlockScan()
         scan.last = after
         for id in ids {
-            switch blocks.check(id) {
+            switch checkBlock(id) {
             case .good(let size): scan.bytes += UInt64(size)
             case .missing: scan.missing.append(id)
             case .corrupt: scan.corrupt.append(id)
@@ -53,8 +53,8 @@ extension Store {
         }
     }
 
-    /// Replaces a recorded block's file with `bytes` when the file is missing or
-    /// damaged; returns false, touching nothing, when the stored copy is good.
+    /// Replaces a recorded block's stored bytes (in the database, or its file)
+    /// with `bytes` when they are missing or damaged; returns false, touching nothing, when the stored copy is good.
     /// Throws `.invalid` when `bytes` do not hash to `id` and `.noEntry` when
     /// this server does not record the block (there is nothing to repair).
     @discardableResult
@@ -66,8 +66,14 @@ extension Store {
             guard try isRecorded(id) else {
                 throw NetStoreError(.noEntry, "block \(id.hex) is not recorded on this server: there is nothing to repair")
             }
-            if case .good = blocks.check(id) { return false }
-            try blocks.replace(id, verifiedBytes: bytes)
+            if case .good = checkBlock(id) { return false }
+            if bytes.count <= Self.smallBlockLimit {
+                try write { db in
+                    try db.execute(sql: "INSERT OR REPLACE INTO small_blocks (hash, bytes) VALUES (?, ?)", arguments: [Data(id.bytes), Data(bytes)])
+                }
+            } else {
+                try blocks.replace(id, verifiedBytes: bytes)
+            }
             logger.notice("repaired block", metadata: ["block": "\(id.hex)"])
             return true
         }

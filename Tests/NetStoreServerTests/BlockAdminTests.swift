@@ -8,10 +8,11 @@ import Testing
 
 @Suite("Block check, repair and damaged reads in the dispatcher")
 struct BlockAdminTests {
-    /// A committed one-block file; returns the admin's session, the block's bytes and id.
+    /// A committed one-block file (its block a file: more than a small block); returns
+    /// the admin's session, the block's bytes and id.
     private func fileWithOneBlock(_ harness: DispatcherHarness) async throws -> (ConnectionSession, [UInt8], BlockID) {
         let (session, info) = try await harness.session("admin", "admin-password")
-        let bytes = (0..<50_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 1) }
+        let bytes = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 1) }
         let id = BlockStore.id(of: bytes)
         let dispatcher = harness.dispatcher
         #expect(await dispatcher.handle(.putBlock(id: id, data: ByteBuffer(bytes: bytes)), session: session) == .success(.empty))

@@ -5,10 +5,10 @@ import Testing
 
 @Suite("Block check and repair")
 struct BlockCheckTests {
-    /// A file of three blocks; returns their ids in id order.
+    /// A file of three blocks, each a file; returns their ids in id order.
     private func threeBlockFile(_ fixture: StoreFixture) throws -> [BlockID] {
         let file = try fixture.file("f")
-        try fixture.writeFile(file.id, pattern(2 * Limits.blockSize + 1000, seed: 3))
+        try fixture.writeFile(file.id, pattern(2 * Limits.blockSize + 100_000, seed: 3))
         return try fixture.store.content(account: StoreFixture.a, node: file.id).blocks.sorted()
     }
 
@@ -26,7 +26,7 @@ struct BlockCheckTests {
         try StoreFixture.with { fixture in
             let ids = try threeBlockFile(fixture)
             // An unreferenced block is not checked, damaged or not.
-            let loose = try fixture.putBlock(pattern(100, seed: 9))
+            let loose = try fixture.putBlock(pattern(100_000, seed: 9))
             try FileManager.default.removeItem(atPath: fixture.store.blocks.path(of: loose))
             try flipByte(fixture.store.blocks.path(of: ids[0]))
             try FileManager.default.removeItem(atPath: fixture.store.blocks.path(of: ids[2]))
@@ -44,6 +44,29 @@ struct BlockCheckTests {
             } while !pages.last!.isLast
             #expect(pages.map(\.checked) == [2, 1])
             #expect(pages.flatMap(\.corrupt) == [ids[0]] && pages.flatMap(\.missing) == [ids[2]])
+        }
+    }
+
+    @Test("a small block damaged or lost in the database is found by a check and repaired")
+    func smallBlockDamage() throws {
+        try StoreFixture.with { fixture in
+            let bytes = pattern(5000, seed: 8)
+            let file = try fixture.file("s")
+            try fixture.writeFile(file.id, bytes)
+            let id = BlockStore.id(of: bytes)
+            #expect(try fixture.smallBlocks() == [id])
+
+            try fixture.damageSmallBlock(id)
+            #expect(try fixture.store.checkBlocks(after: .hole, limit: 10).corrupt == [id])
+            #expect(try bytes.withUnsafeBytes { try fixture.store.repairBlock(id, bytes: $0) } == true)
+            #expect(try fixture.store.getBlock(id) == bytes)
+            #expect(try bytes.withUnsafeBytes { try fixture.store.repairBlock(id, bytes: $0) } == false, "a good copy stays")
+
+            try fixture.dropSmallBlock(id)
+            #expect(try fixture.store.checkBlocks(after: .hole, limit: 10).missing == [id])
+            #expect(try bytes.withUnsafeBytes { try fixture.store.repairBlock(id, bytes: $0) } == true)
+            #expect(try fixture.store.checkBlocks(after: .hole, limit: 10).corrupt.isEmpty)
+            #expect(try fixture.store.getBlock(id) == bytes)
         }
     }
 

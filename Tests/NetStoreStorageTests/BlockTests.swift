@@ -48,23 +48,46 @@ struct BlockTests {
         }
     }
 
-    @Test("storing the same block twice keeps one file and one row")
-    func dedupOnDisk() throws {
+    @Test("storing the same block twice keeps one copy and one row, small (in the database) or not (a file)", arguments: [5000, 100_000])
+    func dedupOnDisk(size: Int) throws {
         try StoreFixture.with { fixture in
-            let bytes = pattern(5000, seed: 2)
+            let bytes = pattern(size, seed: 2)
             let first = try fixture.putBlock(bytes, now: 10)
             let second = try fixture.putBlock(bytes, now: 20)
             #expect(first == second)
-            #expect(fixture.blockFiles().count == 1)
+            #expect(try fixture.storedBlockCount() == 1)
+            #expect(fixture.blockFiles().count == (size <= Store.smallBlockLimit ? 0 : 1))
             #expect(try fixture.store.counts().blocks == 1)
-            #expect(try fixture.store.counts().blockBytes == 5000)
+            #expect(try fixture.store.counts().blockBytes == UInt64(size))
+        }
+    }
+
+    @Test("a small block is kept in the database, not as a file; damage there is reported, never served, and mended by storing it again")
+    func smallBlockInDatabase() throws {
+        try StoreFixture.with { fixture in
+            let bytes = pattern(Store.smallBlockLimit, seed: 31)
+            let id = try fixture.putBlock(bytes)
+            #expect(fixture.blockFiles().isEmpty)
+            #expect(try fixture.smallBlocks() == [id])
+            #expect(try fixture.store.getBlock(id) == bytes)
+            #expect(try fixture.store.hasBlocks([id], now: 20) == [true])
+
+            try fixture.damageSmallBlock(id)
+            let error = expectError(.corruptBlock) { _ = try fixture.store.getBlock(id) }
+            #expect(error?.message.contains("block \(id.hex) failed its hash check") == true)
+            try fixture.putBlock(bytes)
+            #expect(try fixture.store.getBlock(id) == bytes)
+
+            // One byte more is a file.
+            try fixture.putBlock(pattern(Store.smallBlockLimit + 1, seed: 32))
+            #expect(try fixture.blockFiles().count == 1 && fixture.smallBlocks() == [id])
         }
     }
 
     @Test("a flipped byte on disk is reported as corruption, never served")
     func corruption() throws {
         try StoreFixture.with { fixture in
-            let bytes = pattern(4096, seed: 3)
+            let bytes = pattern(100_000, seed: 3)
             let id = try fixture.putBlock(bytes)
             let path = fixture.store.blocks.path(of: id)
             var onDisk = try #require(FileManager.default.contents(atPath: path))
@@ -84,7 +107,7 @@ struct BlockTests {
     @Test("a damaged block file is repaired by storing the block again")
     func repairByRewrite() throws {
         try StoreFixture.with { fixture in
-            let bytes = pattern(4096, seed: 4)
+            let bytes = pattern(100_000, seed: 4)
             let id = try fixture.putBlock(bytes)
             try Data([1, 2, 3]).write(to: URL(fileURLWithPath: fixture.store.blocks.path(of: id)))
             try fixture.putBlock(bytes)

@@ -115,6 +115,34 @@ struct StoreFixture {
             .entries.map(\.name)
     }
 
+    /// The ids of the blocks kept in the database (small ones), in id order.
+    func smallBlocks() throws -> [BlockID] {
+        try store.database.read { db in
+            try Data.fetchAll(db, sql: "SELECT hash FROM small_blocks ORDER BY hash").compactMap { BlockID(bytes: [UInt8]($0)) }
+        }
+    }
+
+    /// Stored copies of blocks: files, and blocks kept in the database.
+    func storedBlockCount() throws -> Int {
+        try blockFiles().count + smallBlocks().count
+    }
+
+    /// Changes one byte of a block kept in the database, as damage would.
+    func damageSmallBlock(_ id: BlockID) throws {
+        try store.database.write { db in
+            var bytes = try #require(try Data.fetchOne(db, sql: "SELECT bytes FROM small_blocks WHERE hash = ?", arguments: [Data(id.bytes)]))
+            bytes[bytes.startIndex + 10] ^= 0xFF
+            try db.execute(sql: "UPDATE small_blocks SET bytes = ? WHERE hash = ?", arguments: [bytes, Data(id.bytes)])
+        }
+    }
+
+    /// Removes a block's bytes from the database, leaving its row, as a lost copy would.
+    func dropSmallBlock(_ id: BlockID) throws {
+        try store.database.write { db in
+            try db.execute(sql: "DELETE FROM small_blocks WHERE hash = ?", arguments: [Data(id.bytes)])
+        }
+    }
+
     /// Every block file under `blocks/` (temporary files excluded).
     func blockFiles() -> [String] {
         let root = directory.appendingPathComponent("blocks").path

@@ -56,7 +56,7 @@ extension Store {
                         insert = try Self.insertStatement(db, table: name, columns: columns)
                     }, row: { table, values in
                         if table == "blocks" {
-                            guard case .blob(let hash) = values[0].storage, let id = BlockID(bytes: [UInt8](hash)), blocks.contains(id) else {
+                            guard case .blob(let hash) = values[0].storage, let id = BlockID(bytes: [UInt8](hash)), try Self.holds(db, id, files: blocks) else {
                                 throw NetStoreError(.missingBlocks, "a block the snapshot refers to is not stored on this server: it is sent again")
                             }
                             try insert!.execute(arguments: StatementArguments(values + [now.databaseValue]))
