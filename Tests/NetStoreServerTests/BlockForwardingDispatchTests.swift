@@ -11,10 +11,11 @@ import NetStoreStorage
 import Synchronization
 import Testing
 
-/// Records the blocks handed to it for forwarding; sends nothing.
+/// Records the messages and the blocks handed to it; sends nothing.
 final class RecordingTransport: ReplicationTransport {
     let forwarded = Mutex<[BlockID]>([])
-    func send(_ message: ReplicationMessage, to replica: ReplicaID) {}
+    let sent = Mutex<[(to: ReplicaID, message: ReplicationMessage)]>([])
+    func send(_ message: ReplicationMessage, to replica: ReplicaID) { sent.withLock { $0.append((replica, message)) } }
     func sendSnapshot(_ snapshot: StoreSnapshot, header: SnapshotHeader, to replica: ReplicaID) { snapshot.close() }
     var reachablePeers: Int { 0 }
     func forwardBlock(_ id: BlockID, bytes: ByteBuffer) { forwarded.withLock { $0.append(id) } }

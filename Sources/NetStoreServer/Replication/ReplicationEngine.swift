@@ -224,6 +224,10 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
     /// Handles events one at a time and carries out their actions in order; events
     /// the actions cause (`.persisted`) are handled in the same pass.
     ///
+    /// A backup's success answers are held until the next log write or the end of
+    /// the events, and only the last to each peer is sent (`HeldAnswers`): one
+    /// answer per append, once it is durable.
+    ///
     /// Applying waits until the events are handled, unless an action that depends
     /// on the applied state comes first: a backup then reports its log write durable
     /// (what the primary waits for) before it applies older entries, instead of after.
@@ -236,10 +240,15 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
         let (applied, isPrimary) = machine.withLock { m in
             var queue = batch[...]
             var deferred: [ReplicaAction] = []
-            func applyDeferred(_ m: inout Machine) {
-                for action in deferred {
+            var held = HeldAnswers()
+            func run(_ actions: [ReplicaAction], _ m: inout Machine) {
+                for action in actions {
                     execute(action, &m, followUps: &queue, answers: &answers, becamePrimary: &becamePrimary)
                 }
+            }
+            func applyDeferred(_ m: inout Machine) {
+                run(held.releaseAll(), &m)  // answers go before the applies they need not wait for
+                run(deferred, &m)
                 deferred = []
             }
             while true {
@@ -253,11 +262,19 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
                     let actions = m.replica.handle(event)
                     if case .propose(let proposals) = event { noteIndexes(of: proposals, actions, &m) }
                     for action in Self.sendingFirst(actions) {
+                        if let first = held.hold(action) {
+                            run(first, &m)
+                            continue
+                        }
                         switch action {
                         case .apply:
                             deferred.append(action)
                             continue
-                        case .send, .writeLog, .acknowledge:
+                        case .send(let to, _):
+                            run(held.release(to: to), &m)
+                        case .writeLog:
+                            run(held.releaseAll(), &m)  // an answer never waits for a later write
+                        case .acknowledge:
                             break
                         default:
                             applyDeferred(&m)
@@ -266,7 +283,7 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
                         execute(action, &m, followUps: &queue, answers: &answers, becamePrimary: &becamePrimary)
                     }
                 }
-                if deferred.isEmpty { break }
+                if deferred.isEmpty && held.isEmpty { break }
                 applyDeferred(&m)  // its compaction may add an event
             }
             let status = ReplicationStatus(m.replica)
