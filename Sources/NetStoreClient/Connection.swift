@@ -127,6 +127,17 @@ public final class Connection: Sendable {
         }
     }
 
+    /// Sends a request that has no reply (`replicateNotice`) without waiting; a
+    /// refusal comes back as the server's last word and closes the connection,
+    /// failing what is pending. Throws if the request cannot be encoded, or if the
+    /// connection is closed or lost already.
+    public func notify(_ request: Request) throws(NetStoreError) {
+        if let failure = pending.failure { throw failure }
+        var frame = channel.allocator.buffer(capacity: 128)
+        try FrameCodec.tryEncode(RequestFrame(requestID: 0, request: request), into: &frame)
+        channel.writeAndFlush(frame, promise: nil)
+    }
+
     /// True until the connection is closed or lost.
     public var isActive: Bool { pending.failure == nil && channel.isActive }
 

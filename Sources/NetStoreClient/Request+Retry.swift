@@ -8,7 +8,7 @@ extension Request {
         switch self {
         case .ping, .status, .lookup, .getattr, .readdir, .readlink, .statfs,
              .hasBlocks, .putBlock, .getBlock, .getContent, .getContentInline, .userList, .digest, .replicaPutBlock, .replicate,
-             .replicateWithBlocks,
+             .replicateWithBlocks, .replicateNotice,
              .checkBlocks, .repairBlock, .replicaGetBlock,
              .snapshotBegin, .snapshotChunk, .watch:
             true

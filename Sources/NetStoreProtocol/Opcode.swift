@@ -53,6 +53,9 @@ public enum Opcode: UInt16, Sendable, Hashable, CaseIterable {
     /// Server to server: a replication message with the small blocks its entries
     /// refer to, so a small file's commit needs no refusal and PUT_BLOCK first.
     case replicateWithBlocks = 0x040B
+    /// Server to server: a replication message that needs no reply (a backup's
+    /// answer to appends); none comes unless it is refused.
+    case replicateNotice = 0x040C
 
     /// A commit that carries a small file's whole content inline (one block):
     /// no HAS_BLOCKS or PUT_BLOCK round trips before it.

@@ -64,6 +64,10 @@ public enum Request: Sendable, Hashable {
     /// receiver (each checked against its hash) before it looks at the message.
     /// The reply is as for `replicate`.
     case replicateWithBlocks(from: UInt32, blocks: [CarriedBlock], message: ReplicationMessage)
+    /// A replication message that refers to no block (a backup's answer), sent
+    /// without waiting: it has no reply. A refused one is answered with an error
+    /// frame of request id 0, and the connection closes.
+    case replicateNotice(from: UInt32, message: ReplicationMessage)
     /// A block sent ahead of the log entries that refer to it.
     case replicaPutBlock(id: BlockID, data: ByteBuffer)
     case digest
@@ -121,6 +125,7 @@ public enum Request: Sendable, Hashable {
         case .userRemove: .userRemove
         case .replicate: .replicate
         case .replicateWithBlocks: .replicateWithBlocks
+        case .replicateNotice: .replicateNotice
         case .replicaPutBlock: .replicaPutBlock
         case .digest: .digest
         case .promote: .promote

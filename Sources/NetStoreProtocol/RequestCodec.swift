@@ -87,7 +87,7 @@ enum RequestCodec {
             try buffer.writeString16(newPassword, .password)
         case .userRemove(let name):
             try buffer.writeString16(name, .userName)
-        case .replicate(let from, let message):
+        case .replicate(let from, let message), .replicateNotice(let from, let message):
             buffer.writeInteger(from)
             try buffer.writeReplicationMessage(message)
         case .replicateWithBlocks(let from, let blocks, let message):
@@ -136,6 +136,8 @@ enum RequestCodec {
         case .changes: throw ProtocolError("CHANGES is sent only by servers, never as a request")
         case .replicate:
             return .replicate(from: try reader.u32("replica"), message: try reader.replicationMessage())
+        case .replicateNotice:
+            return .replicateNotice(from: try reader.u32("replica"), message: try reader.replicationMessage())
         case .replicateWithBlocks:
             let from = try reader.u32("replica")
             // Each block: its id and a bytes32 length.

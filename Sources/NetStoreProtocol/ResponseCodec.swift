@@ -121,6 +121,8 @@ enum ResponseCodec {
             return .changes(notices)
         case .replicate, .replicateWithBlocks:
             return .blocksNeeded(try reader.blockIDs(.hashQuery))
+        case .replicateNotice:
+            throw ProtocolError("a replicate notice is answered only when refused, with an error")
         case .snapshotBegin, .snapshotChunk:
             return .snapshotReceived(try reader.u64("the bytes received"))
         case .digest:

@@ -254,6 +254,20 @@ public final class NetStoreServer: Sendable {
                     var unfinished = 0
                     do {
                         for try await frame in inbound {
+                            if frame.request.opcode == .replicateNotice {
+                                // Handled here, not in a task of its own, so notices reach the
+                                // replica in the order sent. No reply; a refusal ends the connection.
+                                let result = await metrics.measure(frame.request.opcode) {
+                                    await dispatcher.handle(frame.request, session: session)
+                                }
+                                if case .failure(let error) = result {
+                                    logger.warning("closing connection after a refused replicate notice",
+                                                   metadata: ["peer": "\(peer)", "error": "\(error)"])
+                                    try await outbound.write(ResponseFrame(requestID: 0, opcode: .replicateNotice, result: .failure(error)))
+                                    break
+                                }
+                                continue
+                            }
                             if unfinished >= maxInFlight {
                                 try await group.next()
                                 unfinished -= 1

@@ -94,7 +94,7 @@ extension RequestDispatcher {
             return .digest(StateDigest(appliedIndex: digest.appliedIndex, sha256: digest.sha256))
         case .checkBlocks, .repairBlock:
             return try await respondBlockAdmin(to: request, user: user)
-        case .ping, .status, .login, .auth, .logout, .replicate, .replicateWithBlocks, .replicaPutBlock, .replicaGetBlock, .snapshotBegin,
+        case .ping, .status, .login, .auth, .logout, .replicate, .replicateWithBlocks, .replicateNotice, .replicaPutBlock, .replicaGetBlock, .snapshotBegin,
              .snapshotChunk, .watch:
             preconditionFailure("answered before authentication")
         }

@@ -84,6 +84,12 @@ public final class RequestDispatcher: Sendable {
         case let .replicateWithBlocks(from, blocks, message):
             try await requireReplica(session)
             return try await receiveReplication(from: from, message, carrying: blocks)
+        case let .replicateNotice(from, message):
+            try await requireReplica(session)
+            guard case .appendResponse = message else {
+                throw NetStoreError(.invalid, "only a backup's answer may be sent as a replicate notice: other messages need their reply")
+            }
+            return try await receiveReplication(from: from, message)
         case let .snapshotBegin(from, offer):
             try await requireReplica(session)
             return .snapshotReceived(try await beginSnapshot(from: from, offer))

@@ -88,6 +88,8 @@ enum Fixtures {
         .replicate(from: 3, message: .appendResponse(AppendResponse(
             term: Term(4), success: false, index: LogIndex(7), durable: LogIndex(5),
             hint: LogPosition(index: LogIndex(6), term: Term(2))))),
+        .replicateNotice(from: 2, message: .appendResponse(AppendResponse(
+            term: Term(4), success: true, index: LogIndex(7), durable: LogIndex(7)))),
         .replicate(from: 1, message: .installSnapshot(SnapshotHeader(term: Term(2), position: LogPosition(index: LogIndex(50), term: Term(1))))),
         .replicate(from: 2, message: .voteRequest(VoteRequest(term: Term(5), last: LogPosition(index: LogIndex(3), term: Term(4)), preVote: true))),
         .watch,

@@ -84,6 +84,18 @@ struct ReplicationWireTests {
                                       hint: LogPosition(index: LogIndex(1), term: Term(1)))
         #expect(try Self.payload(.replicate(from: 3, message: .appendResponse(response)))
             == [0, 0, 0, 3, 2] + Self.u64(4) + [1] + Self.u64(7) + Self.u64(6) + Self.u64(1) + Self.u64(1))
+        // The same message as a notice: the same payload under its own opcode, and no reply to read.
+        #expect(try Self.payload(.replicateNotice(from: 3, message: .appendResponse(response)))
+            == [0, 0, 0, 3, 2] + Self.u64(4) + [1] + Self.u64(7) + Self.u64(6) + Self.u64(1) + Self.u64(1))
+        #expect(Opcode.replicateNotice.rawValue == 0x040C)
+        // A success reply to a notice is never sent; one that comes is malformed. A refusal is an error frame.
+        var reply = rawFrame(kind: 2, opcode: Opcode.replicateNotice.rawValue)
+        #expect(throws: ProtocolError.self) { try FrameDecoder().nextResponse(from: &reply) }
+        var refusal = rawFrame(kind: 2, opcode: Opcode.replicateNotice.rawValue, status: ErrorCode.accessDenied.rawValue, requestID: 0) {
+            try? $0.writeString16("no", .message)
+        }
+        let refused = try #require(try FrameDecoder().nextResponse(from: &refusal))
+        #expect(refused.requestID == 0 && refused.result == .failure(NetStoreError(.accessDenied, "no")))
         #expect(try Self.payload(.blocksNeeded([Fixtures.block(1)]), answering: .replicate)
             == [0, 0, 0, 1] + Fixtures.block(1).bytes)
         #expect(try Self.payload(.digest(StateDigest(appliedIndex: 2, sha256: Fixtures.block(3).bytes)), answering: .digest)

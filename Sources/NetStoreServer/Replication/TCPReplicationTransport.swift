@@ -14,8 +14,8 @@ import Synchronization
 /// connection per peer (each server sends on its own connection; answers come back
 /// on the peer's), reconnecting after a failure.
 ///
-/// Messages to one peer go out in order, each awaited, so the receiver posts them
-/// to its replica in order. An append carries the blocks of the small files it
+/// Messages to one peer go out in order, each awaited (a backup's answers are
+/// notices, which have no reply), so the receiver posts them to its replica in order. An append carries the blocks of the small files it
 /// commits; the peer answers it with the blocks its entries refer to that it
 /// still lacks; those are sent and the append again, so a backup never holds an
 /// entry whose blocks it lacks.
@@ -175,6 +175,11 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
     /// after they were sent.
     @discardableResult
     func deliver(_ message: ReplicationMessage, to peer: Peer, over connection: Connection) async throws -> Int? {
+        if case .appendResponse = message {
+            // Refers to no block, so there is nothing to wait for: the next goes out at once.
+            try connection.notify(.replicateNotice(from: selfID.rawValue, message: message))
+            return 0
+        }
         var previous: [BlockID] = []
         var sent = 0
         var carried = carriedBlocks(for: message)
