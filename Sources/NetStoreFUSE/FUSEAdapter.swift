@@ -57,6 +57,17 @@ final class FUSEAdapter: Sendable {
     // MARK: - Operations
 
     func lookup(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: String) {
+        // What the caches know is answered here, on the kernel's thread: no task to wait for.
+        do throws(NetStoreError) {
+            if let cached = try vfs.cachedLookup(parent: parent, name: name) {
+                FUSERequest(raw: req!).entry(cached, timeout: timeout)
+                return
+            }
+        } catch {
+            let request = FUSERequest(raw: req!)
+            if error.code == .noEntry { request.negativeEntry(timeout: timeout) } else { request.fail(error) }
+            return
+        }
         serve(req, "lookup") { [vfs, timeout] request throws(NetStoreError) in
             do throws(NetStoreError) {
                 request.entry(try await vfs.lookup(parent: parent, name: name), timeout: timeout)
@@ -67,6 +78,10 @@ final class FUSEAdapter: Sendable {
     }
 
     func getattr(_ req: fuse_req_t?, _ inode: fuse_ino_t) {
+        if let cached = vfs.cachedGetattr(inode) {
+            FUSERequest(raw: req!).attributes(cached, timeout: timeout)
+            return
+        }
         serve(req, "getattr") { [vfs, timeout] request throws(NetStoreError) in
             request.attributes(try await vfs.getattr(inode), timeout: timeout)
         }

@@ -4,27 +4,39 @@ import NetStoreCore
 /// Names and attributes: each call is one request to the server (or none, from the caches).
 extension NetStoreVFS {
     public func lookup(parent: UInt64, name: String) async throws(NetStoreError) -> NodeAttributes {
-        try NameRules.validateEntryName(name)
+        if let cached = try cachedLookup(parent: parent, name: name) { return cached }
         let node = inodes.node(of: parent)
-        if isHidden(parent: node, name: name) { throw NetStoreError(.noEntry, "\(name) is not there") }
-        switch entries.find(parent: node, name: name) {
-        case .node(let child):
-            if let cached = attributes.get(child) { return entry(cached, cached: true) }
-        case .absent:
-            throw NetStoreError(.noEntry, "\(name) is not there")
-        case .unknown:
-            break
-        }
         let seen = entries.seen
         let found = try await client.lookup(parent: node, name: name)
         entries.put(parent: node, name: name, node: found.id, seen: seen)
         return entry(found)
     }
 
+    /// `lookup`'s answer when this layer's caches hold it, found without waiting
+    /// (so the FUSE layer can reply on its own thread): the entry (the kernel then
+    /// holds one more lookup), or `.noEntry` thrown; nil when only the server knows.
+    public func cachedLookup(parent: UInt64, name: String) throws(NetStoreError) -> NodeAttributes? {
+        try NameRules.validateEntryName(name)
+        let node = inodes.node(of: parent)
+        if isHidden(parent: node, name: name) { throw NetStoreError(.noEntry, "\(name) is not there") }
+        switch entries.find(parent: node, name: name) {
+        case .node(let child):
+            return attributes.get(child).map { entry($0, cached: true) }
+        case .absent:
+            throw NetStoreError(.noEntry, "\(name) is not there")
+        case .unknown:
+            return nil
+        }
+    }
+
     public func getattr(_ inode: UInt64) async throws(NetStoreError) -> NodeAttributes {
-        let node = inodes.node(of: inode)
-        if let cached = attributes.get(node) { return present(cached, cached: true) }
-        return present(try await client.getattr(node))
+        if let cached = cachedGetattr(inode) { return cached }
+        return present(try await client.getattr(inodes.node(of: inode)))
+    }
+
+    /// `getattr`'s answer when the attribute cache holds it, found without waiting; else nil.
+    public func cachedGetattr(_ inode: UInt64) -> NodeAttributes? {
+        attributes.get(inodes.node(of: inode)).map { present($0, cached: true) }
     }
 
     /// Changes attributes. A size change of an open file is made in its

@@ -44,6 +44,33 @@ struct EntryCacheTests {
         #expect(made.isEmpty, "\(made)")
     }
 
+    @Test("what the caches know is answered without waiting; what they do not, is left to the server")
+    func answeredWithoutWaiting() async throws {
+        let h = try await VFSHarness()
+        defer { Task { await h.close() } }
+        let vfs = h.vfs
+        _ = try await h.client.mkdir(parent: vfs.inodes.rootNode, name: "elsewhere", mode: 0o755, uid: 0, gid: 0)
+        let dir = try await vfs.mkdir(parent: 1, name: "d", mode: 0o755, context: h.context)
+        let made = try await h.requests {
+            // Made by another client: only the server knows it.
+            let elsewhere = try vfs.cachedLookup(parent: 1, name: "elsewhere")
+            #expect(elsewhere == nil)
+            // Made here: known, with its attributes.
+            let madeHere = try vfs.cachedLookup(parent: 1, name: "d")
+            #expect(madeHere?.id == dir.id)
+            #expect(vfs.cachedGetattr(dir.id)?.kind == .directory)
+            // Known absent (a directory made here starts empty), hidden, or not a name at all.
+            #expect(await errnoOf { _ = try vfs.cachedLookup(parent: dir.id, name: "x") } == ENOENT)
+            #expect(await errnoOf { _ = try vfs.cachedLookup(parent: 1, name: ".netstore-unlinked") } == ENOENT)
+            #expect(await errnoOf { _ = try vfs.cachedLookup(parent: 1, name: String(repeating: "n", count: 300)) } == ENAMETOOLONG)
+        }
+        #expect(made.isEmpty, "\(made)")
+        // The server's answer fills the caches: the next one needs no request.
+        _ = try await vfs.lookup(parent: 1, name: "elsewhere")
+        let known = try vfs.cachedLookup(parent: 1, name: "elsewhere")
+        #expect(known?.kind == .directory)
+    }
+
     @Test("a name made elsewhere shows once the timeout has passed")
     func madeElsewhere() async throws {
         let h = try await VFSHarness(attributeTimeout: 0.2)
