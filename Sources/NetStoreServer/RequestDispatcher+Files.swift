@@ -124,13 +124,23 @@ extension RequestDispatcher {
     /// read then tries every server.
     private func contentInline(account: AccountID, node: NodeID) async throws -> Response {
         let store = self.store
-        let content = try await storage { try store.content(account: account, node: node) }
-        guard content.size <= UInt64(Limits.inlineContentLimit), content.blocks.count == 1,
-              let block = content.blocks.first, !block.isHole,
-              let bytes = try? await readBlockRepairing(block) else {
-            return .contentInline(content, data: ByteBuffer())
+        // The list and the block in one storage trip; a block that cannot be read
+        // here is tried again on the way that repairs it from a replica.
+        let (content, read) = try await storage { () throws -> (FileContent, [UInt8]?) in
+            let content = try store.content(account: account, node: node)
+            guard let block = Self.inlineBlock(of: content) else { return (content, nil) }
+            return (content, try? store.getBlock(block))
         }
-        return .contentInline(content, data: ByteBuffer(bytes: bytes))
+        var bytes = read
+        if bytes == nil, let block = Self.inlineBlock(of: content) { bytes = try? await readBlockRepairing(block) }
+        return .contentInline(content, data: bytes.map { ByteBuffer(bytes: $0) } ?? ByteBuffer())
+    }
+
+    /// The one block of a file small enough to be sent with its block list.
+    private static func inlineBlock(of content: FileContent) -> BlockID? {
+        guard content.size <= UInt64(Limits.inlineContentLimit), content.blocks.count == 1,
+              let block = content.blocks.first, !block.isHole else { return nil }
+        return block
     }
 
     /// Submits a mutation that answers with a node's attributes.
