@@ -40,12 +40,23 @@ final class EntryCache: Sendable {
         var expires: ContinuousClock.Instant
     }
 
+    private struct Misses {
+        var count: Int
+        var since: ContinuousClock.Instant
+    }
+
     private struct State {
         var entries: [Key: Entry] = [:]
         var complete: [NodeID: Listing] = [:]
+        /// Lookups that had to ask the server, per directory, within one timeout.
+        var misses: [NodeID: Misses] = [:]
         /// Counts local namespace changes.
         var generation: UInt64 = 0
     }
+
+    /// Lookups in one directory that ask the server, within one timeout, before
+    /// its listing is read instead (`missed`).
+    static let missesBeforeListing = 4
 
     private let timeout: @Sendable () -> Duration
     private let state = Mutex(State())
@@ -84,6 +95,33 @@ final class EntryCache: Sendable {
         state.withLock { state in
             guard state.generation == seen.generation else { return }
             insert(&state, Key(parent: parent, name: name), Entry(node: node, expires: expires))
+        }
+    }
+
+    /// A lookup in `parent` has to ask the server. True once in a timeout, on
+    /// the `missesBeforeListing`th: then reading the directory's listing costs
+    /// less than the lookups that are likely to follow (a program going through
+    /// its names: `stat`s, opens, `git status`).
+    func missed(parent: NodeID) -> Bool {
+        let now = ContinuousClock.now
+        let window = timeout()
+        return state.withLock { state in
+            if state.misses.count >= capacity { state.misses.removeAll(keepingCapacity: true) }
+            var misses = state.misses[parent] ?? Misses(count: 0, since: now)
+            if misses.since + window < now { misses = Misses(count: 0, since: now) }
+            misses.count += 1
+            state.misses[parent] = misses
+            return misses.count == Self.missesBeforeListing
+        }
+    }
+
+    /// The server listed `parent`, as of `seen`: all of its names if `complete`.
+    func listed(parent: NodeID, names: [(name: String, node: NodeID)], complete: Bool, seen: Seen) {
+        let expires = seen.at + timeout()
+        state.withLock { state in
+            guard state.generation == seen.generation else { return }
+            for (name, node) in names { insert(&state, Key(parent: parent, name: name), Entry(node: node, expires: expires)) }
+            if complete { state.complete[parent] = Listing(names: Set(names.map(\.name)), expires: expires) }
         }
     }
 

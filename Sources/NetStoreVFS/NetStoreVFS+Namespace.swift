@@ -6,10 +6,25 @@ extension NetStoreVFS {
     public func lookup(parent: UInt64, name: String) async throws(NetStoreError) -> NodeAttributes {
         if let cached = try cachedLookup(parent: parent, name: name) { return cached }
         let node = inodes.node(of: parent)
+        if entries.missed(parent: node) {
+            await listAhead(node)
+            if let cached = try cachedLookup(parent: parent, name: name) { return cached }
+        }
         let seen = entries.seen
         let found = try await client.lookup(parent: node, name: name)
         entries.put(parent: node, name: name, node: found.id, seen: seen)
         return entry(found)
+    }
+
+    /// Reads the first page of `directory`'s listing into the caches: names
+    /// and attributes, and, when that is all of it, which names are not there.
+    /// A failure only leaves the lookups to ask one by one.
+    func listAhead(_ directory: NodeID) async {
+        let seen = entries.seen
+        guard let page = try? await client.readdir(directory) else { return }
+        for entry in page.entries { attributes.put(entry.attributes) }
+        entries.listed(parent: directory, names: page.entries.map { ($0.name, $0.attributes.id) },
+                       complete: page.isLast, seen: seen)
     }
 
     /// `lookup`'s answer when this layer's caches hold it, found without waiting

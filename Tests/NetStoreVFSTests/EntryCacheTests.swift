@@ -1,6 +1,6 @@
 import Foundation
 import NetStoreCore
-import NetStoreVFS
+@testable import NetStoreVFS
 import Testing
 
 @Suite("Lookups answered from names just made or listed")
@@ -69,6 +69,24 @@ struct EntryCacheTests {
         _ = try await vfs.lookup(parent: 1, name: "elsewhere")
         let known = try vfs.cachedLookup(parent: 1, name: "elsewhere")
         #expect(known?.kind == .directory)
+    }
+
+    @Test("after a few lookups in one directory had to ask the server, its listing is read instead")
+    func listAhead() async throws {
+        let h = try await VFSHarness()
+        defer { Task { await h.close() } }
+        let made = try await h.client.mkdir(parent: h.vfs.inodes.rootNode, name: "elsewhere", mode: 0o755, uid: 0, gid: 0)
+        for index in 0..<20 { _ = try await h.client.mkdir(parent: made.id, name: "n\(index)", mode: 0o700, uid: 0, gid: 0) }
+        let dir = try await h.vfs.lookup(parent: 1, name: "elsewhere")
+        var found: [NodeAttributes] = []
+        let requests = try await h.requests {
+            for index in 0..<20 { found.append(try await h.vfs.lookup(parent: dir.id, name: "n\(index)")) }
+            // The whole listing was read: a name not in it is known absent.
+            #expect(await errnoOf { _ = try await h.vfs.lookup(parent: dir.id, name: "absent") } == ENOENT)
+        }
+        #expect(requests == ["lookup": EntryCache.missesBeforeListing - 1, "readdir": 1], "\(requests)")
+        #expect(found.allSatisfy { $0.kind == .directory && $0.mode & 0o777 == 0o700 })
+        #expect(Set(found.map(\.id)).count == 20)
     }
 
     @Test("a name made elsewhere shows once the timeout has passed")
