@@ -75,10 +75,15 @@ extension Store {
     ///
     /// Storing a block again is cheap and moves an unreferenced block's `stored_ns`
     /// to `now`, so the collector's grace period covers the commit it is sent for.
+    ///
+    /// A small block's transaction is not fsync'd: nothing refers to the block
+    /// until a log entry does, and that entry's write, later in the same WAL, is
+    /// fsync'd, which makes every commit before it durable too. A crash before
+    /// then loses the block and the entry alike.
     public func putBlock(_ id: BlockID, bytes: UnsafeRawBufferPointer, now: Int64) throws {
         try BlockStore.validate(id, bytes: bytes)
         if bytes.count <= Self.smallBlockLimit {
-            try write { db in try Self.storeSmall(db, id, bytes: bytes, now: now) }
+            try writeWithoutSync { db in try Self.storeSmall(db, id, bytes: bytes, now: now) }
             return
         }
         // The slow part (write and fsync) runs outside the lock, in parallel with other uploads.
