@@ -175,6 +175,16 @@ extension NetStoreClient {
         return try await attributes(.commitInline(node: node, baseVersion: baseVersion, data: ByteBuffer(bytes: bytes)))
     }
 
+    /// Creates a regular file whose content is `bytes` (at most one block) in
+    /// one request; EEXIST if the name is taken.
+    public func createInline(
+        parent: NodeID, name: String, mode: UInt32 = 0o644,
+        uid: UInt32 = LocalIdentity.uid, gid: UInt32 = LocalIdentity.gid, bytes: [UInt8]
+    ) async throws(NetStoreError) -> NodeAttributes {
+        precondition(bytes.count <= Limits.blockSize, "an inline create carries one block at most")
+        return try await attributes(.createInline(parent: parent, name: name, mode: mode, uid: uid, gid: gid, data: ByteBuffer(bytes: bytes)))
+    }
+
     public func getContent(_ node: NodeID) async throws(NetStoreError) -> FileContent {
         let response = try await send(.getContent(node: node))
         guard case .content(let content) = response else { throw unexpected(response, to: .getContent) }

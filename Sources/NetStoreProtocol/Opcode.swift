@@ -63,6 +63,9 @@ public enum Opcode: UInt16, Sendable, Hashable, CaseIterable {
     /// A file's content, with its one block's bytes when it is small: opening
     /// and reading a small file needs no GET_BLOCK round trip.
     case getContentInline = 0x0501
+    /// A new regular file with its whole content inline (one block): CREATE and
+    /// COMMIT_INLINE in one request, and one change to replicate instead of two.
+    case createInline = 0x0502
 
     /// Asks to be told, on this connection, of changes other connections make
     /// to the account's files (docs/protocol.md, "Change notices").

@@ -50,6 +50,9 @@ public enum Request: Sendable, Hashable {
     /// As `getContent`, and the bytes of the file's one block if it is no larger
     /// than `Limits.inlineContentLimit`.
     case getContentInline(node: NodeID)
+    /// Creates a regular file whose content is `data` (at most one block; all
+    /// zeros or nothing is a file of holes); EEXIST if the name is taken.
+    case createInline(parent: NodeID, name: String, mode: UInt32, uid: UInt32, gid: UInt32, data: ByteBuffer)
 
     case userAdd(name: String, password: String, role: Role)
     /// An admin sets anyone's password; a user sets their own with `oldPassword`.
@@ -118,6 +121,7 @@ public enum Request: Sendable, Hashable {
         case .commit: .commit
         case .getContent: .getContent
         case .commitInline: .commitInline
+        case .createInline: .createInline
         case .getContentInline: .getContentInline
         case .userAdd: .userAdd
         case .userPasswd: .userPasswd

@@ -77,6 +77,13 @@ enum RequestCodec {
             buffer.writeInteger(node)
             buffer.writeInteger(baseVersion)
             try buffer.writeBytes32(data, .blockData)
+        case .createInline(let parent, let name, let mode, let uid, let gid, let data):
+            buffer.writeInteger(parent)
+            try buffer.writeString16(name, .name)
+            buffer.writeInteger(mode)
+            buffer.writeInteger(uid)
+            buffer.writeInteger(gid)
+            try buffer.writeBytes32(data, .blockData)
         case .userAdd(let name, let password, let role):
             try buffer.writeString16(name, .userName)
             try buffer.writeString16(password, .password)
@@ -239,6 +246,10 @@ enum RequestCodec {
             return .commitInline(
                 node: try reader.u64("node"), baseVersion: try reader.u64("base version"),
                 data: try reader.bytes32(.blockData))
+        case .createInline:
+            return .createInline(
+                parent: try reader.u64("parent"), name: try reader.string16(.name), mode: try reader.u32("mode"),
+                uid: try reader.u32("uid"), gid: try reader.u32("gid"), data: try reader.bytes32(.blockData))
         case .userAdd:
             return .userAdd(
                 name: try reader.string16(.userName), password: try reader.string16(.password),

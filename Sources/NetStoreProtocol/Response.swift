@@ -4,7 +4,7 @@ import NetStoreCore
 /// A successful reply. Which case answers which opcode:
 /// - `.empty`: ping, logout, rename, putBlock, userPasswd, userRemove
 /// - `.session`: login, auth
-/// - `.attributes`: lookup, getattr, mkdir, create, mknod, link, symlink, setattr, commit, commitInline, unlink, rmdir (the directory)
+/// - `.attributes`: lookup, getattr, mkdir, create, mknod, link, symlink, setattr, commit, commitInline, createInline, unlink, rmdir (the directory)
 /// - `.page`: readdir · `.target`: readlink · `.stats`: statfs · `.status`: status
 /// - `.presence`: hasBlocks · `.block`: getBlock · `.content`: getContent · `.contentInline`: getContentInline
 /// - `.user`: userAdd · `.users`: userList

@@ -18,7 +18,7 @@ enum ResponseCodec {
             return true
         case (.attributes, .lookup), (.attributes, .getattr), (.attributes, .mkdir), (.attributes, .create),
              (.attributes, .mknod), (.attributes, .link), (.attributes, .symlink), (.attributes, .setattr),
-             (.attributes, .commit), (.attributes, .commitInline), (.attributes, .unlink), (.attributes, .rmdir):
+             (.attributes, .commit), (.attributes, .commitInline), (.attributes, .createInline), (.attributes, .unlink), (.attributes, .rmdir):
             return true
         case (.page, .readdir), (.target, .readlink), (.stats, .statfs), (.status, .status),
              (.presence, .hasBlocks), (.block, .getBlock), (.content, .getContent), (.contentInline, .getContentInline), (.user, .userAdd),
@@ -131,7 +131,7 @@ enum ResponseCodec {
         case .login, .auth:
             return .session(SessionInfo(
                 token: try reader.string16(.token), user: try reader.user(), expiresNs: try reader.i64("expiry")))
-        case .lookup, .getattr, .mkdir, .create, .mknod, .link, .symlink, .setattr, .commit, .commitInline, .unlink, .rmdir:
+        case .lookup, .getattr, .mkdir, .create, .mknod, .link, .symlink, .setattr, .commit, .commitInline, .createInline, .unlink, .rmdir:
             return .attributes(try reader.attributes())
         case .readdir:
             let isLast = try reader.bool("isLast")

@@ -68,6 +68,11 @@ extension RequestDispatcher {
             return try await attributes(origin: origin, .commit(account: account, node: node, baseVersion: baseVersion, size: size, blocks: blocks, now: now))
         case let .commitInline(node, baseVersion, data):
             return try await commitInline(account: account, node: node, baseVersion: baseVersion, data: data, origin: origin)
+        case let .createInline(parent, name, mode, uid, gid, data):
+            let id = try await storeInline(data)
+            return try await attributes(origin: origin, .createFile(
+                account: account, parent: parent, name: name, mode: mode & 0o7777, uid: uid, gid: gid,
+                size: UInt64(data.readableBytes), blocks: id.isHole ? [] : [id], now: now))
         case let .getContent(node):
             return .content(try await storage { try store.content(account: account, node: node) })
         case let .getContentInline(node):
@@ -104,9 +109,18 @@ extension RequestDispatcher {
     /// (as PUT_BLOCK would), then committed (as COMMIT would). All zeros, or
     /// nothing, needs no block: the file is a hole.
     private func commitInline(account: AccountID, node: NodeID, baseVersion: UInt64, data: ByteBuffer, origin: UInt64?) async throws -> Response {
+        let id = try await storeInline(data)
+        return try await attributes(origin: origin, .commit(
+            account: account, node: node, baseVersion: baseVersion, size: UInt64(data.readableBytes),
+            blocks: id.isHole ? [] : [id], now: now))
+    }
+
+    /// Stores a file's whole content sent inline as its one block; all zeros, or
+    /// nothing, is the hole (no block).
+    private func storeInline(_ data: ByteBuffer) async throws -> BlockID {
         let store = self.store
         let now = self.now
-        let id = try await storage {
+        return try await storage {
             try data.withUnsafeReadableBytes { bytes -> BlockID in
                 if bytes.allSatisfy({ $0 == 0 }) { return .hole }
                 let id = BlockStore.id(of: bytes)
@@ -114,9 +128,6 @@ extension RequestDispatcher {
                 return id
             }
         }
-        return try await attributes(origin: origin, .commit(
-            account: account, node: node, baseVersion: baseVersion, size: UInt64(data.readableBytes),
-            blocks: id.isHole ? [] : [id], now: now))
     }
 
     /// A file's content and, for a small file of one block, that block's bytes.

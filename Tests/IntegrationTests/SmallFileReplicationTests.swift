@@ -7,7 +7,7 @@ import Testing
 
 @Suite("Small files reach the backups with the append that commits them")
 struct SmallFileReplicationTests {
-    @Test("inline commits are replicated with their blocks: no backup is sent replicaPutBlock, and each serves every file")
+    @Test("inline commits and creates are replicated with their blocks: no backup is sent replicaPutBlock, and each serves every file")
     func carriedWithTheirCommit() async throws {
         let cluster = try await Cluster(extraArguments: ["--metrics-listen", "127.0.0.1:0"])
         var metricsPorts: [Int] = []
@@ -22,6 +22,16 @@ struct SmallFileReplicationTests {
         for index in 0..<12 {
             // Distinct bytes, so that no block is stored already.
             let bytes = (0..<(1000 + 500 * index)).map { UInt8(truncatingIfNeeded: $0 * 7 + index) }
+            if index % 2 == 1 {
+                // Made with its content in one request (one log entry).
+                guard case .success(.attributes(let made)) = try primary.call(.createInline(
+                    parent: session.user.rootNode, name: "small-\(index)", mode: 0o644, uid: 0, gid: 0, data: ByteBuffer(bytes: bytes))),
+                    made.size == UInt64(bytes.count) else {
+                    throw TestFailure("createInline of small-\(index) failed")
+                }
+                files.append((made.id, bytes))
+                continue
+            }
             guard case .success(.attributes(let created)) = try primary.call(.create(
                 parent: session.user.rootNode, name: "small-\(index)", mode: 0o644, uid: 0, gid: 0)) else {
                 throw TestFailure("create small-\(index) failed")
@@ -54,5 +64,38 @@ struct SmallFileReplicationTests {
             #expect(samples[#"netstore_requests_total{opcode="replicaPutBlock",result="ok"}"#] == nil,
                     "no block was sent after a refused append: \(samples.filter { $0.key.contains("replica") })")
         }
+    }
+
+    @Test("createInline refuses a taken name or a bad one and changes nothing")
+    func createInlineRefusals() async throws {
+        let cluster = try await Cluster()
+        let primary = try RawConnection(port: cluster.ports[0])
+        let session = try rawLogin(primary, "admin", ServerProcess.adminPassword)
+        let root = session.user.rootNode
+        guard case .success(.attributes(let first)) = try primary.call(.createInline(
+            parent: root, name: "taken", mode: 0o600, uid: 1, gid: 2, data: ByteBuffer(bytes: Array("first".utf8)))) else {
+            throw TestFailure("the first createInline failed")
+        }
+        #expect(first.kind == .file && first.mode & 0o7777 == 0o600 && first.uid == 1 && first.gid == 2)
+        guard case .failure(let taken) = try primary.call(.createInline(
+            parent: root, name: "taken", mode: 0o644, uid: 0, gid: 0, data: ByteBuffer(bytes: Array("second".utf8)))) else {
+            throw TestFailure("a taken name was accepted")
+        }
+        #expect(taken.code == .exists)
+        for bad in ["a/b", "..", "", "nul\u{0}"] {
+            guard case .failure(let error) = try primary.call(.createInline(
+                parent: root, name: bad, mode: 0o644, uid: 0, gid: 0, data: ByteBuffer(bytes: [1]))) else {
+                throw TestFailure("the name \(bad.debugDescription) was accepted")
+            }
+            #expect(error.code == .invalid || error.code == .protocolError, "\(bad.debugDescription): \(error)")
+        }
+        guard case .success(.content(let content)) = try primary.call(.getContent(node: first.id)) else {
+            throw TestFailure("getContent failed")
+        }
+        #expect(content.size == 5 && content.version == first.version)
+        guard case .success(.page(let page)) = try primary.call(.readdir(directory: root, cookie: 0, limit: 100)) else {
+            throw TestFailure("readdir failed")
+        }
+        #expect(page.entries.map(\.name) == ["taken"])
     }
 }

@@ -60,6 +60,8 @@ enum Fixtures {
         .getContentInline(node: 6),
         .commitInline(node: 5, baseVersion: 2, data: data),
         .commitInline(node: 5, baseVersion: 0, data: ByteBuffer()),
+        .createInline(parent: 1, name: "new file", mode: 0o640, uid: 1000, gid: 100, data: data),
+        .createInline(parent: 7, name: "é", mode: 0o600, uid: 0, gid: 0, data: ByteBuffer()),
         .userAdd(name: "bob", password: "s3cret-pass", role: .admin),
         .userPasswd(name: "bob", oldPassword: "", newPassword: "ünïcødé 🔑"),
         .userList,
@@ -108,6 +110,7 @@ enum Fixtures {
         (.auth, .session(SessionInfo(token: "", user: root, expiresNs: -3))),
         (.getattr, .attributes(attributes)),
         (.commit, .attributes(directory)),
+        (.createInline, .attributes(attributes)),
         (.mknod, .attributes(device)),
         (.readdir, .page(DirectoryPage(entries: [], isLast: true))),
         (.readdir, .page(DirectoryPage(entries: [

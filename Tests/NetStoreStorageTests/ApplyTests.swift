@@ -34,10 +34,15 @@ struct ApplyTests {
             .createSession(user: 1, checkedHash: hash, rehash: nil, tokenHash: token, now: 111, expiresNs: 999, maxSessions: 10),
             .createSession(user: 1, checkedHash: "stale", rehash: nil, tokenHash: token, now: 112, expiresNs: 999, maxSessions: 10),
             .unlink(account: 1, parent: 1, name: "same", now: 113),
+            .createFile(account: 1, parent: 1, name: "c.txt", mode: 0o640, uid: 1, gid: 1, size: 5, blocks: [block], now: 114),
+            .createFile(account: 1, parent: 1, name: "c.txt", mode: 0o640, uid: 1, gid: 1, size: 0, blocks: [], now: 115),  // EEXIST
+            .createFile(account: 1, parent: 1, name: "d.txt", mode: 0o640, uid: 1, gid: 1, size: 5, blocks: [missing], now: 116),
         ]
     }
 
-    static let failing: Set<Int> = [2, 5, 7, 12]
+    /// Stored nowhere: a commit naming it is refused.
+    static let missing = BlockID(bytes: [UInt8](repeating: 0xCD, count: 32))!
+    static let failing: Set<Int> = [2, 5, 7, 12, 15, 16]
 
     @Test func theSameLogGivesTheSameStateAndDigest() throws {
         try Self.withTwoStores { first, second in
@@ -62,11 +67,11 @@ struct ApplyTests {
             }
             let (indexA, digestA) = try first.digest()
             let (indexB, digestB) = try second.digest()
-            #expect(indexA == 14 && indexB == 14)
+            #expect(indexA == 17 && indexB == 17)
             #expect(digestA == digestB)
 
             // One more change on one side shows in the digest.
-            try first.apply(.setattr(account: 1, node: 3, changes: SetAttributes(uid: 7), now: 200), index: 15, term: 2).get()
+            try first.apply(.setattr(account: 1, node: 3, changes: SetAttributes(uid: 7), now: 200), index: 18, term: 2).get()
             #expect(try first.digest().sha256 != digestB)
         }
     }
@@ -80,6 +85,33 @@ struct ApplyTests {
             let after = try f.store.digest()
             #expect(after.appliedIndex == 1)
             #expect(after.sha256 == before.sha256)
+        }
+    }
+
+    @Test func aFileIsCreatedWithItsContentOrNotAtAll() throws {
+        try StoreFixture.with { f in
+            let bytes: [UInt8] = Array("small file".utf8)
+            let block = BlockStore.id(of: bytes)
+            try bytes.withUnsafeBytes { try f.store.putBlock(block, bytes: $0, now: 1) }
+            let made = try f.store.apply(.createFile(account: StoreFixture.a, parent: f.rootA, name: "f", mode: 0o640, uid: 5, gid: 6,
+                                                     size: UInt64(bytes.count), blocks: [block], now: 7), index: 1, term: 1).get().attributes
+            let looked = try f.store.lookup(account: StoreFixture.a, parent: f.rootA, name: "f")
+            #expect(made == looked)
+            #expect(looked.kind == .file && looked.mode == 0o640 && looked.uid == 5 && looked.gid == 6)
+            #expect(looked.size == UInt64(bytes.count) && looked.mtimeNs == 7)
+            #expect(try f.store.content(account: StoreFixture.a, node: looked.id).blocks == [block])
+
+            // A block the server lacks: refused, and no empty file is left behind.
+            let before = try f.store.digest().sha256
+            let refused = try f.store.apply(.createFile(account: StoreFixture.a, parent: f.rootA, name: "g", mode: 0o644, uid: 0, gid: 0,
+                                                        size: 5, blocks: [Self.missing], now: 8), index: 2, term: 1)
+            #expect(throws: NetStoreError.self) { try refused.get() }
+            #expect(throws: NetStoreError.self) { try f.store.lookup(account: StoreFixture.a, parent: f.rootA, name: "g") }
+            #expect(try f.store.digest().sha256 == before)
+            // Another account's directory is not a parent.
+            let foreign = try f.store.apply(.createFile(account: StoreFixture.b, parent: f.rootA, name: "h", mode: 0o644, uid: 0, gid: 0,
+                                                        size: 0, blocks: [], now: 9), index: 3, term: 1)
+            #expect(throws: NetStoreError.self) { try foreign.get() }
         }
     }
 

@@ -22,6 +22,8 @@ struct MutationCodecTests {
         .setattr(account: 1, node: 4, changes: SetAttributes(mode: 0o600, uid: 5, gid: 6, size: 1 << 40,
                                                             atime: .now, mtime: .nanoseconds(-3)), now: 15),
         .commit(account: 1, node: 4, baseVersion: 2, size: 3 << 20, blocks: [block, .hole, block], now: 16),
+        .createFile(account: 1, parent: 2, name: "small", mode: 0o640, uid: 1000, gid: 100, size: 5, blocks: [block], now: 16),
+        .createFile(account: 1, parent: 2, name: "empty", mode: 0o600, uid: 0, gid: 0, size: 0, blocks: [], now: -2),
         .addUser(name: "alice", role: .admin, passwordHash: "scrypt$1$2$3$s$h", now: 17),
         .setPassword(name: "alice", passwordHash: "h2", now: 18),
         .removeUser(name: "alice"),

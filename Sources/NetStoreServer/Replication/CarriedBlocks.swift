@@ -4,7 +4,7 @@ import NetStoreReplication
 import NetStoreStorage
 
 /// Which blocks travel with an append: those of the small files its entries
-/// commit. A backup lacks a new small file's block (nothing forwards it ahead,
+/// commit or create. A backup lacks a new small file's block (nothing forwards it ahead,
 /// unlike a large file's), so without them every such append would be refused
 /// once, then followed by the block and by the append again.
 enum CarriedBlocks {
@@ -22,8 +22,12 @@ enum CarriedBlocks {
         var seen = Set<BlockID>()
         var bytes: UInt64 = 0
         for entry in append.entries where !entry.isTermStart {
-            guard case .commit(_, _, _, let size, let blocks, _)? = try? MutationCodec.decode(entry.payload),
-                  size <= fileSizeLimit else { continue }
+            let size: UInt64, blocks: [BlockID]
+            switch try? MutationCodec.decode(entry.payload) {
+            case let .commit(_, _, _, s, b, _)?, let .createFile(_, _, _, _, _, _, s, b, _)?: (size, blocks) = (s, b)
+            default: continue
+            }
+            guard size <= fileSizeLimit else { continue }
             let fresh = blocks.filter { !$0.isHole && !seen.contains($0) }
             guard !fresh.isEmpty else { continue }
             // The file's size bounds its blocks' bytes.

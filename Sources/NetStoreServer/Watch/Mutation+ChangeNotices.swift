@@ -14,6 +14,7 @@ extension Mutation {
         switch self {
         case let .mkdir(account, parent, name, _, _, _, _),
              let .mknod(account, parent, name, _, _, _, _, _, _),
+             let .createFile(account, parent, name, _, _, _, _, _, _),
              let .symlink(account, parent, name, _, _, _, _),
              let .unlink(account, parent, name, _),
              let .rmdir(account, parent, name, _):

@@ -22,6 +22,11 @@ public enum Mutation: Sendable, Hashable {
     case setattr(account: AccountID, node: NodeID, changes: SetAttributes, now: Int64)
     /// The blocks must be stored on the server before it applies this.
     case commit(account: AccountID, node: NodeID, baseVersion: UInt64, size: UInt64, blocks: [BlockID], now: Int64)
+    /// A regular file made with its content: a `.mknod` of a file and a `.commit`
+    /// on it, in one entry (a small file written whole by one client). The blocks
+    /// must be stored first, as for a commit.
+    case createFile(account: AccountID, parent: NodeID, name: String, mode: UInt32, uid: UInt32, gid: UInt32,
+                    size: UInt64, blocks: [BlockID], now: Int64)
 
     // Accounts. Passwords travel only as their hashes, tokens as their SHA-256.
     /// A user and, in the same transaction, their root directory.
@@ -40,8 +45,12 @@ public enum Mutation: Sendable, Hashable {
 
     /// The blocks this operation needs on a server before it is applied there.
     public var referencedBlocks: [BlockID] {
-        if case .commit(_, _, _, _, let blocks, _) = self { return blocks.filter { !$0.isHole } }
-        return []
+        switch self {
+        case let .commit(_, _, _, _, blocks, _), let .createFile(_, _, _, _, _, _, _, blocks, _):
+            return blocks.filter { !$0.isHole }
+        default:
+            return []
+        }
     }
 
     /// For logs: what kind of operation, never its values (hashes stay out of logs).
@@ -56,6 +65,7 @@ public enum Mutation: Sendable, Hashable {
         case .rename: "rename"
         case .setattr: "setattr"
         case .commit: "commit"
+        case .createFile: "create-file"
         case .addUser: "add-user"
         case .setPassword: "set-password"
         case .removeUser: "remove-user"
@@ -90,7 +100,7 @@ extension Mutation {
     public var changesAccounts: Bool {
         switch self {
         case .addUser, .setPassword, .removeUser, .createSession, .deleteSession, .pruneSessions: true
-        case .mkdir, .mknod, .symlink, .link, .unlink, .rmdir, .rename, .setattr, .commit: false
+        case .mkdir, .mknod, .symlink, .link, .unlink, .rmdir, .rename, .setattr, .commit, .createFile: false
         }
     }
 }

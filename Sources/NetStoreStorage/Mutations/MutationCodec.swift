@@ -21,6 +21,9 @@ public enum MutationCodec {
         /// written before still decodes; only a non-zero rdev is written this way,
         /// so every mknod without one keeps the old bytes.
         case mknodDevice
+        /// A file with its content: a regular file's mknod fields, then a commit's
+        /// size and block list, then the time.
+        case createFile
         case addUser = 32, setPassword, removeUser, createSession, deleteSession, pruneSessions
     }
 
@@ -73,6 +76,16 @@ public enum MutationCodec {
         case let .commit(account, node, baseVersion, size, blocks, now):
             w.u8(Kind.commit.rawValue)
             w.u64(account); w.u64(node); w.u64(baseVersion); w.u64(size)
+            if blocks.count > Limits.maxBlocksPerCommit {
+                throw NetStoreError(.invalid, "a commit names at most \(Limits.maxBlocksPerCommit) blocks, not \(blocks.count)")
+            }
+            w.u32(UInt32(blocks.count))
+            for block in blocks { w.raw(block.bytes) }
+            w.i64(now)
+        case let .createFile(account, parent, name, mode, uid, gid, size, blocks, now):
+            w.u8(Kind.createFile.rawValue)
+            w.u64(account); w.u64(parent); w.string(name, limit: Limits.maxNameLength)
+            w.u32(mode); w.u32(uid); w.u32(gid); w.u64(size)
             if blocks.count > Limits.maxBlocksPerCommit {
                 throw NetStoreError(.invalid, "a commit names at most \(Limits.maxBlocksPerCommit) blocks, not \(blocks.count)")
             }
@@ -154,14 +167,14 @@ public enum MutationCodec {
             mutation = .setattr(account: try r.u64(), node: try r.u64(), changes: try readChanges(&r), now: try r.i64())
         case .commit:
             let (account, node, baseVersion, size) = (try r.u64(), try r.u64(), try r.u64(), try r.u64())
-            let count = Int(try r.u32())
-            guard count <= Limits.maxBlocksPerCommit else {
-                throw MutationReader.malformed("a commit names \(count) blocks, over the limit of \(Limits.maxBlocksPerCommit)")
-            }
-            var blocks: [BlockID] = []
-            blocks.reserveCapacity(count)
-            for _ in 0..<count { blocks.append(BlockID(bytes: Array(try r.take(BlockID.byteCount)))!) }
+            let blocks = try readBlockList(&r)
             mutation = .commit(account: account, node: node, baseVersion: baseVersion, size: size, blocks: blocks, now: try r.i64())
+        case .createFile:
+            let (account, parent, entry) = (try r.u64(), try r.u64(), try r.string(limit: name, "name"))
+            let (mode, uid, gid, size) = (try r.u32(), try r.u32(), try r.u32(), try r.u64())
+            let blocks = try readBlockList(&r)
+            mutation = .createFile(account: account, parent: parent, name: entry, mode: mode, uid: uid, gid: gid,
+                                   size: size, blocks: blocks, now: try r.i64())
         case .addUser:
             let user = try r.string(limit: Limits.maxUserNameLength, "user name")
             let rawRole = try r.u8()
@@ -215,6 +228,17 @@ public enum MutationCodec {
         if mask & 16 != 0 { c.atime = try readTime(&r) }
         if mask & 32 != 0 { c.mtime = try readTime(&r) }
         return c
+    }
+
+    private static func readBlockList(_ r: inout MutationReader) throws(NetStoreError) -> [BlockID] {
+        let count = Int(try r.u32())
+        guard count <= Limits.maxBlocksPerCommit else {
+            throw MutationReader.malformed("a commit names \(count) blocks, over the limit of \(Limits.maxBlocksPerCommit)")
+        }
+        var blocks: [BlockID] = []
+        blocks.reserveCapacity(count)
+        for _ in 0..<count { blocks.append(BlockID(bytes: Array(try r.take(BlockID.byteCount)))!) }
+        return blocks
     }
 
     private static func readTime(_ r: inout MutationReader) throws(NetStoreError) -> SetAttributes.TimeChange {

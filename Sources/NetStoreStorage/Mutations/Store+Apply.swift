@@ -104,6 +104,10 @@ extension Store {
             return .attributes(try setattr(in: db, account: account, node: node, changes: changes, now: now))
         case let .commit(account, node, baseVersion, size, blocks, now):
             return .attributes(try commit(in: db, account: account, node: node, baseVersion: baseVersion, size: size, blocks: blocks, now: now))
+        case let .createFile(account, parent, name, mode, uid, gid, size, blocks, now):
+            // One savepoint: a refused commit (a missing block) leaves no empty file behind.
+            let made = try mknod(in: db, account: account, parent: parent, name: name, kind: .file, mode: mode, uid: uid, gid: gid, rdev: 0, now: now)
+            return .attributes(try commit(in: db, account: account, node: made.id, baseVersion: made.version, size: size, blocks: blocks, now: now))
         case let .addUser(name, role, passwordHash, now):
             return .user(try addUser(in: db, name: name, role: role, passwordHash: passwordHash, now: now))
         case let .setPassword(name, passwordHash, now):
