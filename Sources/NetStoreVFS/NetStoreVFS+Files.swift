@@ -72,9 +72,21 @@ extension NetStoreVFS {
 
     /// Creates and opens a regular file owned by the caller. Without O_EXCL an
     /// existing file (made meanwhile by someone else) is opened instead.
+    ///
+    /// With `createAtClose`, where the name is known to be free, the server makes
+    /// the file at its first close instead (NetStoreVFS+MadeAtClose): O_EXCL then
+    /// holds among this mount's callers at once, and against other clients at
+    /// that close.
     public func create(parent: UInt64, name: String, mode: UInt32, flags: Int32, context: RequestContext) async throws(NetStoreError) -> (attributes: NodeAttributes, opened: Opened) {
         let raw: NodeAttributes
         let parentNode = inodes.node(of: parent)
+        // Only where the name is known to be free (a listing said so within the
+        // timeout; with a live watch, a name made elsewhere is told at once).
+        if configuration.createAtClose, entries.find(parent: parentNode, name: name) == .absent,
+           unmadeFile(parent: parentNode, name: name) == nil {
+            return try createAtClose(parent: parentNode, name: name, mode: mode, flags: flags, context: context)
+        }
+        await makeUnmadeFiles()
         do {
             raw = try await client.create(
                 parent: parentNode, name: name, mode: mode & 0o7777, uid: context.uid, gid: context.gid)
@@ -157,7 +169,8 @@ extension NetStoreVFS {
     /// new open sees the version now on the server.
     private func refresh(_ file: OpenFile) async throws(NetStoreError) {
         try await file.lock.run { () async throws(NetStoreError) in
-            guard !file.snapshot.needsCommit else { return }
+            // Not made on the server yet: this mount holds all there is of it.
+            guard !file.snapshot.needsCommit, file.creation == nil else { return }
             let content = try await client.getContent(file.node)
             try file.rebase(on: content)
         }
@@ -175,6 +188,14 @@ extension NetStoreVFS {
     /// go: as on a local disk, its data goes with it.
     func commitLocked(_ file: OpenFile) async throws(NetStoreError) -> NodeAttributes? {
         do {
+            if let creation = file.creation {
+                if file.fitsInline(limit: configuration.inlineCommitLimit) {
+                    let made = try await makeWithContentLocked(file, creation)
+                    attributes.put(made)
+                    return made
+                }
+                try await makeLocked(file)
+            }
             guard let committed = try await file.commit(
                 client: client, cache: blocks, parallelism: configuration.uploadParallelism,
                 inlineLimit: configuration.inlineCommitLimit) else { return nil }
@@ -183,6 +204,8 @@ extension NetStoreVFS {
             return committed
         } catch where error.code == .noEntry {
             logger.debug("changes to a deleted file dropped", metadata: ["node": "\(file.node)"])
+            // A new file whose directory is gone: never to be made.
+            if file.creation != nil { dropUnmade(file) }
             file.state.withLock { state in
                 state.dirty = []
                 state.base.size = state.size
@@ -223,14 +246,19 @@ extension NetStoreVFS {
 
     /// Drops one handle; the last one of a file without a visible name deletes it.
     private func releaseOpenFile(_ inode: UInt64) async {
-        let hidden = tables.withLock { tables -> String? in
-            guard let entry = tables.files[inode] else { return nil }
+        let (hidden, unmade) = tables.withLock { tables -> (String?, Bool) in
+            guard let entry = tables.files[inode] else { return (nil, false) }
             if entry.handles <= 1 {
                 tables.files.removeValue(forKey: inode)
-                return tables.unlinked.removeValue(forKey: inode)
+                return (tables.unlinked.removeValue(forKey: inode), tables.unmade.removeValue(forKey: inode) != nil)
             }
             tables.files[inode] = (entry.file, entry.handles - 1)
-            return nil
+            return (nil, false)
+        }
+        if unmade {
+            // Its last close could not make it: it is gone, and so is what was cached of it.
+            unmadeCount.subtract(1, ordering: .releasing)
+            attributes.remove(inode)
         }
         if let hidden { await removeHidden(hidden) }
     }

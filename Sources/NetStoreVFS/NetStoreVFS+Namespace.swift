@@ -4,6 +4,9 @@ import NetStoreCore
 /// Names and attributes: each call is one request to the server (or none, from the caches).
 extension NetStoreVFS {
     public func lookup(parent: UInt64, name: String) async throws(NetStoreError) -> NodeAttributes {
+        if let unmade = unmadeFile(parent: inodes.node(of: parent), name: name) {
+            try await unmade.lock.run { () async throws(NetStoreError) in try await makeLocked(unmade) }
+        }
         if let cached = try cachedLookup(parent: parent, name: name) { return cached }
         let node = inodes.node(of: parent)
         if entries.missed(parent: node) {
@@ -34,6 +37,8 @@ extension NetStoreVFS {
         try NameRules.validateEntryName(name)
         let node = inodes.node(of: parent)
         if isHidden(parent: node, name: name) { throw NetStoreError(.noEntry, "\(name) is not there") }
+        // A file not made yet: `lookup` has the server make it first.
+        if unmadeFile(parent: node, name: name) != nil { return nil }
         switch entries.find(parent: node, name: name) {
         case .node(let child):
             return attributes.get(child).map { entry($0, cached: true) }
@@ -46,6 +51,7 @@ extension NetStoreVFS {
 
     public func getattr(_ inode: UInt64) async throws(NetStoreError) -> NodeAttributes {
         if let cached = cachedGetattr(inode) { return cached }
+        if let creation = unmadeFile(inode)?.creation { return present(creation.attributes) }
         return present(try await client.getattr(inodes.node(of: inode)))
     }
 
@@ -59,6 +65,7 @@ extension NetStoreVFS {
     /// uncommitted writes commits them first, so that the change (a set mtime,
     /// say) applies after them.
     public func setattr(_ inode: UInt64, _ changes: SetAttributes) async throws(NetStoreError) -> NodeAttributes {
+        await makeUnmadeFiles()
         let node = inodes.node(of: inode)
         attributes.remove(node)
         guard let file = openFile(inode) else {
@@ -92,6 +99,7 @@ extension NetStoreVFS {
         guard kind != .directory && kind != .symlink else {
             throw NetStoreError(.notPermitted, "\(name): mknod does not make directories or symlinks")
         }
+        await makeUnmadeFiles()
         return try await made(in: parent, name: name) { [client, inodes] () async throws(NetStoreError) in
             try await client.mknod(
                 parent: inodes.node(of: parent), name: name, kind: kind, mode: mode & 0o7777,
@@ -100,6 +108,7 @@ extension NetStoreVFS {
     }
 
     public func mkdir(parent: UInt64, name: String, mode: UInt32, context: RequestContext) async throws(NetStoreError) -> NodeAttributes {
+        await makeUnmadeFiles()
         let made = try await made(in: parent, name: name) { [client, inodes] () async throws(NetStoreError) in
             try await client.mkdir(
                 parent: inodes.node(of: parent), name: name, mode: mode & 0o7777, uid: context.uid, gid: context.gid)
@@ -109,13 +118,15 @@ extension NetStoreVFS {
     }
 
     public func symlink(parent: UInt64, name: String, target: String, context: RequestContext) async throws(NetStoreError) -> NodeAttributes {
-        try await made(in: parent, name: name) { [client, inodes] () async throws(NetStoreError) in
+        await makeUnmadeFiles()
+        return try await made(in: parent, name: name) { [client, inodes] () async throws(NetStoreError) in
             try await client.symlink(
                 parent: inodes.node(of: parent), name: name, target: target, uid: context.uid, gid: context.gid)
         }
     }
 
     public func link(_ inode: UInt64, newParent: UInt64, newName: String) async throws(NetStoreError) -> NodeAttributes {
+        await makeUnmadeFiles()
         attributes.remove(inodes.node(of: inode))
         return try await made(in: newParent, name: newName) { [client, inodes] () async throws(NetStoreError) in
             try await client.link(inodes.node(of: inode), newParent: inodes.node(of: newParent), newName: newName)
@@ -155,6 +166,7 @@ extension NetStoreVFS {
 
     /// Removes a name; a file open here keeps working until its last close.
     public func unlink(parent: UInt64, name: String) async throws(NetStoreError) {
+        await makeUnmadeFiles()
         let node = inodes.node(of: parent)
         if isHidden(parent: node, name: name) { throw NetStoreError(.notPermitted, "\(name) is NetStore's own") }
         try await removing(parent: node, name: name) { () async throws(NetStoreError) -> NodeAttributes? in
@@ -164,6 +176,7 @@ extension NetStoreVFS {
     }
 
     public func rmdir(parent: UInt64, name: String) async throws(NetStoreError) {
+        await makeUnmadeFiles()
         let node = inodes.node(of: parent)
         try await removing(parent: node, name: name) { [client] () async throws(NetStoreError) -> NodeAttributes? in
             try await client.rmdir(parent: node, name: name)
@@ -195,6 +208,7 @@ extension NetStoreVFS {
 
     /// Renames; a file open here that is renamed over keeps working until its last close.
     public func rename(parent: UInt64, name: String, newParent: UInt64, newName: String, flags: RenameFlags) async throws(NetStoreError) {
+        await makeUnmadeFiles()
         let from = inodes.node(of: parent)
         let to = inodes.node(of: newParent)
         defer {
@@ -269,6 +283,8 @@ extension NetStoreVFS {
         guard case .directory(let directory) = try handle(number) else {
             throw NetStoreError(.badHandle, "handle \(number) is not a directory")
         }
+        // A listing from the start shows the files this mount has made.
+        if offset == 0 { await makeUnmadeFiles() }
         var items: [DirectoryItem] = []
         func dot(_ name: String, _ inode: UInt64, _ offset: Int64) -> DirectoryItem {
             DirectoryItem(name: name, attributes: NodeAttributes(

@@ -32,6 +32,9 @@ public final class NetStoreVFS: Sendable {
         var unlinked: [UInt64: String] = [:]
         /// This mount's own directory of parked files, inside the hidden one.
         var unlinkedDirectory: NodeID?
+        /// Files made here that the server has not made yet, by inode (docs/mount.md,
+        /// "Files made at close").
+        var unmade: [UInt64: OpenFile] = [:]
         /// Refreshes that directory's lease and sweeps dead mounts' (see NetStoreVFS+Sweep).
         var housekeeping: Task<Void, Never>?
     }
@@ -47,6 +50,8 @@ public final class NetStoreVFS: Sendable {
     let blocks: BlockCache
     let writeBackDirectory: String
     let tables = Mutex(Tables())
+    /// How many files are in `Tables.unmade`: while none, lookups skip the lock.
+    let unmadeCount = Atomic<Int>(0)
 
     /// Opens the caches under `configuration.cacheDirectory` for the session's account.
     public init(client: NetStoreClient, rootNode: NodeID, configuration: VFSConfiguration, logger: Logger) throws(NetStoreError) {

@@ -69,6 +69,29 @@ extension OpenFile {
         return attributes
     }
 
+    /// Whether the file's whole content is at most one block of up to `limit`
+    /// bytes, which a commit or a creation can carry inline.
+    func fitsInline(limit: Int) -> Bool {
+        snapshot.size <= UInt64(min(limit, Limits.blockSize))
+    }
+
+    /// Has the server make the file with its whole content (callers hold `lock`,
+    /// and the file fits inline): one request, one change replicated.
+    func createInline(_ creation: Creation, client: NetStoreClient, cache: BlockCache) async throws(NetStoreError) -> NodeAttributes {
+        let state = snapshot
+        let bytes = state.local.contains(0) && state.size > 0
+            ? try sparseFile().read(count: Int(state.size), at: 0)
+            : [UInt8](repeating: 0, count: Int(state.size))
+        let id = Self.blockID(of: bytes)
+        let attributes = try await client.createInline(
+            parent: creation.parent, name: creation.name, mode: creation.attributes.mode,
+            uid: creation.attributes.uid, gid: creation.attributes.gid, bytes: bytes)
+        made(attributes)
+        if !id.isHole { cache.insertWritten(id, bytes: bytes, fileSize: state.size) }
+        committed(attributes, from: state, blocks: id.isHole ? [] : [id])
+        return attributes
+    }
+
     /// The whole content (block 0) sent with the commit.
     private func commitInline(_ state: State, client: NetStoreClient, cache: BlockCache) async throws(NetStoreError) -> NodeAttributes {
         let bytes = try sparseFile().read(count: Int(state.size), at: 0)

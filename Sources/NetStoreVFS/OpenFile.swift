@@ -44,19 +44,39 @@ final class OpenFile: Sendable {
         }
     }
 
+    /// A file this mount made that the server has not made yet (docs/mount.md,
+    /// "Files made at close"): where and as what it is to be made.
+    struct Creation: Sendable {
+        var parent: NodeID
+        var name: String
+        /// What the kernel was told: kind, mode, owner and times.
+        var attributes: NodeAttributes
+    }
+
     let inode: UInt64
-    let node: NodeID
     let lock = AsyncLock()
+    /// The node, and while the server has not made it, how to make it.
+    private let identity: Mutex<(node: NodeID, creation: Creation?)>
     let state: Mutex<State>
     let blockSize = UInt64(Limits.blockSize)
     private let writeBack = Mutex<SparseFile?>(nil)
     private let writeBackDirectory: String
 
-    init(inode: UInt64, node: NodeID, content: FileContent, writeBackDirectory: String) {
+    init(inode: UInt64, node: NodeID, content: FileContent, writeBackDirectory: String, creation: Creation? = nil) {
         self.inode = inode
-        self.node = node
+        identity = Mutex((node, creation))
         self.writeBackDirectory = writeBackDirectory
         state = Mutex(State(base: content, size: content.size, validBase: content.size))
+    }
+
+    var node: NodeID { identity.withLock { $0.node } }
+    var creation: Creation? { identity.withLock { $0.creation } }
+
+    /// The server made the file as `made` (callers hold `lock`): it is that node
+    /// now, at that version, with the local changes still to commit.
+    func made(_ made: NodeAttributes) {
+        identity.withLock { $0 = (made.id, nil) }
+        state.withLock { $0.base.version = made.version }
     }
 
     var snapshot: State { state.withLock { $0 } }

@@ -28,13 +28,18 @@ public struct VFSConfiguration: Sendable {
     /// A file of one block up to this many bytes is committed with its bytes
     /// in the commit request (0: never): one round trip instead of three.
     public var inlineCommitLimit: Int
+    /// A new file is made on the server at its first close, with its content
+    /// when small (one change instead of two), not at create; O_EXCL then holds
+    /// against other clients only at that close (docs/mount.md).
+    public var createAtClose: Bool
 
     public init(
         cacheDirectory: String, blockCacheLimit: UInt64 = 1 << 30, attributeTimeout: Double = 1,
         readAheadBlocks: Int = 8, uploadParallelism: Int = 8, earlyUploads: Int = 8,
         unlinkedLease: Duration = .seconds(600), inlineCommitLimit: Int = 64 << 10,
-        watchedAttributeTimeout: Double? = nil
+        watchedAttributeTimeout: Double? = nil, createAtClose: Bool = true
     ) {
+        self.createAtClose = createAtClose
         precondition(attributeTimeout >= 0 && (watchedAttributeTimeout ?? 0) >= 0, "a negative cache timeout")
         self.watchedAttributeTimeout = watchedAttributeTimeout
         precondition(readAheadBlocks >= 0 && uploadParallelism >= 1 && earlyUploads >= 0, "invalid transfer settings")

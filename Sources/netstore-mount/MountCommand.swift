@@ -114,7 +114,8 @@ struct MountCommand: AsyncParsableCommand {
             client: client,
             configuration: VFSConfiguration(
                 cacheDirectory: settings.cacheDirectory, blockCacheLimit: settings.cacheLimit,
-                unlinkedLease: settings.unlinkedLease, watchedAttributeTimeout: settings.attributeTimeout),
+                unlinkedLease: settings.unlinkedLease, watchedAttributeTimeout: settings.attributeTimeout,
+                createAtClose: settings.createAtClose),
             logger: logger)
         let session = FUSESession(vfs: vfs, mountpoint: mountpoint, options: settings.fuseOptions, logger: logger)
         try session.mount()
@@ -201,6 +202,8 @@ struct MountSettings {
     var unlinkedLease: Duration = .seconds(600)
     /// Seconds attributes and names are kept while the watch for changes is live.
     var attributeTimeout: Double = 30
+    /// Whether a new file is made on the server at its first close (else at create).
+    var createAtClose = true
     var fuseOptions: [String] = []
 
     init(options: [String]) throws(NetStoreError) {
@@ -223,6 +226,8 @@ struct MountSettings {
                     throw NetStoreError(.invalid, "-o attr_timeout takes a number of seconds up to 86400, e.g. attr_timeout=30")
                 }
                 attributeTimeout = seconds
+            } else if option == "create_at_open" {
+                createAtClose = false
             } else if option.hasPrefix("unlinked_lease=") {
                 guard let seconds = Int(option.dropFirst("unlinked_lease=".count)), seconds > 0 else {
                     throw NetStoreError(.invalid, "-o unlinked_lease takes a number of seconds, e.g. unlinked_lease=600")

@@ -49,7 +49,8 @@ struct BackupAnswerTests {
             }
         }
         func waitForDurable(_ index: UInt64) async throws {
-            let deadline = ContinuousClock.now + .seconds(10)
+            // Generous: the whole suite runs at once on two cores, each write fsync'd.
+            let deadline = ContinuousClock.now + .seconds(30)
             while !answers().contains(where: { $0.durable == LogIndex(index) }) {
                 try #require(ContinuousClock.now < deadline, "no answer durable through \(index): \(answers())")
                 try await Task.sleep(for: .milliseconds(5))

@@ -22,7 +22,7 @@ struct EntryCacheTests {
             try await vfs.unlink(parent: dir.id, name: "x")
             #expect(await errnoOf { _ = try await vfs.lookup(parent: dir.id, name: "x") } == ENOENT)
         }
-        #expect(made == ["create": 1, "mkdir": 1, "unlink": 1], "\(made)")
+        #expect(made == ["createInline": 1, "mkdir": 1, "unlink": 1], "\(made)")
         #expect(file.kind == .file)
         // A failed rmdir leaves the name there.
         #expect(await errnoOf { try await vfs.rmdir(parent: 1, name: "d") } == ENOTEMPTY)
