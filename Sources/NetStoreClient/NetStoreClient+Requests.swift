@@ -185,6 +185,16 @@ extension NetStoreClient {
         return try await attributes(.createInline(parent: parent, name: name, mode: mode, uid: uid, gid: gid, data: ByteBuffer(bytes: bytes)))
     }
 
+    /// Creates each of `files` with its content in one request (one change):
+    /// each one's attributes, or why that one was not made (EEXIST, ...), in order.
+    public func createInlineBatch(_ files: [InlineFile]) async throws(NetStoreError) -> [Result<NodeAttributes, NetStoreError>] {
+        let response = try await send(.createInlineBatch(files: files))
+        guard case .made(let outcomes) = response, outcomes.count == files.count else {
+            throw unexpected(response, to: .createInlineBatch)
+        }
+        return outcomes
+    }
+
     public func getContent(_ node: NodeID) async throws(NetStoreError) -> FileContent {
         let response = try await send(.getContent(node: node))
         guard case .content(let content) = response else { throw unexpected(response, to: .getContent) }

@@ -66,6 +66,9 @@ public enum Opcode: UInt16, Sendable, Hashable, CaseIterable {
     /// A new regular file with its whole content inline (one block): CREATE and
     /// COMMIT_INLINE in one request, and one change to replicate instead of two.
     case createInline = 0x0502
+    /// Several new files with their content (a mount's staged files): one
+    /// request and one change to replicate; each file made or refused on its own.
+    case createInlineBatch = 0x0503
 
     /// Asks to be told, on this connection, of changes other connections make
     /// to the account's files (docs/protocol.md, "Change notices").

@@ -36,6 +36,10 @@ struct PayloadReader {
         try integer(what())
     }
 
+    mutating func u16(_ what: @autoclosure () -> String = "a u16") throws(ProtocolError) -> UInt16 {
+        try integer(what())
+    }
+
     mutating func u32(_ what: @autoclosure () -> String = "a u32") throws(ProtocolError) -> UInt32 {
         try integer(what())
     }

@@ -53,6 +53,10 @@ public enum Request: Sendable, Hashable {
     /// Creates a regular file whose content is `data` (at most one block; all
     /// zeros or nothing is a file of holes); EEXIST if the name is taken.
     case createInline(parent: NodeID, name: String, mode: UInt32, uid: UInt32, gid: UInt32, data: ByteBuffer)
+    /// Creates each of `files` as `createInline` would, in one change: at most
+    /// `Limits.maxFilesPerBatch` files of at most `Limits.maxBatchContent` bytes
+    /// in all. Answered with each file's outcome, in order.
+    case createInlineBatch(files: [InlineFile])
 
     case userAdd(name: String, password: String, role: Role)
     /// An admin sets anyone's password; a user sets their own with `oldPassword`.
@@ -122,6 +126,7 @@ public enum Request: Sendable, Hashable {
         case .getContent: .getContent
         case .commitInline: .commitInline
         case .createInline: .createInline
+        case .createInlineBatch: .createInlineBatch
         case .getContentInline: .getContentInline
         case .userAdd: .userAdd
         case .userPasswd: .userPasswd
@@ -140,6 +145,25 @@ public enum Request: Sendable, Hashable {
         case .snapshotChunk: .snapshotChunk
         case .watch: .watch
         }
+    }
+}
+
+/// One file of CREATE_INLINE_BATCH: where, as what, and its whole content.
+public struct InlineFile: Sendable, Hashable {
+    public var parent: NodeID
+    public var name: String
+    public var mode: UInt32
+    public var uid: UInt32
+    public var gid: UInt32
+    public var data: ByteBuffer
+
+    public init(parent: NodeID, name: String, mode: UInt32, uid: UInt32, gid: UInt32, data: ByteBuffer) {
+        self.parent = parent
+        self.name = name
+        self.mode = mode
+        self.uid = uid
+        self.gid = gid
+        self.data = data
     }
 }
 

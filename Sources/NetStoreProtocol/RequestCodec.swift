@@ -84,6 +84,20 @@ enum RequestCodec {
             buffer.writeInteger(uid)
             buffer.writeInteger(gid)
             try buffer.writeBytes32(data, .blockData)
+        case .createInlineBatch(let files):
+            try buffer.writeCount(files.count, .batchFiles)
+            let total = files.reduce(0) { $0 + $1.data.readableBytes }
+            guard total <= Limits.maxBatchContent else {
+                throw NetStoreError(.invalid, "a batch carries at most \(Limits.maxBatchContent) bytes of content, not \(total)")
+            }
+            for file in files {
+                buffer.writeInteger(file.parent)
+                try buffer.writeString16(file.name, .name)
+                buffer.writeInteger(file.mode)
+                buffer.writeInteger(file.uid)
+                buffer.writeInteger(file.gid)
+                try buffer.writeBytes32(file.data, .inlineContent)
+            }
         case .userAdd(let name, let password, let role):
             try buffer.writeString16(name, .userName)
             try buffer.writeString16(password, .password)
@@ -250,6 +264,23 @@ enum RequestCodec {
             return .createInline(
                 parent: try reader.u64("parent"), name: try reader.string16(.name), mode: try reader.u32("mode"),
                 uid: try reader.u32("uid"), gid: try reader.u32("gid"), data: try reader.bytes32(.blockData))
+        case .createInlineBatch:
+            // parent, name length, mode, uid, gid, data length
+            let count = try reader.count(.batchFiles, minElementSize: 8 + 2 + 12 + 4)
+            var files: [InlineFile] = []
+            files.reserveCapacity(count)
+            var total = 0
+            for _ in 0..<count {
+                let file = InlineFile(
+                    parent: try reader.u64("parent"), name: try reader.string16(.name), mode: try reader.u32("mode"),
+                    uid: try reader.u32("uid"), gid: try reader.u32("gid"), data: try reader.bytes32(.inlineContent))
+                total += file.data.readableBytes
+                guard total <= Limits.maxBatchContent else {
+                    throw ProtocolError("a batch carries over \(Limits.maxBatchContent) bytes of content")
+                }
+                files.append(file)
+            }
+            return .createInlineBatch(files: files)
         case .userAdd:
             return .userAdd(
                 name: try reader.string16(.userName), password: try reader.string16(.password),

@@ -12,7 +12,7 @@ enum ResponseCodec {
              (.blocksNeeded, .replicate), (.blocksNeeded, .replicateWithBlocks), (.digest, .digest),
              (.blockCheck, .checkBlocks), (.repaired, .repairBlock), (.block, .replicaGetBlock),
              (.snapshotReceived, .snapshotBegin), (.snapshotReceived, .snapshotChunk),
-             (.empty, .watch), (.changes, .changes):
+             (.empty, .watch), (.changes, .changes), (.made, .createInlineBatch):
             return true
         case (.session, .login), (.session, .auth):
             return true
@@ -106,6 +106,18 @@ enum ResponseCodec {
         case .changes(let notices):
             try buffer.writeCount(notices.count, .notices)
             for notice in notices { try buffer.writeNotice(notice) }
+        case .made(let outcomes):
+            try buffer.writeCount(outcomes.count, .batchFiles)
+            for outcome in outcomes {
+                switch outcome {
+                case .success(let attributes):
+                    buffer.writeInteger(UInt16(0))
+                    buffer.writeAttributes(attributes)
+                case .failure(let error):
+                    buffer.writeInteger(error.code.rawValue)
+                    try buffer.writeString16(String(error.message.utf8.prefix(Limits.maxMessageLength))!, .message)
+                }
+            }
         }
     }
 
@@ -119,6 +131,21 @@ enum ResponseCodec {
             notices.reserveCapacity(count)
             for _ in 0..<count { notices.append(try reader.notice()) }
             return .changes(notices)
+        case .createInlineBatch:
+            // status u16, then attributes or a message (u16 length at least)
+            let count = try reader.count(.batchFiles, minElementSize: 4)
+            var outcomes: [Result<NodeAttributes, NetStoreError>] = []
+            outcomes.reserveCapacity(count)
+            for _ in 0..<count {
+                let status = try reader.u16("a file's status")
+                if status == 0 {
+                    outcomes.append(.success(try reader.attributes()))
+                } else {
+                    guard let code = ErrorCode(rawValue: status) else { throw ProtocolError("unknown error code \(status)") }
+                    outcomes.append(.failure(NetStoreError(code, try reader.string16(.message))))
+                }
+            }
+            return .made(outcomes)
         case .replicate, .replicateWithBlocks:
             return .blocksNeeded(try reader.blockIDs(.hashQuery))
         case .replicateNotice:

@@ -73,6 +73,8 @@ extension RequestDispatcher {
             return try await attributes(origin: origin, .createFile(
                 account: account, parent: parent, name: name, mode: mode & 0o7777, uid: uid, gid: gid,
                 size: UInt64(data.readableBytes), blocks: id.isHole ? [] : [id], now: now))
+        case let .createInlineBatch(files):
+            return try await createInlineBatch(account: account, files: files, origin: origin)
         case let .getContent(node):
             return .content(try await storage { try store.content(account: account, node: node) })
         case let .getContentInline(node):
@@ -115,18 +117,37 @@ extension RequestDispatcher {
             blocks: id.isHole ? [] : [id], now: now))
     }
 
+    /// New small files in one change: their blocks stored in one storage trip,
+    /// then one `.createFiles` entry, each file made or refused on its own.
+    private func createInlineBatch(account: AccountID, files: [InlineFile], origin: UInt64?) async throws -> Response {
+        guard !files.isEmpty else { return .made([]) }
+        let store = self.store
+        let now = self.now
+        let ids = try await storage { try files.map { try Self.storeInline($0.data, in: store, now: now) } }
+        let made = zip(files, ids).map { file, id in
+            NewFile(parent: file.parent, name: file.name, mode: file.mode & 0o7777, uid: file.uid, gid: file.gid,
+                    size: UInt64(file.data.readableBytes), blocks: id.isHole ? [] : [id])
+        }
+        guard case .made(let outcomes) = try await submitter.submit(.createFiles(account: account, files: made, now: now), origin: origin) else {
+            preconditionFailure("createFiles returns each file's outcome")
+        }
+        return .made(outcomes)
+    }
+
     /// Stores a file's whole content sent inline as its one block; all zeros, or
     /// nothing, is the hole (no block).
     private func storeInline(_ data: ByteBuffer) async throws -> BlockID {
         let store = self.store
         let now = self.now
-        return try await storage {
-            try data.withUnsafeReadableBytes { bytes -> BlockID in
-                if bytes.allSatisfy({ $0 == 0 }) { return .hole }
-                let id = BlockStore.id(of: bytes)
-                try store.putBlock(id, bytes: bytes, now: now)
-                return id
-            }
+        return try await storage { try Self.storeInline(data, in: store, now: now) }
+    }
+
+    private static func storeInline(_ data: ByteBuffer, in store: Store, now: Int64) throws -> BlockID {
+        try data.withUnsafeReadableBytes { bytes -> BlockID in
+            if bytes.allSatisfy({ $0 == 0 }) { return .hole }
+            let id = BlockStore.id(of: bytes)
+            try store.putBlock(id, bytes: bytes, now: now)
+            return id
         }
     }
 

@@ -98,4 +98,56 @@ struct SmallFileReplicationTests {
         }
         #expect(page.entries.map(\.name) == ["taken"])
     }
+
+    @Test("a batch of new files: each made or refused on its own, and all of them on every backup")
+    func createInlineBatch() async throws {
+        let cluster = try await Cluster()
+        let primary = try RawConnection(port: cluster.ports[0])
+        let session = try rawLogin(primary, "admin", ServerProcess.adminPassword)
+        let root = session.user.rootNode
+        guard case .success = try primary.call(.createInline(
+            parent: root, name: "taken", mode: 0o600, uid: 0, gid: 0, data: ByteBuffer(bytes: Array("first".utf8)))) else {
+            throw TestFailure("the first createInline failed")
+        }
+        func file(_ name: String, _ bytes: [UInt8]) -> InlineFile {
+            InlineFile(parent: root, name: name, mode: 0o640, uid: 7, gid: 8, data: ByteBuffer(bytes: bytes))
+        }
+        let contents: [String: [UInt8]] = Dictionary(uniqueKeysWithValues: (0..<40).map { index in
+            ("batch-\(index)", (0..<(100 * index)).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ index) })
+        })
+        let names = contents.keys.sorted()
+        var files = names.map { file($0, contents[$0]!) }
+        files.insert(file("taken", Array("second".utf8)), at: 3)
+        files.insert(file("a/b", [1]), at: 10)
+        guard case .success(.made(let outcomes)) = try primary.call(.createInlineBatch(files: files)) else {
+            throw TestFailure("the batch was refused")
+        }
+        #expect(outcomes.count == files.count)
+        for (index, (sent, outcome)) in zip(files, outcomes).enumerated() {
+            switch (index, outcome) {
+            case (3, .failure(let error)): #expect(error.code == .exists, "\(error)")
+            case (10, .failure(let error)): #expect(error.code == .invalid, "\(error)")
+            case (3, _), (10, _): Issue.record("\(sent.name) was made")
+            case (_, .failure(let error)): Issue.record("\(sent.name) was refused: \(error)")
+            case (_, .success(let made)):
+                #expect(made.size == UInt64(sent.data.readableBytes) && made.mode & 0o7777 == 0o640 && made.uid == 7 && made.gid == 8)
+            }
+        }
+
+        // Every backup lists the same files and serves each one's content from its own blocks.
+        for port in cluster.ports.dropFirst() {
+            let backup = try RawConnection(port: port)
+            let replicated = try await waitUntil(timeout: .seconds(10), interval: .milliseconds(100)) {
+                guard case .success = try backup.call(.auth(token: session.token)),
+                      case .success(.page(let page)) = try backup.call(.readdir(directory: root, cookie: 0, limit: 1000)),
+                      Set(page.entries.map(\.name)) == Set(names + ["taken"]) else { return false }
+                for entry in page.entries where entry.name != "taken" {
+                    guard case .success(.contentInline(_, let data)) = try backup.call(.getContentInline(node: entry.attributes.id)),
+                          Array(data.readableBytesView) == contents[entry.name]! else { return false }
+                }
+                return true
+            }
+            #expect(replicated, "the backup on port \(port) has every file the batch made, and nothing else")
+        }
+    }
 }

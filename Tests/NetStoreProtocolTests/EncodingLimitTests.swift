@@ -43,6 +43,13 @@ import Testing
             code: .fileTooBig)
         expectRefused(
             .putBlock(id: .hole, data: ByteBuffer(repeating: 0, count: Limits.maxBlockSize + 1)), code: .fileTooBig)
+        let file = InlineFile(parent: 1, name: "f", mode: 0o644, uid: 0, gid: 0, data: ByteBuffer(repeating: 1, count: Limits.inlineContentLimit))
+        expectRefused(.createInlineBatch(files: [InlineFile](repeating: file, count: Limits.maxFilesPerBatch + 1)), code: .invalid)
+        expectRefused(.createInlineBatch(files: [InlineFile](repeating: file, count: Limits.maxBatchContent / Limits.inlineContentLimit + 1)),
+                      code: .invalid)
+        var big = file
+        big.data = ByteBuffer(repeating: 1, count: Limits.inlineContentLimit + 1)
+        expectRefused(.createInlineBatch(files: [big]), code: .fileTooBig)
     }
 
     /// Within every field limit, yet over the frame limit: refused rather than sent.

@@ -62,6 +62,11 @@ enum Fixtures {
         .commitInline(node: 5, baseVersion: 0, data: ByteBuffer()),
         .createInline(parent: 1, name: "new file", mode: 0o640, uid: 1000, gid: 100, data: data),
         .createInline(parent: 7, name: "é", mode: 0o600, uid: 0, gid: 0, data: ByteBuffer()),
+        .createInlineBatch(files: [
+            InlineFile(parent: 1, name: "a", mode: 0o644, uid: 1000, gid: 100, data: data),
+            InlineFile(parent: 9, name: "ü", mode: 0o600, uid: 0, gid: 0, data: ByteBuffer()),
+        ]),
+        .createInlineBatch(files: []),
         .userAdd(name: "bob", password: "s3cret-pass", role: .admin),
         .userPasswd(name: "bob", oldPassword: "", newPassword: "ünïcødé 🔑"),
         .userList,
@@ -111,6 +116,8 @@ enum Fixtures {
         (.getattr, .attributes(attributes)),
         (.commit, .attributes(directory)),
         (.createInline, .attributes(attributes)),
+        (.createInlineBatch, .made([])),
+        (.createInlineBatch, .made([.success(attributes), .failure(NetStoreError(.exists, "'a' already exists")), .success(device)])),
         (.mknod, .attributes(device)),
         (.readdir, .page(DirectoryPage(entries: [], isLast: true))),
         (.readdir, .page(DirectoryPage(entries: [

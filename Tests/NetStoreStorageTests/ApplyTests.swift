@@ -159,4 +159,36 @@ struct ApplyTests {
             #expect(try batched.apply(batch: []).isEmpty)
         }
     }
+
+    @Test func aBatchOfFilesMakesEachOrSaysWhyNot() throws {
+        try Self.withTwoStores { first, second in
+            let bytes: [UInt8] = Array("batched".utf8)
+            let block = BlockStore.id(of: bytes)
+            for store in [first, second] {
+                try bytes.withUnsafeBytes { try store.putBlock(block, bytes: $0, now: 1) }
+                try store.apply(.addUser(name: "alice", role: .user, passwordHash: Self.hash, now: 1), index: 1, term: 1).get()
+            }
+            let batch = Mutation.createFiles(account: 1, files: [
+                NewFile(parent: 1, name: "one", mode: 0o640, uid: 1, gid: 1, size: 7, blocks: [block]),
+                NewFile(parent: 1, name: "one", mode: 0o640, uid: 1, gid: 1, size: 0, blocks: []),         // EEXIST
+                NewFile(parent: 1, name: "two", mode: 0o600, uid: 1, gid: 1, size: 5, blocks: [Self.missing]),
+                NewFile(parent: 1, name: "three", mode: 0o644, uid: 2, gid: 3, size: 0, blocks: []),
+            ], now: 9)
+            let result = try first.apply(batch, index: 2, term: 1).get()
+            guard case .made(let outcomes) = result else { Issue.record("not .made: \(result)"); return }
+            #expect(outcomes.count == 4)
+            #expect(try outcomes[0].get() == first.lookup(account: 1, parent: 1, name: "one"))
+            #expect(try outcomes[0].get().size == 7 && first.content(account: 1, node: outcomes[0].get().id).blocks == [block])
+            #expect((try? outcomes[1].get()) == nil)
+            if case .failure(let taken) = outcomes[1] { #expect(taken.code == .exists) }
+            if case .failure(let missing) = outcomes[2] { #expect(missing.code != .exists) } else { Issue.record("a missing block was accepted") }
+            #expect(throws: NetStoreError.self) { try first.lookup(account: 1, parent: 1, name: "two") }
+            #expect(try outcomes[3].get().mode == 0o644 && outcomes[3].get().uid == 2)
+
+            // A backup applying the decoded entry gets the same outcomes and state.
+            let replayed = try second.apply(MutationCodec.decode(MutationCodec.encode(batch)), index: 2, term: 1).get()
+            #expect(replayed == result)
+            #expect(try first.digest() == second.digest())
+        }
+    }
 }

@@ -24,6 +24,11 @@ struct MutationCodecTests {
         .commit(account: 1, node: 4, baseVersion: 2, size: 3 << 20, blocks: [block, .hole, block], now: 16),
         .createFile(account: 1, parent: 2, name: "small", mode: 0o640, uid: 1000, gid: 100, size: 5, blocks: [block], now: 16),
         .createFile(account: 1, parent: 2, name: "empty", mode: 0o600, uid: 0, gid: 0, size: 0, blocks: [], now: -2),
+        .createFiles(account: 1, files: [
+            NewFile(parent: 2, name: "a", mode: 0o644, uid: 1, gid: 2, size: 5, blocks: [block]),
+            NewFile(parent: 3, name: "é", mode: 0o600, uid: 0, gid: 0, size: 0, blocks: []),
+        ], now: 17),
+        .createFiles(account: 1, files: [], now: 0),
         .addUser(name: "alice", role: .admin, passwordHash: "scrypt$1$2$3$s$h", now: 17),
         .setPassword(name: "alice", passwordHash: "h2", now: 18),
         .removeUser(name: "alice"),
@@ -111,6 +116,7 @@ struct MutationCodecTests {
             ("unknown role", [1, 32, 0, 1, 0x61, 7, 0, 0] + [UInt8](repeating: 0, count: 8)),
             ("unknown setattr bits", [1, 8] + [UInt8](repeating: 0, count: 16) + [0x40] + [UInt8](repeating: 0, count: 8)),
             ("too many blocks", [1, 9] + [UInt8](repeating: 0, count: 32) + [0xFF, 0xFF, 0xFF, 0xFF]),
+            ("a batch over the limit", [1, 12, 0, 0, 0, 0, 0, 0, 0, 1, 0x01, 0x01]),
             ("bad optional flag", [1, 35, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0x68, 2]),
         ]
         for (reason, bytes) in cases {

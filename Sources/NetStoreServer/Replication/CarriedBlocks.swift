@@ -22,18 +22,20 @@ enum CarriedBlocks {
         var seen = Set<BlockID>()
         var bytes: UInt64 = 0
         for entry in append.entries where !entry.isTermStart {
-            let size: UInt64, blocks: [BlockID]
+            let files: [(size: UInt64, blocks: [BlockID])]
             switch try? MutationCodec.decode(entry.payload) {
-            case let .commit(_, _, _, s, b, _)?, let .createFile(_, _, _, _, _, _, s, b, _)?: (size, blocks) = (s, b)
+            case let .commit(_, _, _, s, b, _)?, let .createFile(_, _, _, _, _, _, s, b, _)?: files = [(s, b)]
+            case let .createFiles(_, made, _)?: files = made.map { ($0.size, $0.blocks) }
             default: continue
             }
-            guard size <= fileSizeLimit else { continue }
-            let fresh = blocks.filter { !$0.isHole && !seen.contains($0) }
-            guard !fresh.isEmpty else { continue }
-            // The file's size bounds its blocks' bytes.
-            guard bytes + size <= byteBudget, ids.count + fresh.count <= Limits.maxCarriedBlocks else { break }
-            bytes += size
-            for id in fresh where seen.insert(id).inserted { ids.append(id) }
+            for (size, blocks) in files where size <= fileSizeLimit {
+                let fresh = blocks.filter { !$0.isHole && !seen.contains($0) }
+                guard !fresh.isEmpty else { continue }
+                // The file's size bounds its blocks' bytes.
+                guard bytes + size <= byteBudget, ids.count + fresh.count <= Limits.maxCarriedBlocks else { return ids }
+                bytes += size
+                for id in fresh where seen.insert(id).inserted { ids.append(id) }
+            }
         }
         return ids
     }

@@ -26,6 +26,14 @@ extension Mutation {
             var notices: [ChangeNotice] = [.entry(parent: parent, name: name), .entry(parent: newParent, name: newName), .node(parent)]
             if newParent != parent { notices.append(.node(newParent)) }
             return (account, notices)
+        case let .createFiles(account, files, _):
+            var notices: [ChangeNotice] = []
+            var parents = Set<NodeID>()
+            for file in files {
+                notices.append(.entry(parent: file.parent, name: file.name))
+                if parents.insert(file.parent).inserted { notices.append(.node(file.parent)) }
+            }
+            return (account, notices)
         case let .setattr(account, node, _, _), let .commit(account, node, _, _, _, _):
             return (account, [.node(node)])
         case .addUser, .setPassword, .removeUser, .createSession, .deleteSession, .pruneSessions:

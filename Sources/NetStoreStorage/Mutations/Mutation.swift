@@ -27,6 +27,9 @@ public enum Mutation: Sendable, Hashable {
     /// must be stored first, as for a commit.
     case createFile(account: AccountID, parent: NodeID, name: String, mode: UInt32, uid: UInt32, gid: UInt32,
                     size: UInt64, blocks: [BlockID], now: Int64)
+    /// Several `.createFile`s in one entry (a mount's staged new files): each
+    /// is made or refused on its own, and the result lists each one's outcome.
+    case createFiles(account: AccountID, files: [NewFile], now: Int64)
 
     // Accounts. Passwords travel only as their hashes, tokens as their SHA-256.
     /// A user and, in the same transaction, their root directory.
@@ -48,6 +51,8 @@ public enum Mutation: Sendable, Hashable {
         switch self {
         case let .commit(_, _, _, _, blocks, _), let .createFile(_, _, _, _, _, _, _, blocks, _):
             return blocks.filter { !$0.isHole }
+        case let .createFiles(_, files, _):
+            return files.flatMap { $0.blocks.filter { !$0.isHole } }
         default:
             return []
         }
@@ -66,6 +71,7 @@ public enum Mutation: Sendable, Hashable {
         case .setattr: "setattr"
         case .commit: "commit"
         case .createFile: "create-file"
+        case .createFiles: "create-files"
         case .addUser: "add-user"
         case .setPassword: "set-password"
         case .removeUser: "remove-user"
@@ -83,6 +89,8 @@ public enum MutationResult: Sendable, Hashable {
     case user(UserInfo)
     /// `.pruneSessions`: how many were deleted.
     case count(Int)
+    /// `.createFiles`: each file's attributes or why it was not made, in order.
+    case made([Result<NodeAttributes, NetStoreError>])
 
     public var attributes: NodeAttributes? {
         if case .attributes(let a) = self { return a }
@@ -100,7 +108,28 @@ extension Mutation {
     public var changesAccounts: Bool {
         switch self {
         case .addUser, .setPassword, .removeUser, .createSession, .deleteSession, .pruneSessions: true
-        case .mkdir, .mknod, .symlink, .link, .unlink, .rmdir, .rename, .setattr, .commit, .createFile: false
+        case .mkdir, .mknod, .symlink, .link, .unlink, .rmdir, .rename, .setattr, .commit, .createFile, .createFiles: false
         }
+    }
+}
+
+/// One file of a `.createFiles`: where, as what, and its content (blocks stored first).
+public struct NewFile: Sendable, Hashable {
+    public var parent: NodeID
+    public var name: String
+    public var mode: UInt32
+    public var uid: UInt32
+    public var gid: UInt32
+    public var size: UInt64
+    public var blocks: [BlockID]
+
+    public init(parent: NodeID, name: String, mode: UInt32, uid: UInt32, gid: UInt32, size: UInt64, blocks: [BlockID]) {
+        self.parent = parent
+        self.name = name
+        self.mode = mode
+        self.uid = uid
+        self.gid = gid
+        self.size = size
+        self.blocks = blocks
     }
 }

@@ -24,6 +24,9 @@ public enum MutationCodec {
         /// A file with its content: a regular file's mknod fields, then a commit's
         /// size and block list, then the time.
         case createFile
+        /// Files with their content: the account, a u16 count, per file a
+        /// createFile's fields from the parent to the block list, then the time.
+        case createFiles
         case addUser = 32, setPassword, removeUser, createSession, deleteSession, pruneSessions
     }
 
@@ -91,6 +94,22 @@ public enum MutationCodec {
             }
             w.u32(UInt32(blocks.count))
             for block in blocks { w.raw(block.bytes) }
+            w.i64(now)
+        case let .createFiles(account, files, now):
+            w.u8(Kind.createFiles.rawValue)
+            guard files.count <= Limits.maxFilesPerBatch else {
+                throw NetStoreError(.invalid, "a batch makes at most \(Limits.maxFilesPerBatch) files, not \(files.count)")
+            }
+            guard files.reduce(0, { $0 + $1.blocks.count }) <= Limits.maxBlocksPerCommit else {
+                throw NetStoreError(.invalid, "a batch names at most \(Limits.maxBlocksPerCommit) blocks")
+            }
+            w.u64(account); w.u16(UInt16(files.count))
+            for file in files {
+                w.u64(file.parent); w.string(file.name, limit: Limits.maxNameLength)
+                w.u32(file.mode); w.u32(file.uid); w.u32(file.gid); w.u64(file.size)
+                w.u32(UInt32(file.blocks.count))
+                for block in file.blocks { w.raw(block.bytes) }
+            }
             w.i64(now)
         case let .addUser(name, role, passwordHash, now):
             w.u8(Kind.addUser.rawValue)
@@ -175,6 +194,25 @@ public enum MutationCodec {
             let blocks = try readBlockList(&r)
             mutation = .createFile(account: account, parent: parent, name: entry, mode: mode, uid: uid, gid: gid,
                                    size: size, blocks: blocks, now: try r.i64())
+        case .createFiles:
+            let account = try r.u64()
+            let count = Int(try r.u16())
+            guard count <= Limits.maxFilesPerBatch else {
+                throw MutationReader.malformed("a batch of \(count) files, over the limit of \(Limits.maxFilesPerBatch)")
+            }
+            var files: [NewFile] = []
+            var blockCount = 0
+            for _ in 0..<count {
+                let (parent, entry) = (try r.u64(), try r.string(limit: name, "name"))
+                let (mode, uid, gid, size) = (try r.u32(), try r.u32(), try r.u32(), try r.u64())
+                let blocks = try readBlockList(&r)
+                blockCount += blocks.count
+                guard blockCount <= Limits.maxBlocksPerCommit else {
+                    throw MutationReader.malformed("a batch names over \(Limits.maxBlocksPerCommit) blocks")
+                }
+                files.append(NewFile(parent: parent, name: entry, mode: mode, uid: uid, gid: gid, size: size, blocks: blocks))
+            }
+            mutation = .createFiles(account: account, files: files, now: try r.i64())
         case .addUser:
             let user = try r.string(limit: Limits.maxUserNameLength, "user name")
             let rawRole = try r.u8()

@@ -108,6 +108,18 @@ extension Store {
             // One savepoint: a refused commit (a missing block) leaves no empty file behind.
             let made = try mknod(in: db, account: account, parent: parent, name: name, kind: .file, mode: mode, uid: uid, gid: gid, rdev: 0, now: now)
             return .attributes(try commit(in: db, account: account, node: made.id, baseVersion: made.version, size: size, blocks: blocks, now: now))
+        case let .createFiles(account, files, now):
+            // Each file in a savepoint of its own: one refused leaves the others made.
+            var outcomes: [Result<NodeAttributes, NetStoreError>] = []
+            outcomes.reserveCapacity(files.count)
+            for file in files {
+                let outcome = try Self.savepoint(db) {
+                    try perform(db, .createFile(account: account, parent: file.parent, name: file.name, mode: file.mode, uid: file.uid,
+                                                gid: file.gid, size: file.size, blocks: file.blocks, now: now))
+                }
+                outcomes.append(outcome.map { $0.attributes! })
+            }
+            return .made(outcomes)
         case let .addUser(name, role, passwordHash, now):
             return .user(try addUser(in: db, name: name, role: role, passwordHash: passwordHash, now: now))
         case let .setPassword(name, passwordHash, now):
