@@ -167,12 +167,13 @@ stop_cluster() {
     done
 }
 
-# mount_netstore CLUSTER: netstore-mount of the user's files on $tmp/CLUSTER/mnt,
-# with its block cache in $tmp/CLUSTER/cache.
+# mount_netstore CLUSTER [OPTIONS]: netstore-mount of the user's files on
+# $tmp/CLUSTER/mnt, with its block cache in $tmp/CLUSTER/cache; OPTIONS are
+# more -o options (writeback).
 mount_netstore() {
-    local name=$1 base="$tmp/$1"
+    local name=$1 base="$tmp/$1" mount_options=${2:-}
     XDG_CONFIG_HOME="$base/config" "$bin/netstore-mount" "$base/mnt" -f --server "${servers[$name]}" \
-        -o "cache=$base/cache" >>"$base/logs/mount.log" 2>&1 &
+        -o "cache=$base/cache${mount_options:+,$mount_options}" >>"$base/logs/mount.log" 2>&1 &
     pid[$name-mount]=$!
     wait_for "netstore-mount of $name" "${pid[$name-mount]}" "$base/logs/mount.log" mountpoint -q "$base/mnt"
 }

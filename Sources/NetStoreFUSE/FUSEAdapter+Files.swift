@@ -53,6 +53,13 @@ extension FUSEAdapter {
         }
     }
 
+    func fsyncdir(_ req: fuse_req_t?) {
+        serve(req, "fsyncdir") { [vfs] request throws(NetStoreError) in
+            await vfs.syncStaged()
+            request.ok()
+        }
+    }
+
     func opendir(_ req: fuse_req_t?, _ inode: fuse_ino_t) {
         serve(req, "opendir") { [vfs] request throws(NetStoreError) in
             let handle = try await vfs.opendir(inode)

@@ -101,9 +101,10 @@ enum FUSEOperations {
         ops.releasedir = { req, _, info in
             FUSEAdapter.from(req).releasedir(req, info!.pointee.fh)
         }
-        // Directory changes are committed by the server as they happen.
+        // Directory changes are committed by the server as they happen; in
+        // write-back mode this waits for the new files closed before it.
         ops.fsyncdir = { req, _, _, _ in
-            fuse_reply_err(req, 0)
+            FUSEAdapter.from(req).fsyncdir(req)
         }
         ops.statfs = { req, _ in
             FUSEAdapter.from(req).statfs(req)

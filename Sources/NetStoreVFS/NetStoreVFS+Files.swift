@@ -25,7 +25,7 @@ extension NetStoreVFS {
         let truncate = writable && flags & O_TRUNC != 0
         let node = inodes.node(of: inode)
         let file: OpenFile
-        if let existing = retainOpenFile(inode) {
+        if let existing = retainOpenFile(inode) ?? reopenStaged(inode) {
             file = existing
             do {
                 try await refresh(existing)
@@ -143,9 +143,14 @@ extension NetStoreVFS {
         try await commit(file)
     }
 
+    /// Returns once the file is on the cluster: in write-back mode, with every
+    /// file staged before it.
     public func fsync(_ inode: UInt64, handle number: UInt64) async throws(NetStoreError) {
         let (file, _) = try openFile(handle: number)
         try await commit(file)
+        if isStaged(file.inode) {
+            try await file.lock.run { () async throws(NetStoreError) in try await awaitStaged(file) }
+        }
     }
 
     /// The last close of a handle: commits what is left (writes through a
@@ -188,8 +193,14 @@ extension NetStoreVFS {
     /// go: as on a local disk, its data goes with it.
     func commitLocked(_ file: OpenFile) async throws(NetStoreError) -> NodeAttributes? {
         do {
+            if file.creation != nil, isStaged(file.inode) {
+                // Staged at an earlier close: only changes since need the server, once it has made the file.
+                guard file.snapshot.needsCommit else { return nil }
+                try await awaitStaged(file)
+            }
             if let creation = file.creation {
                 if file.fitsInline(limit: configuration.inlineCommitLimit) {
+                    if await stageLocked(file, creation) { return nil }
                     let made = try await makeWithContentLocked(file, creation)
                     attributes.put(made)
                     return made
@@ -232,6 +243,13 @@ extension NetStoreVFS {
         }
     }
 
+    /// A staged file closed by every handle, opened again: still this mount's
+    /// own until the server makes it, with one handle now.
+    private func reopenStaged(_ inode: UInt64) -> OpenFile? {
+        guard let file = unmadeFile(inode) else { return nil }
+        return registerOpenFile(file)
+    }
+
     /// Adds `file` with one handle, or, if another open won the race, one more handle on theirs.
     private func registerOpenFile(_ file: OpenFile) -> OpenFile {
         tables.withLock { tables in
@@ -250,7 +268,9 @@ extension NetStoreVFS {
             guard let entry = tables.files[inode] else { return (nil, false) }
             if entry.handles <= 1 {
                 tables.files.removeValue(forKey: inode)
-                return (tables.unlinked.removeValue(forKey: inode), tables.unmade.removeValue(forKey: inode) != nil)
+                // A staged file stays one this mount made until the server has made it.
+                let unmade = !isStaged(inode) && tables.unmade.removeValue(forKey: inode) != nil
+                return (tables.unlinked.removeValue(forKey: inode), unmade)
             }
             tables.files[inode] = (entry.file, entry.handles - 1)
             return (nil, false)

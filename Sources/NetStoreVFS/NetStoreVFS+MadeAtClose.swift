@@ -7,9 +7,10 @@ import NetStoreCore
 /// then it exists only in this mount, under a provisional inode number.
 ///
 /// Anything that could see or change it other than through its handles (a
-/// listing, a lookup of its name, a rename, an unlink, a setattr, a link) has
-/// the server make it first, so the rest of this layer never meets a file the
-/// server lacks.
+/// listing, a lookup of its name, a rename, an unlink, a setattr, a link, a
+/// new entry of the same name) has the server make it first, so the rest of
+/// this layer never meets a file the server lacks. A rename or rmdir, which
+/// could move or empty a directory holding one, has the server make all.
 extension NetStoreVFS {
     /// Opens `name` in `parent` as a new file that the server makes later.
     func createAtClose(parent: NodeID, name: String, mode: UInt32, flags: Int32, context: RequestContext) throws(NetStoreError) -> (attributes: NodeAttributes, opened: Opened) {
@@ -67,8 +68,22 @@ extension NetStoreVFS {
         }
     }
 
+    /// Has the server make the file not yet made that is to be `name` in the
+    /// directory of inode `parent`, if there is one (before a call on that name).
+    func makeUnmadeFile(parent: UInt64, name: String) async throws(NetStoreError) {
+        guard let file = unmadeFile(parent: inodes.node(of: parent), name: name) else { return }
+        try await file.lock.run { () async throws(NetStoreError) in try await makeLocked(file) }
+    }
+
+    /// Has the server make the file of `inode` if it is not made yet (before a call on it).
+    func makeUnmadeFile(_ inode: UInt64) async throws(NetStoreError) {
+        guard let file = unmadeFile(inode) else { return }
+        try await file.lock.run { () async throws(NetStoreError) in try await makeLocked(file) }
+    }
+
     /// Has the server make `file`, empty, if it has not yet (callers hold its lock).
     func makeLocked(_ file: OpenFile) async throws(NetStoreError) {
+        if file.creation != nil, isStaged(file.inode) { return try await awaitStaged(file) }
         guard let creation = file.creation else { return }
         let made: NodeAttributes
         do {
@@ -95,7 +110,7 @@ extension NetStoreVFS {
     }
 
     /// The server made `file` as `made`: its provisional number stands for the node.
-    private func madeOnServer(_ file: OpenFile, _ creation: OpenFile.Creation, _ made: NodeAttributes) {
+    func madeOnServer(_ file: OpenFile, _ creation: OpenFile.Creation, _ made: NodeAttributes) {
         inodes.resolve(file.inode, to: made.id)
         attributes.remove(file.inode)
         entries.added(parent: creation.parent, name: creation.name, node: made.id)

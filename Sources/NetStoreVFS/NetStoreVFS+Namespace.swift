@@ -5,6 +5,8 @@ import NetStoreCore
 extension NetStoreVFS {
     public func lookup(parent: UInt64, name: String) async throws(NetStoreError) -> NodeAttributes {
         if let unmade = unmadeFile(parent: inodes.node(of: parent), name: name) {
+            // Staged: what it is was settled at its close, and this mount tells it.
+            if isStaged(unmade.inode), let creation = unmade.creation { return entry(creation.attributes) }
             try await unmade.lock.run { () async throws(NetStoreError) in try await makeLocked(unmade) }
         }
         if let cached = try cachedLookup(parent: parent, name: name) { return cached }
@@ -65,7 +67,7 @@ extension NetStoreVFS {
     /// uncommitted writes commits them first, so that the change (a set mtime,
     /// say) applies after them.
     public func setattr(_ inode: UInt64, _ changes: SetAttributes) async throws(NetStoreError) -> NodeAttributes {
-        await makeUnmadeFiles()
+        try await makeUnmadeFile(inode)
         let node = inodes.node(of: inode)
         attributes.remove(node)
         guard let file = openFile(inode) else {
@@ -99,7 +101,7 @@ extension NetStoreVFS {
         guard kind != .directory && kind != .symlink else {
             throw NetStoreError(.notPermitted, "\(name): mknod does not make directories or symlinks")
         }
-        await makeUnmadeFiles()
+        try await makeUnmadeFile(parent: parent, name: name)
         return try await made(in: parent, name: name) { [client, inodes] () async throws(NetStoreError) in
             try await client.mknod(
                 parent: inodes.node(of: parent), name: name, kind: kind, mode: mode & 0o7777,
@@ -108,7 +110,7 @@ extension NetStoreVFS {
     }
 
     public func mkdir(parent: UInt64, name: String, mode: UInt32, context: RequestContext) async throws(NetStoreError) -> NodeAttributes {
-        await makeUnmadeFiles()
+        try await makeUnmadeFile(parent: parent, name: name)
         let made = try await made(in: parent, name: name) { [client, inodes] () async throws(NetStoreError) in
             try await client.mkdir(
                 parent: inodes.node(of: parent), name: name, mode: mode & 0o7777, uid: context.uid, gid: context.gid)
@@ -118,7 +120,7 @@ extension NetStoreVFS {
     }
 
     public func symlink(parent: UInt64, name: String, target: String, context: RequestContext) async throws(NetStoreError) -> NodeAttributes {
-        await makeUnmadeFiles()
+        try await makeUnmadeFile(parent: parent, name: name)
         return try await made(in: parent, name: name) { [client, inodes] () async throws(NetStoreError) in
             try await client.symlink(
                 parent: inodes.node(of: parent), name: name, target: target, uid: context.uid, gid: context.gid)
@@ -126,7 +128,8 @@ extension NetStoreVFS {
     }
 
     public func link(_ inode: UInt64, newParent: UInt64, newName: String) async throws(NetStoreError) -> NodeAttributes {
-        await makeUnmadeFiles()
+        try await makeUnmadeFile(inode)
+        try await makeUnmadeFile(parent: newParent, name: newName)
         attributes.remove(inodes.node(of: inode))
         return try await made(in: newParent, name: newName) { [client, inodes] () async throws(NetStoreError) in
             try await client.link(inodes.node(of: inode), newParent: inodes.node(of: newParent), newName: newName)
@@ -166,7 +169,7 @@ extension NetStoreVFS {
 
     /// Removes a name; a file open here keeps working until its last close.
     public func unlink(parent: UInt64, name: String) async throws(NetStoreError) {
-        await makeUnmadeFiles()
+        try await makeUnmadeFile(parent: parent, name: name)
         let node = inodes.node(of: parent)
         if isHidden(parent: node, name: name) { throw NetStoreError(.notPermitted, "\(name) is NetStore's own") }
         try await removing(parent: node, name: name) { () async throws(NetStoreError) -> NodeAttributes? in

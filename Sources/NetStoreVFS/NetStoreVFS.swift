@@ -52,6 +52,9 @@ public final class NetStoreVFS: Sendable {
     let tables = Mutex(Tables())
     /// How many files are in `Tables.unmade`: while none, lookups skip the lock.
     let unmadeCount = Atomic<Int>(0)
+    /// Write-back mode's staged new files (NetStoreVFS+WriteBack); nil when off.
+    let staging: StagedUploads?
+    let uploader = Mutex<Task<Void, Never>?>(nil)
 
     /// Opens the caches under `configuration.cacheDirectory` for the session's account.
     public init(client: NetStoreClient, rootNode: NodeID, configuration: VFSConfiguration, logger: Logger) throws(NetStoreError) {
@@ -70,6 +73,9 @@ public final class NetStoreVFS: Sendable {
         blocks = try BlockCache(
             directory: "\(configuration.cacheDirectory)/blocks", limit: configuration.blockCacheLimit,
             client: client, logger: logger)
+        staging = try configuration.stagingDirectory.map { directory throws(NetStoreError) in
+            StagedUploads(journal: try StagingJournal(directory: directory))
+        }
     }
 
     /// Connects (if not yet) and opens the file system at the account's root.
@@ -79,6 +85,8 @@ public final class NetStoreVFS: Sendable {
         // The first sweep of dead mounts' parked files runs before anything is served.
         await vfs.sweepUnlinked()
         vfs.startHousekeeping()
+        // What a previous mount staged is made before anything is served.
+        try await vfs.startStaging()
         return vfs
     }
 
@@ -165,6 +173,7 @@ public final class NetStoreVFS: Sendable {
             return Array(tables.unlinked.values)
         }
         for name in hidden { await removeHidden(name) }
+        await stopStaging(within: .seconds(30))
         await stopHousekeeping()
         return failed
     }

@@ -79,9 +79,7 @@ extension OpenFile {
     /// and the file fits inline): one request, one change replicated.
     func createInline(_ creation: Creation, client: NetStoreClient, cache: BlockCache) async throws(NetStoreError) -> NodeAttributes {
         let state = snapshot
-        let bytes = state.local.contains(0) && state.size > 0
-            ? try sparseFile().read(count: Int(state.size), at: 0)
-            : [UInt8](repeating: 0, count: Int(state.size))
+        let bytes = try wholeContent(state)
         let id = Self.blockID(of: bytes)
         let attributes = try await client.createInline(
             parent: creation.parent, name: creation.name, mode: creation.attributes.mode,
@@ -90,6 +88,33 @@ extension OpenFile {
         if !id.isHole { cache.insertWritten(id, bytes: bytes, fileSize: state.size) }
         committed(attributes, from: state, blocks: id.isHole ? [] : [id])
         return attributes
+    }
+
+    /// The whole content of a new file that fits inline (it has no base to read).
+    private func wholeContent(_ state: State) throws(NetStoreError) -> [UInt8] {
+        state.local.contains(0) && state.size > 0
+            ? try sparseFile().read(count: Int(state.size), at: 0)
+            : [UInt8](repeating: 0, count: Int(state.size))
+    }
+
+    /// Stages a new file that fits inline (write-back mode; callers hold `lock`):
+    /// its content is now what the server is to make, so it has no changes to
+    /// commit, and its creation's attributes say its size and time. Returns
+    /// the content and its block id.
+    func stage(now: Int64) throws(NetStoreError) -> (bytes: [UInt8], id: BlockID) {
+        let state = snapshot
+        let bytes = try wholeContent(state)
+        let id = Self.blockID(of: bytes)
+        staged(size: state.size, modifiedNs: state.modifiedNs ?? now)
+        let ids = id.isHole ? [] : [id]
+        self.state.withLock { current in
+            // Version 0 until the server makes it: the file is not open on any server version.
+            current.base = FileContent(version: 0, size: state.size, blocks: ids)
+            current.validBase = state.size
+            current.dirty.subtract(state.dirty)
+            current.modifiedNs = nil
+        }
+        return (bytes, id)
     }
 
     /// The whole content (block 0) sent with the commit.

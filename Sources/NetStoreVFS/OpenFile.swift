@@ -79,6 +79,16 @@ final class OpenFile: Sendable {
         state.withLock { $0.base.version = made.version }
     }
 
+    /// The file was staged with `size` bytes, last changed at `modifiedNs`: what
+    /// the kernel is told of it until the server makes it.
+    func staged(size: UInt64, modifiedNs: Int64) {
+        identity.withLock { identity in
+            identity.creation?.attributes.size = size
+            identity.creation?.attributes.mtimeNs = modifiedNs
+            identity.creation?.attributes.ctimeNs = modifiedNs
+        }
+    }
+
     var snapshot: State { state.withLock { $0 } }
 
     /// The write-back file, created at the first write.

@@ -1,3 +1,4 @@
+import Crypto
 import NetStoreCore
 
 /// How the file-system layer caches and transfers.
@@ -32,14 +33,22 @@ public struct VFSConfiguration: Sendable {
     /// when small (one change instead of two), not at create; O_EXCL then holds
     /// against other clients only at that close (docs/mount.md).
     public var createAtClose: Bool
+    /// Write-back mode (docs/mount.md): a new small file's close returns once
+    /// the file is journaled in this directory, and the server makes such files
+    /// in batches behind it; fsync waits for them. nil: off, a close waits for
+    /// the server. Needs `createAtClose`.
+    public var stagingDirectory: String?
 
     public init(
         cacheDirectory: String, blockCacheLimit: UInt64 = 1 << 30, attributeTimeout: Double = 1,
         readAheadBlocks: Int = 8, uploadParallelism: Int = 8, earlyUploads: Int = 8,
         unlinkedLease: Duration = .seconds(600), inlineCommitLimit: Int = 64 << 10,
-        watchedAttributeTimeout: Double? = nil, createAtClose: Bool = true
+        watchedAttributeTimeout: Double? = nil, createAtClose: Bool = true,
+        stagingDirectory: String? = nil
     ) {
         self.createAtClose = createAtClose
+        precondition(stagingDirectory == nil || createAtClose, "write-back mode stages files made at close")
+        self.stagingDirectory = stagingDirectory
         precondition(attributeTimeout >= 0 && (watchedAttributeTimeout ?? 0) >= 0, "a negative cache timeout")
         self.watchedAttributeTimeout = watchedAttributeTimeout
         precondition(readAheadBlocks >= 0 && uploadParallelism >= 1 && earlyUploads >= 0, "invalid transfer settings")
@@ -53,5 +62,18 @@ public struct VFSConfiguration: Sendable {
         self.uploadParallelism = uploadParallelism
         self.earlyUploads = earlyUploads
         self.inlineCommitLimit = inlineCommitLimit
+    }
+}
+
+extension VFSConfiguration {
+    /// Where write-back mode journals: one directory per account, cluster and
+    /// mountpoint under the cache, so that mounting the same again finds what
+    /// a mount left unmade, and two mounts never share one.
+    public static func stagingDirectory(in cacheDirectory: String, user: String, cluster: String, mountpoint: String) -> String {
+        let key = SHA256.hash(data: Array(mountpoint.utf8)).prefix(6).map { byte in
+            let hex = String(byte, radix: 16)
+            return hex.count == 1 ? "0" + hex : hex
+        }.joined()
+        return "\(cacheDirectory)/staged/\(user)@\(cluster)-\(key)"
     }
 }

@@ -25,7 +25,10 @@ struct MountCommand: AsyncParsableCommand {
             (after how long without renewal the parked open-but-unlinked files of a mount that died
             are swept by other mounts; default 600), attr_timeout=SECONDS (how long the kernel and
             the mount keep attributes and names while the server tells the mount of changes made
-            elsewhere; default 30; 1 s whenever it does not); others go to FUSE (allow_other, ro, ...).
+            elsewhere; default 30; 1 s whenever it does not), writeback (the close of a new small file
+            returns once it is journaled in the cache; the servers make such files in batches behind
+            it, and fsync, `sync MOUNTPOINT` and unmount wait for them); others go to FUSE (allow_other,
+            ro, ...).
             """)
 
     @Argument(help: "An existing directory to mount on.")
@@ -115,7 +118,9 @@ struct MountCommand: AsyncParsableCommand {
             configuration: VFSConfiguration(
                 cacheDirectory: settings.cacheDirectory, blockCacheLimit: settings.cacheLimit,
                 unlinkedLease: settings.unlinkedLease, watchedAttributeTimeout: settings.attributeTimeout,
-                createAtClose: settings.createAtClose),
+                createAtClose: settings.createAtClose,
+                stagingDirectory: try settings.stagingDirectory(user: client.session?.user.name ?? "user",
+                                                                servers: client.configuration.servers, mountpoint: mountpoint)),
             logger: logger)
         let session = FUSESession(vfs: vfs, mountpoint: mountpoint, options: settings.fuseOptions, logger: logger)
         try session.mount()
@@ -204,6 +209,8 @@ struct MountSettings {
     var attributeTimeout: Double = 30
     /// Whether a new file is made on the server at its first close (else at create).
     var createAtClose = true
+    /// Write-back mode: a new small file's close returns once it is journaled locally.
+    var writeBack = false
     var fuseOptions: [String] = []
 
     init(options: [String]) throws(NetStoreError) {
@@ -228,6 +235,8 @@ struct MountSettings {
                 attributeTimeout = seconds
             } else if option == "create_at_open" {
                 createAtClose = false
+            } else if option == "writeback" {
+                writeBack = true
             } else if option.hasPrefix("unlinked_lease=") {
                 guard let seconds = Int(option.dropFirst("unlinked_lease=".count)), seconds > 0 else {
                     throw NetStoreError(.invalid, "-o unlinked_lease takes a number of seconds, e.g. unlinked_lease=600")
@@ -237,6 +246,21 @@ struct MountSettings {
                 fuseOptions.append(option)
             }
         }
+    }
+
+    /// Write-back mode's journal: one per account, cluster and mountpoint, so
+    /// that mounting the same again finds what was left unmade.
+    func stagingDirectory(user: String, servers: [ServerAddress], mountpoint: String) throws(NetStoreError) -> String? {
+        guard writeBack else { return nil }
+        guard createAtClose else {
+            throw NetStoreError(.invalid, "-o writeback stages files made at close: it cannot go with -o create_at_open")
+        }
+        let place = realpath(mountpoint, nil).map { pointer in
+            defer { free(pointer) }
+            return String(cString: pointer)
+        } ?? mountpoint
+        let cluster = servers.first.map { "\($0.host)_\($0.port)" } ?? "cluster"
+        return VFSConfiguration.stagingDirectory(in: cacheDirectory, user: user, cluster: cluster, mountpoint: place)
     }
 
     /// $XDG_CACHE_HOME/netstore, else ~/.cache/netstore.

@@ -21,7 +21,7 @@ final class VFSHarness: @unchecked Sendable {
     let context = RequestContext(uid: 1234, gid: 5678)
 
     init(cacheLimit: UInt64 = 1 << 30, earlyUploads: Int = 8, attributeTimeout: Double = 1,
-         watchedAttributeTimeout: Double? = nil) async throws {
+         watchedAttributeTimeout: Double? = nil, writeBack: Bool = false) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("vfs-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         passwordFile = directory.appendingPathComponent("admin-password")
@@ -41,7 +41,8 @@ final class VFSHarness: @unchecked Sendable {
             configuration: VFSConfiguration(
                 cacheDirectory: directory.appendingPathComponent("cache").path, blockCacheLimit: cacheLimit,
                 attributeTimeout: attributeTimeout, earlyUploads: earlyUploads,
-                watchedAttributeTimeout: watchedAttributeTimeout),
+                watchedAttributeTimeout: watchedAttributeTimeout,
+                stagingDirectory: writeBack ? directory.appendingPathComponent("staged").path : nil),
             logger: logger)
     }
 

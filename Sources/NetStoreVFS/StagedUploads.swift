@@ -1,0 +1,180 @@
+import NetStoreCore
+import Synchronization
+
+/// Write-back mode's queue (docs/mount.md, "Write-back mode"): new small files
+/// closed here, journaled, waiting to be made on the server. One uploader
+/// sends them in staging order, as many as one request takes; while a batch is
+/// out, the next one gathers, so a steady writer's files go many to a request.
+final class StagedUploads: Sendable {
+    struct Entry: Sendable {
+        var file: StagedFile
+        /// The kernel's inode number and the open-file state of a file staged by
+        /// this mount; nil for one recovered from a previous mount's journal.
+        var inode: UInt64?
+        var openFile: OpenFile?
+    }
+
+    /// How the uploader got on with a batch.
+    enum Settled {
+        /// Every file in it was made or set aside.
+        case done
+        /// Nothing is known to be settled (the server could not be reached):
+        /// the same batch goes again, each file's EEXIST then checked against
+        /// what the server has.
+        case retry
+    }
+
+    private struct State {
+        var pending: [Entry] = []
+        var inFlight: [Entry] = []
+        var staged: Set<UInt64> = []
+        var pendingBytes = 0
+        var lastStaged: UInt64 = 0
+        var completedThrough: UInt64 = 0
+        var drainers: [(through: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
+        var wake: CheckedContinuation<Void, Never>?
+        var stopped = false
+    }
+
+    /// Staging waits for the uploader past this much content, bounding memory.
+    static let pendingByteLimit = 64 << 20
+
+    let journal: StagingJournal
+    private let state = Mutex(State())
+
+    init(journal: StagingJournal) {
+        self.journal = journal
+    }
+
+    /// Journals `file` under the next sequence number and queues it; it is
+    /// durable here when this returns. Returns the sequence number.
+    @discardableResult
+    func stage(_ file: StagedFile, inode: UInt64?, openFile: OpenFile?) throws(NetStoreError) -> UInt64 {
+        let result = state.withLock { state -> Result<UInt64, NetStoreError> in
+            // In the lock: journal order is queue order is sequence order.
+            var file = file
+            file.sequence = journal.nextSequence()
+            do throws(NetStoreError) {
+                try journal.append(file)
+            } catch {
+                return .failure(error)
+            }
+            state.pending.append(Entry(file: file, inode: inode, openFile: openFile))
+            if let inode { state.staged.insert(inode) }
+            state.pendingBytes += file.bytes.count
+            state.lastStaged = max(state.lastStaged, file.sequence)
+            let wake = state.wake
+            state.wake = nil
+            wake?.resume()
+            return .success(file.sequence)
+        }
+        return try result.get()
+    }
+
+    /// Queues files a previous mount journaled (their records are on disk already).
+    func requeue(_ files: [StagedFile]) {
+        state.withLock { state in
+            for file in files {
+                state.pending.append(Entry(file: file, inode: nil, openFile: nil))
+                state.pendingBytes += file.bytes.count
+                state.lastStaged = max(state.lastStaged, file.sequence)
+            }
+            let wake = state.wake
+            state.wake = nil
+            wake?.resume()
+        }
+    }
+
+    /// Whether the file of `inode` is staged and not yet settled.
+    func isStaged(_ inode: UInt64) -> Bool {
+        state.withLock { $0.staged.contains(inode) }
+    }
+
+    /// Files staged and not yet settled.
+    var count: Int { state.withLock { $0.pending.count + $0.inFlight.count } }
+
+    var isOverLimit: Bool { state.withLock { $0.pendingBytes > Self.pendingByteLimit } }
+
+    /// Returns once every file staged before the call is made on the server or set aside.
+    func drain() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let ready = state.withLock { state -> Bool in
+                guard state.completedThrough < state.lastStaged, !state.stopped else { return true }
+                state.drainers.append((state.lastStaged, continuation))
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+
+    /// Sends batches with `upload` until `stop()`: a batch that is to be
+    /// retried waits a growing pause (up to 5 s) and goes again, whole.
+    func run(upload: @Sendable (_ batch: [Entry], _ retry: Bool) async -> Settled) async {
+        while let batch = await nextBatch() {
+            var attempt = 0
+            while await upload(batch, attempt > 0) == .retry {
+                attempt += 1
+                if state.withLock({ $0.stopped }) { return }
+                try? await Task.sleep(for: .milliseconds(min(5_000, 50 << min(attempt, 7))))
+            }
+            settled(batch)
+        }
+    }
+
+    /// Ends `run` after its current batch, and releases every `drain` waiting.
+    func stop() {
+        let (wake, drainers) = state.withLock { state in
+            state.stopped = true
+            defer { state.wake = nil; state.drainers = [] }
+            return (state.wake, state.drainers.map(\.continuation))
+        }
+        wake?.resume()
+        for drainer in drainers { drainer.resume() }
+    }
+
+    /// The next files to send, as many as one request takes; nil once stopped.
+    private func nextBatch() async -> [Entry]? {
+        while true {
+            let taken = state.withLock { state -> [Entry]?? in
+                if state.stopped { return .some(nil) }
+                guard !state.pending.isEmpty else { return nil }
+                var count = 0
+                var bytes = 0
+                for entry in state.pending {
+                    guard count < Limits.maxFilesPerBatch, bytes + entry.file.bytes.count <= Limits.maxBatchContent else { break }
+                    count += 1
+                    bytes += entry.file.bytes.count
+                }
+                // A file over the batch's byte limit alone still goes, alone.
+                count = max(count, 1)
+                state.inFlight = Array(state.pending.prefix(count))
+                state.pending.removeFirst(count)
+                state.pendingBytes -= state.inFlight.reduce(0) { $0 + $1.file.bytes.count }
+                return .some(state.inFlight)
+            }
+            if let taken { return taken }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { state -> Bool in
+                    guard state.pending.isEmpty, !state.stopped else { return true }
+                    state.wake = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        }
+    }
+
+    private func settled(_ batch: [Entry]) {
+        guard let last = batch.last?.file.sequence else { return }
+        journal.completed(through: last)
+        let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.inFlight = []
+            for entry in batch { if let inode = entry.inode { state.staged.remove(inode) } }
+            state.completedThrough = max(state.completedThrough, last)
+            let ready = state.drainers.filter { $0.through <= state.completedThrough }.map(\.continuation)
+            state.drainers.removeAll { $0.through <= state.completedThrough }
+            return ready
+        }
+        for continuation in ready { continuation.resume() }
+    }
+}

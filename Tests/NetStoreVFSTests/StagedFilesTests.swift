@@ -1,0 +1,180 @@
+import Foundation
+import Logging
+import NetStoreCore
+@testable import NetStoreVFS
+import Testing
+
+@Suite("Write-back mode: new small files staged at close, made by the server in batches")
+struct StagedFilesTests {
+    static func create(_ h: VFSHarness, in dir: UInt64, _ name: String, _ bytes: [UInt8]) async throws -> UInt64 {
+        let (attributes, opened) = try await h.vfs.create(parent: dir, name: name, mode: 0o640, flags: O_WRONLY | O_CREAT | O_EXCL, context: h.context)
+        _ = try await h.vfs.write(attributes.id, handle: opened.handle, offset: 0, bytes: bytes)
+        try await h.vfs.flush(attributes.id, handle: opened.handle)
+        try await h.vfs.release(attributes.id, handle: opened.handle)
+        return attributes.id
+    }
+
+    @Test("closes return with the files staged; this mount sees them whole; fsyncdir returns once the server has made them, in batches")
+    func stagedThenMade() async throws {
+        let h = try await VFSHarness(attributeTimeout: 30, writeBack: true)
+        defer { Task { await h.close() } }
+        let (dir, dirNode) = try await MadeAtCloseTests.directory(h)
+        var inodes: [String: UInt64] = [:]
+        let contents = Dictionary(uniqueKeysWithValues: (0..<60).map { ("f\($0)", pattern(100 + 97 * $0, seed: UInt64($0))) })
+        let made = try await h.requests {
+            for (name, bytes) in contents.sorted(by: { $0.key < $1.key }) {
+                inodes[name] = try await Self.create(h, in: dir, name, bytes)
+            }
+            // Staged or made by now, this mount tells each the same: its size, its inode, its bytes.
+            for (name, bytes) in contents {
+                let inode = inodes[name]!
+                #expect(try await h.vfs.getattr(inode).size == UInt64(bytes.count), "\(name)")
+                #expect(try await h.vfs.lookup(parent: dir, name: name).id == inode, "\(name)")
+                #expect(try await h.readFile(inode) == bytes, "\(name)")
+            }
+            await h.vfs.syncStaged()
+        }
+        #expect(made["createInline"] == nil && made["create"] == nil && made["commit"] == nil, "\(made)")
+        #expect((made["createInlineBatch"] ?? 0) >= 1 && (made["createInlineBatch"] ?? 0) < contents.count, "batched: \(made)")
+        #expect(h.vfs.unmadeCount.load(ordering: .acquiring) == 0)
+        for (name, bytes) in contents {
+            let onServer = try await h.client.lookup(parent: dirNode, name: name)
+            #expect(onServer.mode & 0o7777 == 0o640 && onServer.uid == h.context.uid, "\(name)")
+            #expect(h.vfs.inodes.node(of: inodes[name]!) == onServer.id)
+            #expect(try await h.serverBytes(inodes[name]!) == bytes, "\(name)")
+        }
+        // Every segment of the journal is gone with its files.
+        let journal = h.directory.appendingPathComponent("staged").path
+        #expect(try FileManager.default.contentsOfDirectory(atPath: journal).filter { $0.hasPrefix("segment-") } == [])
+    }
+
+    @Test("a staged file written again is committed once it is made; a listing, an unlink or fsync waits for the server")
+    func changedAfterStaging() async throws {
+        let h = try await VFSHarness(attributeTimeout: 30, writeBack: true)
+        defer { Task { await h.close() } }
+        let (dir, dirNode) = try await MadeAtCloseTests.directory(h)
+        let inode = try await Self.create(h, in: dir, "log", Array("one\n".utf8))
+        let opened = try await h.vfs.open(inode, flags: O_WRONLY | O_APPEND)
+        _ = try await h.vfs.write(inode, handle: opened.handle, offset: 0, bytes: Array("two\n".utf8))
+        try await h.vfs.fsync(inode, handle: opened.handle)
+        #expect(try await h.serverBytes(inode) == Array("one\ntwo\n".utf8))
+        try await h.vfs.release(inode, handle: opened.handle)
+
+        _ = try await Self.create(h, in: dir, "listed", Array("abc".utf8))
+        let handle = try await h.vfs.opendir(dir)
+        let items = try await h.vfs.readdir(dir, handle: handle, offset: 0, limit: 100)
+        h.vfs.releasedir(handle)
+        #expect(Set(items.map(\.name)).isSuperset(of: ["log", "listed"]))
+        #expect(try await h.client.lookup(parent: dirNode, name: "listed").size == 3)
+
+        _ = try await Self.create(h, in: dir, "gone", Array("tmp".utf8))
+        try await h.vfs.unlink(parent: dir, name: "gone")
+        #expect(await errnoOf { _ = try await h.client.lookup(parent: dirNode, name: "gone") } == ENOENT)
+        #expect(await errnoOf { _ = try await h.vfs.lookup(parent: dir, name: "gone") } == ENOENT)
+    }
+
+    @Test("a name taken elsewhere before the upload: the staged file is kept in failed/ with a note, the other file stays")
+    func takenMeanwhile() async throws {
+        let h = try await VFSHarness(attributeTimeout: 30, writeBack: true)
+        defer { Task { await h.close() } }
+        let (dir, dirNode) = try await MadeAtCloseTests.directory(h)
+        let (attributes, opened) = try await h.vfs.create(parent: dir, name: "race", mode: 0o644, flags: O_WRONLY | O_CREAT, context: h.context)
+        _ = try await h.vfs.write(attributes.id, handle: opened.handle, offset: 0, bytes: Array("mine".utf8))
+        let theirs = try await h.client.createInline(parent: dirNode, name: "race", bytes: Array("theirs".utf8))
+        try await h.vfs.flush(attributes.id, handle: opened.handle)
+        try await h.vfs.release(attributes.id, handle: opened.handle)
+        await h.vfs.syncStaged()
+        #expect(try await h.client.lookup(parent: dirNode, name: "race") == theirs)
+        #expect(h.vfs.unmadeCount.load(ordering: .acquiring) == 0)
+        let failed = h.directory.appendingPathComponent("staged/failed")
+        let kept = try FileManager.default.contentsOfDirectory(atPath: failed.path).filter { $0.hasSuffix("-race") }
+        #expect(kept.count == 1)
+        #expect(kept.first.flatMap { FileManager.default.contents(atPath: failed.appendingPathComponent($0).path) } == Data("mine".utf8))
+        let note = try String(contentsOf: failed.appendingPathComponent("README"), encoding: .utf8)
+        #expect(note.contains("'race'") && note.contains("exists"), "\(note)")
+    }
+
+    @Test("files a mount journaled and never saw made are made when the next mount starts; one whose name holds other bytes is set aside")
+    func replayedAtStart() async throws {
+        let h = try await VFSHarness(attributeTimeout: 30)
+        defer { Task { await h.close() } }
+        let root = h.vfs.inodes.rootNode
+        let journalDirectory = h.directory.appendingPathComponent("left-staged").path
+        // What a mount killed after three closes left; the first was made before it died.
+        let earlier = try await h.client.createInline(parent: root, name: "made-before", bytes: Array("first".utf8))
+        _ = try await h.client.createInline(parent: root, name: "taken", bytes: Array("someone else's".utf8))
+        do {
+            let journal = try StagingJournal(directory: journalDirectory)
+            _ = try journal.recover()
+            for (name, text) in [("made-before", "first"), ("new", "second"), ("taken", "mine")] {
+                try journal.append(StagedFile(sequence: journal.nextSequence(), parent: root, name: name, mode: 0o600,
+                                              uid: 1, gid: 2, modifiedNs: 0, bytes: Array(text.utf8)))
+            }
+        }
+        var logger = Logger(label: "vfs-test")
+        logger.logLevel = .critical
+        let next = try await NetStoreVFS.start(
+            client: h.client,
+            configuration: VFSConfiguration(cacheDirectory: h.directory.appendingPathComponent("cache2").path,
+                                            stagingDirectory: journalDirectory),
+            logger: logger)
+        // Settled before start returned.
+        #expect(try await h.client.lookup(parent: root, name: "made-before") == earlier)
+        let new = try await h.client.lookup(parent: root, name: "new")
+        #expect(new.size == 6 && new.mode & 0o7777 == 0o600)
+        #expect(try await h.client.lookup(parent: root, name: "taken").size == UInt64("someone else's".utf8.count))
+        let failed = try FileManager.default.contentsOfDirectory(atPath: journalDirectory + "/failed")
+        #expect(failed.contains { $0.hasSuffix("-taken") } && !failed.contains { $0.hasSuffix("-made-before") }, "\(failed)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: journalDirectory).filter { $0.hasPrefix("segment-") } == [])
+        // One mount at a time per journal.
+        #expect(throws: NetStoreError.self) { _ = try StagingJournal(directory: journalDirectory) }
+        await next.flushAll()
+    }
+}
+
+@Suite("The write-back journal's records")
+struct StagingJournalTests {
+    static func file(_ sequence: UInt64, _ name: String, _ count: Int) -> StagedFile {
+        StagedFile(sequence: sequence, parent: 7, name: name, mode: 0o644, uid: 1, gid: 2, modifiedNs: -5, bytes: pattern(count, seed: sequence))
+    }
+
+    @Test func recordsRoundTripAndATornOrCorruptTailIsIgnored() {
+        let files = [Self.file(1, "a", 0), Self.file(2, "é", 5000), Self.file(3, "c", 1)]
+        let bytes = files.flatMap(StagedRecord.encode)
+        #expect(StagedRecord.decodeAll(bytes).files == files)
+        #expect(StagedRecord.decodeAll(bytes).length == bytes.count)
+        let lastStart = bytes.count - StagedRecord.encode(files[2]).count
+        for cut in [lastStart + 1, lastStart + 12, bytes.count - 1] {
+            let torn = StagedRecord.decodeAll(Array(bytes.prefix(cut)))
+            #expect(torn.files == Array(files.prefix(2)) && torn.length == lastStart, "cut at \(cut)")
+        }
+        var corrupt = bytes
+        corrupt[lastStart + 20] ^= 1
+        #expect(StagedRecord.decodeAll(corrupt).files == Array(files.prefix(2)))
+    }
+
+    @Test func segmentsAreRecoveredInOrderAndDeletedOnceSettled() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var written: [StagedFile] = []
+        do {
+            let journal = try StagingJournal(directory: directory)
+            #expect(try journal.recover().isEmpty)
+            // Big enough that they take three segments.
+            for index in 0..<20 {
+                let file = Self.file(journal.nextSequence(), "f\(index)", 1 << 20)
+                try journal.append(file)
+                written.append(file)
+            }
+        }
+        let segments = { try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix("segment-") } }
+        #expect(try segments().count == 3)
+        let journal = try StagingJournal(directory: directory)
+        #expect(try journal.recover() == written)
+        #expect(journal.nextSequence() == 21)
+        journal.completed(through: 10)
+        #expect(try segments().count == 2)
+        journal.completed(through: 20)
+        #expect(try segments().isEmpty)
+    }
+}
