@@ -61,6 +61,12 @@ public final class ServerProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 
+    /// Sends `signal` (SIGSTOP: the server stops answering, with its connections open; SIGCONT: it goes on).
+    public func send(_ signal: Int32) {
+        guard let process, process.isRunning else { return }
+        kill(process.processIdentifier, signal)
+    }
+
     /// SIGTERM and wait for a clean exit; returns the exit status.
     @discardableResult
     public func terminate() -> Int32 {
