@@ -9,22 +9,39 @@ import Synchronization
 
 /// Blocks kept on local disk, one file per block named by its hash: a name
 /// never changes meaning, so the cache is always coherent. The total size is
-/// bounded; the least recently used blocks are removed first.
+/// bounded; the least recently used blocks are removed first. Small blocks (a
+/// small file's only one) are kept in memory instead, up to `memoryLimit`: a
+/// file created, written and renamed for each would cost more than the file
+/// it caches, and a small file's open brings its block along anyway.
 final class BlockCache: Sendable {
     private struct Item {
         var size: UInt64
         var lastUse: UInt64
+        /// The bytes of a block kept in memory; nil: in its file.
+        var bytes: [UInt8]?
     }
 
     private struct State {
         var items: [BlockID: Item] = [:]
         var total: UInt64 = 0
+        var memoryTotal: UInt64 = 0
+
         var clock: UInt64 = 0
         var fetching: [BlockID: Task<Void, any Error>] = [:]
+
+        /// Takes `item`'s bytes out of the totals (the caller removes or replaces it).
+        mutating func forget(_ item: Item) {
+            total -= item.size
+            if item.bytes != nil { memoryTotal -= item.size }
+        }
     }
+
+    /// Blocks up to this size are kept in memory.
+    static let smallBlock = 64 << 10
 
     let directory: String
     private let limit: UInt64
+    private let memoryLimit: UInt64
     private let client: NetStoreClient
     private let logger: Logger
     private let state = Mutex(State())
@@ -32,6 +49,7 @@ final class BlockCache: Sendable {
     init(directory: String, limit: UInt64, client: NetStoreClient, logger: Logger) throws(NetStoreError) {
         self.directory = directory
         self.limit = limit
+        memoryLimit = min(limit / 8, 64 << 20)
         self.client = client
         self.logger = logger
         try Self.makeDirectory(directory)
@@ -110,10 +128,13 @@ final class BlockCache: Sendable {
     }
 
     private func readLocal(_ id: BlockID, range: Range<Int>) -> [UInt8]? {
+        if let bytes = state.withLock({ $0.items[id]?.bytes }) {
+            return range.lowerBound < bytes.count ? Array(bytes[range.lowerBound..<min(range.upperBound, bytes.count)]) : []
+        }
         let fd = open(path(id), O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             state.withLock { state in
-                if let item = state.items.removeValue(forKey: id) { state.total -= item.size }
+                if let item = state.items.removeValue(forKey: id) { state.forget(item) }
             }
             return nil
         }
@@ -135,6 +156,19 @@ final class BlockCache: Sendable {
     /// Writes the block to a temporary name and renames it into place, so a
     /// reader never sees half a block.
     private func store(_ id: BlockID, bytes: [UInt8]) throws(NetStoreError) {
+        if bytes.count <= Self.smallBlock, memoryLimit > 0 {
+            let victims = state.withLock { state -> [BlockID] in
+                state.clock += 1
+                if let old = state.items[id] { state.forget(old) }
+                let item = Item(size: UInt64(bytes.count), lastUse: state.clock, bytes: bytes)
+                state.items[id] = item
+                state.total += item.size
+                state.memoryTotal += item.size
+                return Self.evictions(&state, limit: limit, keep: id) + Self.memoryEvictions(&state, limit: memoryLimit, keep: id)
+            }
+            for victim in victims { unlink(path(victim)) }
+            return
+        }
         let final = path(id)
         let temporary = "\(final).\(UInt32.random(in: 0...UInt32.max)).tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
@@ -157,7 +191,7 @@ final class BlockCache: Sendable {
         }
         let victims = state.withLock { state -> [BlockID] in
             state.clock += 1
-            if let old = state.items[id] { state.total -= old.size }
+            if let old = state.items[id] { state.forget(old) }
             state.items[id] = Item(size: UInt64(bytes.count), lastUse: state.clock)
             state.total += UInt64(bytes.count)
             return Self.evictions(&state, limit: limit, keep: id)
@@ -166,7 +200,7 @@ final class BlockCache: Sendable {
     }
 
     /// Chooses the least recently used blocks to drop until the cache is at
-    /// 90% of its limit, and forgets them.
+    /// 90% of its limit, and forgets them; returns those whose files are to go.
     private static func evictions(_ state: inout State, limit: UInt64, keep: BlockID) -> [BlockID] {
         guard state.total > limit else { return [] }
         let target = limit / 10 * 9
@@ -174,11 +208,24 @@ final class BlockCache: Sendable {
         for (id, item) in state.items.sorted(by: { $0.value.lastUse < $1.value.lastUse }) {
             if state.total <= target { break }
             if id == keep { continue }
-            victims.append(id)
-            state.total -= item.size
+            if item.bytes == nil { victims.append(id) }
+            state.forget(item)
             state.items.removeValue(forKey: id)
         }
         return victims
+    }
+
+    /// The same for the blocks kept in memory (none has a file to remove).
+    private static func memoryEvictions(_ state: inout State, limit: UInt64, keep: BlockID) -> [BlockID] {
+        guard state.memoryTotal > limit else { return [] }
+        let target = limit / 10 * 9
+        for (id, item) in state.items.filter({ $0.value.bytes != nil }).sorted(by: { $0.value.lastUse < $1.value.lastUse }) {
+            if state.memoryTotal <= target { break }
+            if id == keep { continue }
+            state.forget(item)
+            state.items.removeValue(forKey: id)
+        }
+        return []
     }
 
     /// Indexes what an earlier mount left; removes unfinished temporary files.
