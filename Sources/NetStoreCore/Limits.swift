@@ -21,9 +21,10 @@ public enum Limits {
     /// with the entries that refer to them).
     public static let maxCarriedBlocks = 256
     /// CREATE_INLINE_BATCH makes at most this many files, of at most this many
-    /// content bytes in all: a batch's blocks then travel with its log entry.
+    /// content bytes in all: a batch's blocks then travel with its log entry
+    /// (within the bytes replication carries with one append).
     public static let maxFilesPerBatch = 256
-    public static let maxBatchContent = 1 << 20
+    public static let maxBatchContent = 256 << 10
     /// A file or directory name, in UTF-8 bytes (as NAME_MAX).
     public static let maxNameLength = 255
     /// A symlink target, in UTF-8 bytes (as PATH_MAX - 1).

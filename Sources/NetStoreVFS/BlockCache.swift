@@ -25,7 +25,6 @@ final class BlockCache: Sendable {
         var items: [BlockID: Item] = [:]
         var total: UInt64 = 0
         var memoryTotal: UInt64 = 0
-
         var clock: UInt64 = 0
         var fetching: [BlockID: Task<Void, any Error>] = [:]
 

@@ -57,6 +57,28 @@ struct CarriedBlocksTests {
         #expect(carried == Array(ids.prefix(Int(CarriedBlocks.byteBudget / perFile))))
     }
 
+    @Test("an append whose small files' blocks would not all travel with it is split into appends whose blocks do")
+    func splitByCarriedBytes() {
+        let perFile = CarriedBlocks.fileSizeLimit
+        let count = 3 * Int(CarriedBlocks.byteBudget / perFile) + 1
+        let ids = (0..<count).map { Self.block(UInt8(truncatingIfNeeded: $0), count: 10 + $0).0 }
+        let message = Self.append(ids.map { Self.commit(size: perFile, [$0]) })
+        let parts = TCPReplicationTransport.split(message)
+        #expect(parts.count == 4)
+        var previous = LogPosition.zero
+        var carried: [BlockID] = []
+        for part in parts {
+            guard case .append(let append) = part else { Issue.record("not an append: \(part)"); return }
+            // Each part follows the one before, and carries every block its entries refer to.
+            #expect(append.previous == previous)
+            previous = append.entries.last!.position
+            let ids = CarriedBlocks.ids(for: part)
+            #expect(ids.count == append.entries.count)
+            carried += ids
+        }
+        #expect(carried == ids)
+    }
+
     @Test("a backup stores carried blocks before it checks the append; a carried block with wrong bytes is asked for")
     func backupStoresCarriedBlocks() async throws {
         let h = try ReplicaHarness("carried", id: ReplicaID(2), replicas: [ReplicaID(1), ReplicaID(2), ReplicaID(3)], writeQuorum: 2)

@@ -115,6 +115,27 @@ struct EarlyUploadTests {
         #expect(try await h.readFile(bigInode) == big)
     }
 
+    @Test("a small written block is cached in memory, a full one as a file; both read back with no download")
+    func smallBlocksInMemory() async throws {
+        let h = try await VFSHarness()
+        defer { Task { await h.close() } }
+        let small = pattern(4096, seed: 21)
+        let full = pattern(Limits.blockSize, seed: 22)
+        let smallInode = try await h.writeFile("small", small)
+        let fullInode = try await h.writeFile("full", full)
+        let smallID = OpenFile.blockID(of: small)
+        let fullID = OpenFile.blockID(of: full)
+        #expect(h.vfs.blocks.contains(smallID) && h.vfs.blocks.contains(fullID))
+        let files = try FileManager.default.contentsOfDirectory(atPath: h.vfs.blocks.directory)
+        #expect(!files.contains(smallID.hex) && files.contains(fullID.hex), "\(files)")
+        var read: [[UInt8]] = []
+        let reads = try await h.requests {
+            read = [try await h.readFile(smallInode), try await h.readFile(fullInode)]
+        }
+        #expect(read == [small, full])
+        #expect(reads["getBlock"] == nil, "\(reads)")
+    }
+
     @Test("early uploads failing against a stopped server do not fail writes; fsync reports the error", .timeLimit(.minutes(1)))
     func failedEarlyUploadsReportAtFsync() async throws {
         let h = try await VFSHarness()

@@ -21,14 +21,8 @@ enum CarriedBlocks {
         var ids: [BlockID] = []
         var seen = Set<BlockID>()
         var bytes: UInt64 = 0
-        for entry in append.entries where !entry.isTermStart {
-            let files: [(size: UInt64, blocks: [BlockID])]
-            switch try? MutationCodec.decode(entry.payload) {
-            case let .commit(_, _, _, s, b, _)?, let .createFile(_, _, _, _, _, _, s, b, _)?: files = [(s, b)]
-            case let .createFiles(_, made, _)?: files = made.map { ($0.size, $0.blocks) }
-            default: continue
-            }
-            for (size, blocks) in files where size <= fileSizeLimit {
+        for entry in append.entries {
+            for (size, blocks) in smallFiles(of: entry) {
                 let fresh = blocks.filter { !$0.isHole && !seen.contains($0) }
                 guard !fresh.isEmpty else { continue }
                 // The file's size bounds its blocks' bytes.
@@ -38,5 +32,22 @@ enum CarriedBlocks {
             }
         }
         return ids
+    }
+
+    /// The bytes of blocks `entry` would have carried (its small files' sizes).
+    static func bytes(of entry: LogEntry) -> UInt64 {
+        smallFiles(of: entry).reduce(0) { $0 + $1.size }
+    }
+
+    /// The files up to `fileSizeLimit` that `entry` commits or creates.
+    private static func smallFiles(of entry: LogEntry) -> [(size: UInt64, blocks: [BlockID])] {
+        guard !entry.isTermStart else { return [] }
+        let files: [(size: UInt64, blocks: [BlockID])]
+        switch try? MutationCodec.decode(entry.payload) {
+        case let .commit(_, _, _, s, b, _)?, let .createFile(_, _, _, _, _, _, s, b, _)?: files = [(s, b)]
+        case let .createFiles(_, made, _)?: files = made.map { ($0.size, $0.blocks) }
+        default: files = []
+        }
+        return files.filter { $0.size <= fileSizeLimit }
     }
 }

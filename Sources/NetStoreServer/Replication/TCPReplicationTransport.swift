@@ -242,7 +242,8 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
         }
     }
 
-    /// An append too big for one frame becomes several, each a valid append.
+    /// An append too big for one frame, or whose small files' blocks would not
+    /// all travel with it, becomes several, each a valid append.
     static func split(_ message: ReplicationMessage) -> [ReplicationMessage] {
         guard case .append(let append) = message else { return [message] }
         let budget = Limits.maxFrameSize / 2
@@ -250,15 +251,20 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
         var previous = append.previous
         var current: [LogEntry] = []
         var bytes = 0
+        var carried: UInt64 = 0
         for entry in append.entries {
-            if !current.isEmpty && bytes + entry.byteCount > budget {
+            // Also where the small files' blocks would not all travel with one part.
+            let entryCarried = CarriedBlocks.bytes(of: entry)
+            if !current.isEmpty && (bytes + entry.byteCount > budget || carried + entryCarried > CarriedBlocks.byteBudget) {
                 parts.append(.append(AppendEntries(term: append.term, previous: previous, entries: current, commit: append.commit)))
                 previous = current.last!.position
                 current = []
                 bytes = 0
+                carried = 0
             }
             current.append(entry)
             bytes += entry.byteCount
+            carried += entryCarried
         }
         parts.append(.append(AppendEntries(term: append.term, previous: previous, entries: current, commit: append.commit)))
         return parts
