@@ -16,7 +16,7 @@ public enum Limits {
     /// A small file: the mount commits one this size or smaller inline,
     /// GET_CONTENT_INLINE sends its block with its content, and replication
     /// carries its block with the append that commits it.
-    public static let inlineContentLimit = 64 << 10
+    public static let inlineContentLimit = 128 << 10
     /// Blocks carried with one replication message (small files' blocks, sent
     /// with the entries that refer to them).
     public static let maxCarriedBlocks = 256

@@ -8,8 +8,9 @@ import NetStoreCore
 /// durable with the row that records it. Larger blocks stay files (`BlockStore`).
 extension Store {
     /// The largest block kept in the database (a small file's content, as the
-    /// mount commits it inline, fits).
-    public static let smallBlockLimit = 64 << 10
+    /// mount commits it inline, fits). Reads look a block up by its hash, so a
+    /// store written with a lower limit reads the same.
+    public static let smallBlockLimit = Limits.inlineContentLimit
 
     /// Stores a small block (bytes known to hash to `id`) with its row. Storing
     /// it again is cheap, and replaces a copy that no longer matches (damage).

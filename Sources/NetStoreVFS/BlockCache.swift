@@ -36,7 +36,7 @@ final class BlockCache: Sendable {
     }
 
     /// Blocks up to this size are kept in memory.
-    static let smallBlock = 64 << 10
+    static let smallBlock = Limits.inlineContentLimit
 
     let directory: String
     private let limit: UInt64

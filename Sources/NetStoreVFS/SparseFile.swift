@@ -19,7 +19,7 @@ final class SparseFile: Sendable {
     private let memoryLimit: UInt64
     private let storage = Mutex(Storage.memory([]))
 
-    init(directory: String, memoryLimit: Int = 64 << 10) {
+    init(directory: String, memoryLimit: Int = Limits.inlineContentLimit) {
         self.directory = directory
         self.memoryLimit = UInt64(memoryLimit)
     }

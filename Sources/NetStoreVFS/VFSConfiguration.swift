@@ -42,7 +42,7 @@ public struct VFSConfiguration: Sendable {
     public init(
         cacheDirectory: String, blockCacheLimit: UInt64 = 1 << 30, attributeTimeout: Double = 1,
         readAheadBlocks: Int = 8, uploadParallelism: Int = 8, earlyUploads: Int = 8,
-        unlinkedLease: Duration = .seconds(600), inlineCommitLimit: Int = 64 << 10,
+        unlinkedLease: Duration = .seconds(600), inlineCommitLimit: Int = Limits.inlineContentLimit,
         watchedAttributeTimeout: Double? = nil, createAtClose: Bool = true,
         stagingDirectory: String? = nil
     ) {

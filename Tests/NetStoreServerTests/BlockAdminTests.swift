@@ -12,7 +12,7 @@ struct BlockAdminTests {
     /// the admin's session, the block's bytes and id.
     private func fileWithOneBlock(_ harness: DispatcherHarness) async throws -> (ConnectionSession, [UInt8], BlockID) {
         let (session, info) = try await harness.session("admin", "admin-password")
-        let bytes = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 1) }
+        let bytes = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 1) }
         let id = BlockStore.id(of: bytes)
         let dispatcher = harness.dispatcher
         #expect(await dispatcher.handle(.putBlock(id: id, data: ByteBuffer(bytes: bytes)), session: session) == .success(.empty))

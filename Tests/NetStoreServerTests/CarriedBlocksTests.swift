@@ -28,7 +28,7 @@ struct CarriedBlocksTests {
             commit: .zero))
     }
 
-    @Test("the blocks of commits of files up to 64 KiB, each once; not large files', holes or other entries")
+    @Test("the blocks of commits of small files, each once; not large files', holes or other entries")
     func selection() {
         let (small, _) = Self.block(1)
         let (other, _) = Self.block(2)

@@ -8,7 +8,7 @@ struct BlockCheckTests {
     /// A file of three blocks, each a file; returns their ids in id order.
     private func threeBlockFile(_ fixture: StoreFixture) throws -> [BlockID] {
         let file = try fixture.file("f")
-        try fixture.writeFile(file.id, pattern(2 * Limits.blockSize + 100_000, seed: 3))
+        try fixture.writeFile(file.id, pattern(2 * Limits.blockSize + 200_000, seed: 3))
         return try fixture.store.content(account: StoreFixture.a, node: file.id).blocks.sorted()
     }
 
@@ -26,7 +26,7 @@ struct BlockCheckTests {
         try StoreFixture.with { fixture in
             let ids = try threeBlockFile(fixture)
             // An unreferenced block is not checked, damaged or not.
-            let loose = try fixture.putBlock(pattern(100_000, seed: 9))
+            let loose = try fixture.putBlock(pattern(200_000, seed: 9))
             try FileManager.default.removeItem(atPath: fixture.store.blocks.path(of: loose))
             try flipByte(fixture.store.blocks.path(of: ids[0]))
             try FileManager.default.removeItem(atPath: fixture.store.blocks.path(of: ids[2]))
@@ -82,7 +82,7 @@ struct BlockCheckTests {
     @Test("repair replaces a damaged or missing copy, never a good one, and only with the right bytes")
     func repair() throws {
         try StoreFixture.with { fixture in
-            let bytes = pattern(70_000, seed: 4)
+            let bytes = pattern(200_000, seed: 4)
             let file = try fixture.file("g")
             try fixture.writeFile(file.id, bytes)
             let id = BlockStore.id(of: bytes)
@@ -91,7 +91,7 @@ struct BlockCheckTests {
             #expect(try bytes.withUnsafeBytes { try fixture.store.repairBlock(id, bytes: $0) } == false, "a good copy stays")
             try flipByte(path)
             expectError(.corruptBlock) { _ = try fixture.store.getBlock(id) }
-            let wrong = pattern(70_000, seed: 5)
+            let wrong = pattern(200_000, seed: 5)
             expectError(.invalid) { _ = try wrong.withUnsafeBytes { try fixture.store.repairBlock(id, bytes: $0) } }
             #expect(try bytes.withUnsafeBytes { try fixture.store.repairBlock(id, bytes: $0) } == true)
             #expect(try fixture.store.getBlock(id) == bytes)

@@ -18,7 +18,7 @@ struct BlockTests {
             let root = fixture.directory.appendingPathComponent("blocks").path
             let directories = try FileManager.default.contentsOfDirectory(atPath: root).filter { $0 != "tmp" }
             #expect(directories.count == 256 && directories.allSatisfy { $0.count == 2 })
-            let bytes = pattern(100_000, seed: 1)
+            let bytes = pattern(200_000, seed: 1)
             let id = try fixture.putBlock(bytes)
             #expect(try fixture.store.getBlock(id) == bytes)
             let hex = id.hex
@@ -48,7 +48,7 @@ struct BlockTests {
         }
     }
 
-    @Test("storing the same block twice keeps one copy and one row, small (in the database) or not (a file)", arguments: [5000, 100_000])
+    @Test("storing the same block twice keeps one copy and one row, small (in the database) or not (a file)", arguments: [5000, 200_000])
     func dedupOnDisk(size: Int) throws {
         try StoreFixture.with { fixture in
             let bytes = pattern(size, seed: 2)
@@ -87,7 +87,7 @@ struct BlockTests {
     @Test("a flipped byte on disk is reported as corruption, never served")
     func corruption() throws {
         try StoreFixture.with { fixture in
-            let bytes = pattern(100_000, seed: 3)
+            let bytes = pattern(200_000, seed: 3)
             let id = try fixture.putBlock(bytes)
             let path = fixture.store.blocks.path(of: id)
             var onDisk = try #require(FileManager.default.contents(atPath: path))
@@ -107,7 +107,7 @@ struct BlockTests {
     @Test("a damaged block file is repaired by storing the block again")
     func repairByRewrite() throws {
         try StoreFixture.with { fixture in
-            let bytes = pattern(100_000, seed: 4)
+            let bytes = pattern(200_000, seed: 4)
             let id = try fixture.putBlock(bytes)
             try Data([1, 2, 3]).write(to: URL(fileURLWithPath: fixture.store.blocks.path(of: id)))
             try fixture.putBlock(bytes)

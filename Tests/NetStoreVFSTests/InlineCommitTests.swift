@@ -16,7 +16,7 @@ struct InlineCommitTests {
         #expect(try await h.serverBytes(inode) == bytes)
         #expect(try await h.client.getContent(h.vfs.inodes.node(of: inode)).blocks.count == 1)
 
-        let big = pattern((64 << 10) + 1, seed: 8)
+        let big = pattern(Limits.inlineContentLimit + 1, seed: 8)
         let uploaded = try await h.requests { inode = try await h.writeFile("big", big) }
         #expect(uploaded["commitInline"] == nil && uploaded["putBlock"] == 1 && uploaded["commit"] == 1, "\(uploaded)")
         #expect(try await h.serverBytes(inode) == big)

@@ -60,7 +60,7 @@ struct MadeAtCloseTests {
         let empty = try await h.client.lookup(parent: dirNode, name: "empty")
         #expect(empty.size == 0 && empty.kind == .file)
 
-        let big = pattern((64 << 10) + 1, seed: 4)
+        let big = pattern(Limits.inlineContentLimit + 1, seed: 4)
         var inode: UInt64 = 0
         let made = try await h.requests {
             let (attributes, opened) = try await h.vfs.create(parent: dir, name: "big", mode: 0o644, flags: O_WRONLY | O_CREAT, context: h.context)
