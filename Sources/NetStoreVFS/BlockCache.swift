@@ -156,17 +156,7 @@ final class BlockCache: Sendable {
     /// reader never sees half a block.
     private func store(_ id: BlockID, bytes: [UInt8]) throws(NetStoreError) {
         if bytes.count <= Self.smallBlock, memoryLimit > 0 {
-            let victims = state.withLock { state -> [BlockID] in
-                state.clock += 1
-                if let old = state.items[id] { state.forget(old) }
-                let item = Item(size: UInt64(bytes.count), lastUse: state.clock, bytes: bytes)
-                state.items[id] = item
-                state.total += item.size
-                state.memoryTotal += item.size
-                return Self.evictions(&state, limit: limit, keep: id) + Self.memoryEvictions(&state, limit: memoryLimit, keep: id)
-            }
-            for victim in victims { unlink(path(victim)) }
-            return
+            return remember(id, Item(size: UInt64(bytes.count), lastUse: 0, bytes: bytes))
         }
         let final = path(id)
         let temporary = "\(final).\(UInt32.random(in: 0...UInt32.max)).tmp"
@@ -188,11 +178,23 @@ final class BlockCache: Sendable {
             unlink(temporary)
             throw NetStoreError(.io, "cannot write to the block cache \(directory)")
         }
+        remember(id, Item(size: UInt64(bytes.count), lastUse: 0))
+    }
+
+    /// Indexes a block just stored (in memory or as its file) as the most
+    /// recently used, and evicts what no longer fits.
+    private func remember(_ id: BlockID, _ item: Item) {
         let victims = state.withLock { state -> [BlockID] in
             state.clock += 1
             if let old = state.items[id] { state.forget(old) }
-            state.items[id] = Item(size: UInt64(bytes.count), lastUse: state.clock)
-            state.total += UInt64(bytes.count)
+            var item = item
+            item.lastUse = state.clock
+            state.items[id] = item
+            state.total += item.size
+            if item.bytes != nil {
+                state.memoryTotal += item.size
+                Self.evictFromMemory(&state, limit: memoryLimit, keep: id)
+            }
             return Self.evictions(&state, limit: limit, keep: id)
         }
         for victim in victims { unlink(path(victim)) }
@@ -215,8 +217,8 @@ final class BlockCache: Sendable {
     }
 
     /// The same for the blocks kept in memory (none has a file to remove).
-    private static func memoryEvictions(_ state: inout State, limit: UInt64, keep: BlockID) -> [BlockID] {
-        guard state.memoryTotal > limit else { return [] }
+    private static func evictFromMemory(_ state: inout State, limit: UInt64, keep: BlockID) {
+        guard state.memoryTotal > limit else { return }
         let target = limit / 10 * 9
         for (id, item) in state.items.filter({ $0.value.bytes != nil }).sorted(by: { $0.value.lastUse < $1.value.lastUse }) {
             if state.memoryTotal <= target { break }
@@ -224,7 +226,6 @@ final class BlockCache: Sendable {
             state.forget(item)
             state.items.removeValue(forKey: id)
         }
-        return []
     }
 
     /// Indexes what an earlier mount left; removes unfinished temporary files.
