@@ -87,6 +87,7 @@ extension NetStoreVFS {
             return try createAtClose(parent: parentNode, name: name, mode: mode, flags: flags, context: context)
         }
         await makeUnmadeFiles()
+        await settleRemoval(parent: parentNode, name: name)
         do {
             raw = try await client.create(
                 parent: parentNode, name: name, mode: mode & 0o7777, uid: context.uid, gid: context.gid)

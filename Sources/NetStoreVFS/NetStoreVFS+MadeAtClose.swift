@@ -69,8 +69,10 @@ extension NetStoreVFS {
     }
 
     /// Has the server make the file not yet made that is to be `name` in the
-    /// directory of inode `parent`, if there is one (before a call on that name).
+    /// directory of inode `parent`, if there is one, or remove that name if
+    /// its removal is staged (before a call on that name).
     func makeUnmadeFile(parent: UInt64, name: String) async throws(NetStoreError) {
+        await settleRemoval(parent: inodes.node(of: parent), name: name)
         guard let file = unmadeFile(parent: inodes.node(of: parent), name: name) else { return }
         try await file.lock.run { () async throws(NetStoreError) in try await makeLocked(file) }
     }
@@ -85,6 +87,7 @@ extension NetStoreVFS {
     func makeLocked(_ file: OpenFile) async throws(NetStoreError) {
         if file.creation != nil, isStaged(file.inode) { return try await awaitStaged(file) }
         guard let creation = file.creation else { return }
+        await settleRemoval(parent: creation.parent, name: creation.name)
         let made: NodeAttributes
         do {
             made = try await client.create(
@@ -99,6 +102,7 @@ extension NetStoreVFS {
 
     /// Makes `file` with its whole content in one request (callers hold its lock).
     func makeWithContentLocked(_ file: OpenFile, _ creation: OpenFile.Creation) async throws(NetStoreError) -> NodeAttributes {
+        await settleRemoval(parent: creation.parent, name: creation.name)
         let made: NodeAttributes
         do {
             made = try await file.createInline(creation, client: client, cache: blocks)

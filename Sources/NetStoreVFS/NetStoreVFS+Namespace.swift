@@ -41,6 +41,8 @@ extension NetStoreVFS {
         if isHidden(parent: node, name: name) { throw NetStoreError(.noEntry, "\(name) is not there") }
         // A file not made yet: `lookup` has the server make it first.
         if unmadeFile(parent: node, name: name) != nil { return nil }
+        // Removed here, not yet on the server (write-back mode).
+        if isRemovalStaged(parent: node, name: name) { throw NetStoreError(.noEntry, "\(name) is not there") }
         switch entries.find(parent: node, name: name) {
         case .node(let child):
             return attributes.get(child).map { entry($0, cached: true) }
@@ -168,10 +170,16 @@ extension NetStoreVFS {
     }
 
     /// Removes a name; a file open here keeps working until its last close.
+    /// In write-back mode the removal of a file not open here is journaled and
+    /// sent later (NetStoreVFS+WriteBack).
     public func unlink(parent: UInt64, name: String) async throws(NetStoreError) {
         try await makeUnmadeFile(parent: parent, name: name)
         let node = inodes.node(of: parent)
         if isHidden(parent: node, name: name) { throw NetStoreError(.notPermitted, "\(name) is NetStore's own") }
+        if staging != nil, case .node(let child) = entries.find(parent: node, name: name),
+           openFile(inodes.inode(of: child)) == nil, stageRemoval(parent: node, name: name, child: child) {
+            return
+        }
         try await removing(parent: node, name: name) { () async throws(NetStoreError) -> NodeAttributes? in
             if try await hideIfOpen(parent: node, name: name) != nil { return nil }
             return try await client.unlink(parent: node, name: name)
@@ -180,6 +188,7 @@ extension NetStoreVFS {
 
     public func rmdir(parent: UInt64, name: String) async throws(NetStoreError) {
         await makeUnmadeFiles()
+        await settleStaged()
         let node = inodes.node(of: parent)
         try await removing(parent: node, name: name) { [client] () async throws(NetStoreError) -> NodeAttributes? in
             try await client.rmdir(parent: node, name: name)
@@ -212,6 +221,7 @@ extension NetStoreVFS {
     /// Renames; a file open here that is renamed over keeps working until its last close.
     public func rename(parent: UInt64, name: String, newParent: UInt64, newName: String, flags: RenameFlags) async throws(NetStoreError) {
         await makeUnmadeFiles()
+        await settleStaged()
         let from = inodes.node(of: parent)
         let to = inodes.node(of: newParent)
         defer {
@@ -286,8 +296,11 @@ extension NetStoreVFS {
         guard case .directory(let directory) = try handle(number) else {
             throw NetStoreError(.badHandle, "handle \(number) is not a directory")
         }
-        // A listing from the start shows the files this mount has made.
-        if offset == 0 { await makeUnmadeFiles() }
+        // A listing from the start shows the changes this mount has made.
+        if offset == 0 {
+            await makeUnmadeFiles()
+            await settleStaged()
+        }
         var items: [DirectoryItem] = []
         func dot(_ name: String, _ inode: UInt64, _ offset: Int64) -> DirectoryItem {
             DirectoryItem(name: name, attributes: NodeAttributes(

@@ -8,11 +8,15 @@ import NetStoreProtocol
 /// journaled files, many to a request (CREATE_INLINE_BATCH). Until then the
 /// file is one this mount made and the server has not, as between create and
 /// close (NetStoreVFS+MadeAtClose), and whatever could see it on the server
-/// waits for it. fsync, fsyncdir and unmount wait for every file staged.
+/// waits for it. An unlink of a file not open here is journaled the same way
+/// and returns; until the server has removed the name, this mount answers it
+/// as absent, and whatever could meet it on the server waits. fsync, fsyncdir
+/// and unmount wait for every change staged.
 ///
-/// No staged file is dropped silently: one the server refuses (its name taken
-/// meanwhile, its directory gone) is kept in `failed/` of the journal's
-/// directory, with a line in `failed/README` and an error in the log.
+/// No staged change is dropped silently: a file the server refuses (its name
+/// taken meanwhile, its directory gone) is kept in `failed/` of the journal's
+/// directory, a removal it refuses is noted there, each with a line in
+/// `failed/README` and an error in the log.
 extension NetStoreVFS {
     /// Recovers what a previous mount staged and did not see made, starts the
     /// uploader, and waits until the recovered files are settled.
@@ -24,7 +28,7 @@ extension NetStoreVFS {
         }
         uploader.withLock { $0 = task }
         guard !recovered.isEmpty else { return }
-        logger.notice("making the files a previous mount closed in write-back mode", metadata: ["files": "\(recovered.count)"])
+        logger.notice("making the files a previous mount closed in write-back mode", metadata: ["changes": "\(recovered.count)"])
         staging.requeue(recovered)
         await staging.drain()
     }
@@ -49,15 +53,56 @@ extension NetStoreVFS {
         await uploader.withLock { $0 }?.value
         let left = staging.count
         if !drained || left > 0 {
-            logger.warning("new files closed in write-back mode are not on the server yet; the next mount with the same cache makes them",
-                           metadata: ["files": "\(left)", "journal": "\(staging.journal.directory)"])
+            logger.warning("changes made in write-back mode are not on the server yet; the next mount with the same cache sends them",
+                           metadata: ["changes": "\(left)", "journal": "\(staging.journal.directory)"])
         }
     }
 
     /// fsync(2) of a directory, and `sync` of the mount: returns once every
-    /// file closed before it is made on the server (or set aside).
+    /// change staged before it reached the server (or was set aside).
     public func syncStaged() async {
         await staging?.drain()
+    }
+
+    /// Waits for every staged change if there is any (before a call that
+    /// could meet one on the server: a listing, a rename, an rmdir).
+    func settleStaged() async {
+        guard let staging, staging.count > 0 else { return }
+        await staging.drain()
+    }
+
+    /// Waits for a staged removal of `name` in `parent`, if there is one
+    /// (before a request that would meet that name on the server).
+    func settleRemoval(parent: NodeID, name: String) async {
+        guard let staging, staging.isRemovalPending(parent: parent, name: name) else { return }
+        await staging.drain()
+    }
+
+    /// Whether `name` in `parent` is removed here and not yet on the server.
+    func isRemovalStaged(parent: NodeID, name: String) -> Bool {
+        staging?.isRemovalPending(parent: parent, name: name) ?? false
+    }
+
+    /// Journals the removal of `name` from `parent`, a file known to this
+    /// mount as `child` and not open here. False if there is no journal or
+    /// the removal could not be journaled: the caller removes it now.
+    func stageRemoval(parent: NodeID, name: String, child: NodeID) -> Bool {
+        guard let staging else { return false }
+        do {
+            try staging.stage(.removal(StagedRemoval(sequence: 0, parent: parent, name: name)))
+        } catch {
+            logger.warning("a removal could not be journaled; it is sent to the server now instead",
+                           metadata: ["name": "\(name)", "error": "\(error)"])
+            return false
+        }
+        _ = entries.removed(parent: parent, name: name)
+        attributes.remove(child)
+        attributes.update(parent) { directory in
+            let now = Self.now()
+            directory.mtimeNs = now
+            directory.ctimeNs = now
+        }
+        return true
     }
 
     /// Stages `file`, a new file that fits inline, at its close (callers hold
@@ -70,9 +115,9 @@ extension NetStoreVFS {
             let (bytes, _) = try file.stage(now: Self.now())
             guard let staged = file.creation else { return false }
             try staging.stage(
-                StagedFile(sequence: 0, parent: creation.parent, name: creation.name, mode: staged.attributes.mode,
-                           uid: staged.attributes.uid, gid: staged.attributes.gid, modifiedNs: staged.attributes.mtimeNs,
-                           bytes: bytes),
+                .file(StagedFile(sequence: 0, parent: creation.parent, name: creation.name, mode: staged.attributes.mode,
+                                 uid: staged.attributes.uid, gid: staged.attributes.gid, modifiedNs: staged.attributes.mtimeNs,
+                                 bytes: bytes)),
                 inode: file.inode, openFile: file)
         } catch {
             logger.warning("a new file could not be journaled; it is made on the server at its close instead",
@@ -98,11 +143,18 @@ extension NetStoreVFS {
 
     // MARK: - The uploader
 
-    /// Has the server make `batch`; each file made is this mount's from then on.
+    /// Sends `batch`, new files or removals, to the server.
     private func upload(_ batch: [StagedUploads.Entry], retry: Bool) async -> StagedUploads.Settled {
-        let files = batch.map { entry in
-            InlineFile(parent: entry.file.parent, name: entry.file.name, mode: entry.file.mode,
-                       uid: entry.file.uid, gid: entry.file.gid, data: ByteBuffer(bytes: entry.file.bytes))
+        let files = batch.compactMap { entry in entry.file.map { (entry, $0) } }
+        if files.isEmpty { return await remove(batch) }
+        return await make(files, retry: retry)
+    }
+
+    /// Has the server make `batch`; each file made is this mount's from then on.
+    private func make(_ batch: [(entry: StagedUploads.Entry, file: StagedFile)], retry: Bool) async -> StagedUploads.Settled {
+        let files = batch.map { _, file in
+            InlineFile(parent: file.parent, name: file.name, mode: file.mode, uid: file.uid, gid: file.gid,
+                       data: ByteBuffer(bytes: file.bytes))
         }
         var outcomes: [Result<NodeAttributes, NetStoreError>]
         do {
@@ -128,22 +180,81 @@ extension NetStoreVFS {
                            metadata: ["files": "\(batch.count)", "error": "\(error)"])
             return .retry
         }
-        for (entry, outcome) in zip(batch, outcomes) {
+        for ((entry, file), outcome) in zip(batch, outcomes) {
             switch outcome {
             case .success(let made):
-                settle(entry, made: made)
+                settle(entry, file, made: made)
             case .failure(let error) where error.code == .exists && (retry || entry.inode == nil):
                 // Perhaps made by an attempt whose answer was lost: the same content there is this file.
-                if let made = await sameFile(entry.file) {
-                    settle(entry, made: made)
+                if let made = await sameFile(file) {
+                    settle(entry, file, made: made)
                 } else {
-                    setAside(entry, error)
+                    setAside(entry, file, error)
                 }
             case .failure(let error):
-                setAside(entry, error)
+                setAside(entry, file, error)
             }
         }
         return .done
+    }
+
+    /// Has the server remove each name in `batch` (all removals), many
+    /// requests at once: the kernel already ordered them (each name is removed
+    /// once between the batch's neighbours), so they need not wait for each other.
+    private func remove(_ batch: [StagedUploads.Entry]) async -> StagedUploads.Settled {
+        let removals = batch.compactMap { entry -> StagedRemoval? in
+            if case .removal(let removal) = entry.change { return removal }
+            return nil
+        }
+        let unreachable = await withTaskGroup(of: NetStoreError?.self) { group -> NetStoreError? in
+            var next = removals.makeIterator()
+            var running = 0
+            var unreachable: NetStoreError?
+            func start() -> Bool {
+                guard let removal = next.next() else { return false }
+                group.addTask { [self] in await self.remove(removal) }
+                return true
+            }
+            while running < Self.concurrentRemovals, start() { running += 1 }
+            while let failure = await group.next() {
+                if let failure { unreachable = failure }
+                if !start() { running -= 1 }
+            }
+            return unreachable
+        }
+        if let unreachable {
+            // Those done are done; the rest go again (a name gone by then counts as removed).
+            logger.warning("removals could not be sent to the server yet; retrying",
+                           metadata: ["removals": "\(removals.count)", "error": "\(unreachable)"])
+            return .retry
+        }
+        return .done
+    }
+
+    /// Removals sent at once by the uploader.
+    static var concurrentRemovals: Int { 32 }
+
+    /// Has the server remove one name: nil when settled (removed, already
+    /// gone, or refused and noted), the error when the server could not be reached.
+    private func remove(_ removal: StagedRemoval) async -> NetStoreError? {
+        do {
+            try await client.unlink(parent: removal.parent, name: removal.name)
+            // A listing read meanwhile may have put the name back.
+            entries.removed(parent: removal.parent, name: removal.name)
+            return nil
+        } catch where error.code == .noEntry {
+            entries.removed(parent: removal.parent, name: removal.name)
+            return nil
+        } catch where [.notPermitted, .accessDenied, .isDirectory, .notDirectory, .invalid, .nameTooLong].contains(error.code) {
+            guard let staging else { return nil }
+            let path = staging.journal.setAside(removal, reason: error.message)
+            logger.error("a file removed in write-back mode could not be removed on the server; it is still there (noted in \(path))",
+                         metadata: ["name": "\(removal.name)", "directory": "\(removal.parent)", "error": "\(error)"])
+            entries.forget(parent: removal.parent, name: removal.name)
+            return nil
+        } catch {
+            return error
+        }
     }
 
     /// The file the server has under `file`'s name, if it is `file`'s content.
@@ -155,19 +266,19 @@ extension NetStoreVFS {
         return content.blocks == (id.isHole ? [] : [id]) ? there : nil
     }
 
-    private func settle(_ entry: StagedUploads.Entry, made: NodeAttributes) {
-        let id = OpenFile.blockID(of: entry.file.bytes)
-        if !id.isHole { blocks.insertWritten(id, bytes: entry.file.bytes, fileSize: UInt64(entry.file.bytes.count)) }
+    private func settle(_ entry: StagedUploads.Entry, _ staged: StagedFile, made: NodeAttributes) {
+        let id = OpenFile.blockID(of: staged.bytes)
+        if !id.isHole { blocks.insertWritten(id, bytes: staged.bytes, fileSize: UInt64(staged.bytes.count)) }
         guard let file = entry.openFile, let creation = file.creation else { return }
         file.made(made)
         madeOnServer(file, creation, made)
     }
 
-    private func setAside(_ entry: StagedUploads.Entry, _ error: NetStoreError) {
+    private func setAside(_ entry: StagedUploads.Entry, _ staged: StagedFile, _ error: NetStoreError) {
         guard let staging else { return }
-        let path = staging.journal.setAside(entry.file, reason: error.message)
+        let path = staging.journal.setAside(staged, reason: error.message)
         logger.error("a new file closed in write-back mode could not be made on the server; its content is kept in \(path)",
-                     metadata: ["name": "\(entry.file.name)", "directory": "\(entry.file.parent)", "error": "\(error)"])
+                     metadata: ["name": "\(staged.name)", "directory": "\(staged.parent)", "error": "\(error)"])
         guard let file = entry.openFile, let creation = file.creation else { return }
         dropUnmade(file)
         entries.forget(parent: creation.parent, name: creation.name)

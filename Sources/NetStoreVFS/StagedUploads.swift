@@ -2,16 +2,27 @@ import NetStoreCore
 import Synchronization
 
 /// Write-back mode's queue (docs/mount.md, "Write-back mode"): new small files
-/// closed here, journaled, waiting to be made on the server. One uploader
-/// sends them in staging order, as many as one request takes; while a batch is
-/// out, the next one gathers, so a steady writer's files go many to a request.
+/// closed here and names removed here, journaled, waiting for the server. One
+/// uploader sends them in staging order, a batch at a time: consecutive new
+/// files, as many as one request takes, or consecutive removals. While a batch
+/// is out, the next one gathers, so a steady writer's changes go many at once.
 final class StagedUploads: Sendable {
     struct Entry: Sendable {
-        var file: StagedFile
+        var change: StagedChange
         /// The kernel's inode number and the open-file state of a file staged by
         /// this mount; nil for one recovered from a previous mount's journal.
         var inode: UInt64?
         var openFile: OpenFile?
+
+        var file: StagedFile? {
+            if case .file(let file) = change { return file }
+            return nil
+        }
+    }
+
+    fileprivate struct Name: Hashable {
+        var parent: NodeID
+        var name: String
     }
 
     /// How the uploader got on with a batch.
@@ -24,10 +35,12 @@ final class StagedUploads: Sendable {
         case retry
     }
 
-    private struct State {
+    fileprivate struct State {
         var pending: [Entry] = []
         var inFlight: [Entry] = []
         var staged: Set<UInt64> = []
+        /// Names with a removal not yet settled, with how many.
+        var removals: [Name: Int] = [:]
         var pendingBytes = 0
         var lastStaged: UInt64 = 0
         var completedThrough: UInt64 = 0
@@ -38,6 +51,8 @@ final class StagedUploads: Sendable {
 
     /// Staging waits for the uploader past this much content, bounding memory.
     static let pendingByteLimit = 64 << 20
+    /// Removals in one batch at most.
+    static let removalBatchLimit = 256
 
     let journal: StagingJournal
     private let state = Mutex(State())
@@ -46,42 +61,29 @@ final class StagedUploads: Sendable {
         self.journal = journal
     }
 
-    /// Journals `file` under the next sequence number and queues it; it is
+    /// Journals `change` under the next sequence number and queues it; it is
     /// durable here when this returns. Returns the sequence number.
     @discardableResult
-    func stage(_ file: StagedFile, inode: UInt64?, openFile: OpenFile?) throws(NetStoreError) -> UInt64 {
+    func stage(_ change: StagedChange, inode: UInt64? = nil, openFile: OpenFile? = nil) throws(NetStoreError) -> UInt64 {
         let result = state.withLock { state -> Result<UInt64, NetStoreError> in
             // In the lock: journal order is queue order is sequence order.
-            var file = file
-            file.sequence = journal.nextSequence()
+            var change = change
+            change.sequence = journal.nextSequence()
             do throws(NetStoreError) {
-                try journal.append(file)
+                try journal.append(change)
             } catch {
                 return .failure(error)
             }
-            state.pending.append(Entry(file: file, inode: inode, openFile: openFile))
-            if let inode { state.staged.insert(inode) }
-            state.pendingBytes += file.bytes.count
-            state.lastStaged = max(state.lastStaged, file.sequence)
-            let wake = state.wake
-            state.wake = nil
-            wake?.resume()
-            return .success(file.sequence)
+            state.queue(Entry(change: change, inode: inode, openFile: openFile))
+            return .success(change.sequence)
         }
         return try result.get()
     }
 
-    /// Queues files a previous mount journaled (their records are on disk already).
-    func requeue(_ files: [StagedFile]) {
+    /// Queues changes a previous mount journaled (their records are on disk already).
+    func requeue(_ changes: [StagedChange]) {
         state.withLock { state in
-            for file in files {
-                state.pending.append(Entry(file: file, inode: nil, openFile: nil))
-                state.pendingBytes += file.bytes.count
-                state.lastStaged = max(state.lastStaged, file.sequence)
-            }
-            let wake = state.wake
-            state.wake = nil
-            wake?.resume()
+            for change in changes { state.queue(Entry(change: change, inode: nil, openFile: nil)) }
         }
     }
 
@@ -90,7 +92,12 @@ final class StagedUploads: Sendable {
         state.withLock { $0.staged.contains(inode) }
     }
 
-    /// Files staged and not yet settled.
+    /// Whether a removal of `name` in `parent` is staged and not yet settled.
+    func isRemovalPending(parent: NodeID, name: String) -> Bool {
+        state.withLock { !$0.removals.isEmpty && $0.removals[Name(parent: parent, name: name)] != nil }
+    }
+
+    /// Changes staged and not yet settled.
     var count: Int { state.withLock { $0.pending.count + $0.inFlight.count } }
 
     var isOverLimit: Bool { state.withLock { $0.pendingBytes > Self.pendingByteLimit } }
@@ -137,19 +144,24 @@ final class StagedUploads: Sendable {
         while true {
             let taken = state.withLock { state -> [Entry]?? in
                 if state.stopped { return .some(nil) }
-                guard !state.pending.isEmpty else { return nil }
+                guard let first = state.pending.first else { return nil }
                 var count = 0
                 var bytes = 0
-                for entry in state.pending {
-                    guard count < Limits.maxFilesPerBatch, bytes + entry.file.bytes.count <= Limits.maxBatchContent else { break }
-                    count += 1
-                    bytes += entry.file.bytes.count
+                if first.file != nil {
+                    for entry in state.pending {
+                        guard let file = entry.file, count < Limits.maxFilesPerBatch,
+                              bytes + file.bytes.count <= Limits.maxBatchContent else { break }
+                        count += 1
+                        bytes += file.bytes.count
+                    }
+                } else {
+                    count = state.pending.prefix(Self.removalBatchLimit).prefix { $0.file == nil }.count
                 }
                 // A file over the batch's byte limit alone still goes, alone.
                 count = max(count, 1)
                 state.inFlight = Array(state.pending.prefix(count))
                 state.pending.removeFirst(count)
-                state.pendingBytes -= state.inFlight.reduce(0) { $0 + $1.file.bytes.count }
+                state.pendingBytes -= state.inFlight.reduce(0) { $0 + $1.change.byteCount }
                 return .some(state.inFlight)
             }
             if let taken { return taken }
@@ -165,16 +177,37 @@ final class StagedUploads: Sendable {
     }
 
     private func settled(_ batch: [Entry]) {
-        guard let last = batch.last?.file.sequence else { return }
+        guard let last = batch.last?.change.sequence else { return }
         journal.completed(through: last)
         let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.inFlight = []
-            for entry in batch { if let inode = entry.inode { state.staged.remove(inode) } }
+            for entry in batch {
+                if let inode = entry.inode { state.staged.remove(inode) }
+                if case .removal(let removal) = entry.change {
+                    let name = Name(parent: removal.parent, name: removal.name)
+                    if let count = state.removals[name], count > 1 { state.removals[name] = count - 1 } else { state.removals[name] = nil }
+                }
+            }
             state.completedThrough = max(state.completedThrough, last)
             let ready = state.drainers.filter { $0.through <= state.completedThrough }.map(\.continuation)
             state.drainers.removeAll { $0.through <= state.completedThrough }
             return ready
         }
         for continuation in ready { continuation.resume() }
+    }
+}
+
+private extension StagedUploads.State {
+    mutating func queue(_ entry: StagedUploads.Entry) {
+        pending.append(entry)
+        if let inode = entry.inode { staged.insert(inode) }
+        if case .removal(let removal) = entry.change {
+            removals[StagedUploads.Name(parent: removal.parent, name: removal.name), default: 0] += 1
+        }
+        pendingBytes += entry.change.byteCount
+        lastStaged = max(lastStaged, entry.change.sequence)
+        let wake = wake
+        self.wake = nil
+        wake?.resume()
     }
 }

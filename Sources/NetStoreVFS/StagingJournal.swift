@@ -9,7 +9,7 @@ import Synchronization
 /// A new small file closed in write-back mode, as the journal keeps it until
 /// the server has made it.
 struct StagedFile: Sendable, Hashable {
-    /// Staging order: files are made on the server in this order.
+    /// Staging order: changes reach the server in this order.
     var sequence: UInt64
     var parent: NodeID
     var name: String
@@ -20,48 +20,110 @@ struct StagedFile: Sendable, Hashable {
     var bytes: [UInt8]
 }
 
-/// The record format: a u32 payload length, the first 8 bytes of the payload's
-/// SHA-256, the payload (sequence, parent, name, mode, uid, gid, time, content;
-/// integers big-endian, the name and content length-prefixed). A record cut
-/// short or not matching its hash ends what is read of a segment: it is a
-/// write the machine lost, never a half-made file.
+/// A name removed (unlinked) in write-back mode, as the journal keeps it until
+/// the server has removed it.
+struct StagedRemoval: Sendable, Hashable {
+    var sequence: UInt64
+    var parent: NodeID
+    var name: String
+}
+
+/// One change staged in write-back mode.
+enum StagedChange: Sendable, Hashable {
+    case file(StagedFile)
+    case removal(StagedRemoval)
+
+    var sequence: UInt64 {
+        get {
+            switch self {
+            case .file(let file): file.sequence
+            case .removal(let removal): removal.sequence
+            }
+        }
+        set {
+            switch self {
+            case .file(var file): file.sequence = newValue; self = .file(file)
+            case .removal(var removal): removal.sequence = newValue; self = .removal(removal)
+            }
+        }
+    }
+
+    var parent: NodeID {
+        switch self {
+        case .file(let file): file.parent
+        case .removal(let removal): removal.parent
+        }
+    }
+
+    var name: String {
+        switch self {
+        case .file(let file): file.name
+        case .removal(let removal): removal.name
+        }
+    }
+
+    /// Content bytes it carries.
+    var byteCount: Int {
+        if case .file(let file) = self { return file.bytes.count }
+        return 0
+    }
+}
+
+/// The record format: a u8 kind (0 a new file, 1 a removal) and a u24 payload
+/// length, the first 8 bytes of the payload's SHA-256, the payload (integers
+/// big-endian, names and content length-prefixed). A new file's payload:
+/// sequence, parent, name, mode, uid, gid, time, content; a removal's:
+/// sequence, parent, name. A record cut short or not matching its hash ends
+/// what is read of a segment: it is a write the machine lost, never a
+/// half-made change.
 enum StagedRecord {
     static let headerSize = 12
+    private static let fileKind: UInt32 = 0
+    private static let removalKind: UInt32 = 1
 
-    static func encode(_ file: StagedFile) -> [UInt8] {
+    static func encode(_ change: StagedChange) -> [UInt8] {
         var payload: [UInt8] = []
-        payload.reserveCapacity(48 + file.name.utf8.count + file.bytes.count)
         func integer<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.bigEndian) { payload.append(contentsOf: $0) } }
-        integer(file.sequence); integer(file.parent)
-        integer(UInt16(file.name.utf8.count)); payload.append(contentsOf: file.name.utf8)
-        integer(file.mode); integer(file.uid); integer(file.gid); integer(file.modifiedNs)
-        integer(UInt32(file.bytes.count)); payload.append(contentsOf: file.bytes)
+        func name(_ name: String) { integer(UInt16(name.utf8.count)); payload.append(contentsOf: name.utf8) }
+        let kind: UInt32
+        switch change {
+        case .file(let file):
+            kind = fileKind
+            payload.reserveCapacity(48 + file.name.utf8.count + file.bytes.count)
+            integer(file.sequence); integer(file.parent); name(file.name)
+            integer(file.mode); integer(file.uid); integer(file.gid); integer(file.modifiedNs)
+            integer(UInt32(file.bytes.count)); payload.append(contentsOf: file.bytes)
+        case .removal(let removal):
+            kind = removalKind
+            integer(removal.sequence); integer(removal.parent); name(removal.name)
+        }
         var record: [UInt8] = []
         record.reserveCapacity(headerSize + payload.count)
-        withUnsafeBytes(of: UInt32(payload.count).bigEndian) { record.append(contentsOf: $0) }
+        withUnsafeBytes(of: (kind << 24 | UInt32(payload.count)).bigEndian) { record.append(contentsOf: $0) }
         record.append(contentsOf: SHA256.hash(data: payload).prefix(8))
         record.append(contentsOf: payload)
         return record
     }
 
     /// The whole records at the start of `bytes`, and how many bytes they take.
-    static func decodeAll(_ bytes: [UInt8]) -> (files: [StagedFile], length: Int) {
-        var files: [StagedFile] = []
+    static func decodeAll(_ bytes: [UInt8]) -> (changes: [StagedChange], length: Int) {
+        var changes: [StagedChange] = []
         var at = 0
         while bytes.count - at >= headerSize {
-            let length = Int(bytes[at..<(at + 4)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+            let header = bytes[at..<(at + 4)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            let length = Int(header & 0xFF_FFFF)
             let start = at + headerSize
             guard length <= bytes.count - start else { break }
             let payload = bytes[start..<(start + length)]
             guard Array(SHA256.hash(data: payload).prefix(8)) == Array(bytes[(at + 4)..<start]),
-                  let file = decodePayload(payload) else { break }
-            files.append(file)
+                  let change = decodePayload(payload, kind: header >> 24) else { break }
+            changes.append(change)
             at = start + length
         }
-        return (files, at)
+        return (changes, at)
     }
 
-    private static func decodePayload(_ payload: ArraySlice<UInt8>) -> StagedFile? {
+    private static func decodePayload(_ payload: ArraySlice<UInt8>, kind: UInt32) -> StagedChange? {
         var at = payload.startIndex
         func integer<T: FixedWidthInteger>(_: T.Type) -> T? {
             let size = MemoryLayout<T>.size
@@ -74,15 +136,25 @@ enum StagedRecord {
             defer { at += count }
             return Array(payload[at..<(at + count)])
         }
-        guard let sequence = integer(UInt64.self), let parent = integer(UInt64.self),
-              let nameLength = integer(UInt16.self), let nameBytes = bytes(Int(nameLength)),
-              let name = String(validating: nameBytes, as: UTF8.self),
-              let mode = integer(UInt32.self), let uid = integer(UInt32.self), let gid = integer(UInt32.self),
-              let modified = integer(Int64.self), let count = integer(UInt32.self), let content = bytes(Int(count)),
-              at == payload.endIndex
-        else { return nil }
-        return StagedFile(sequence: sequence, parent: parent, name: name, mode: mode, uid: uid, gid: gid,
-                          modifiedNs: modified, bytes: content)
+        func name() -> String? {
+            guard let length = integer(UInt16.self), let bytes = bytes(Int(length)) else { return nil }
+            return String(validating: bytes, as: UTF8.self)
+        }
+        guard let sequence = integer(UInt64.self), let parent = integer(UInt64.self), let name = name() else { return nil }
+        switch kind {
+        case fileKind:
+            guard let mode = integer(UInt32.self), let uid = integer(UInt32.self), let gid = integer(UInt32.self),
+                  let modified = integer(Int64.self), let count = integer(UInt32.self), let content = bytes(Int(count)),
+                  at == payload.endIndex
+            else { return nil }
+            return .file(StagedFile(sequence: sequence, parent: parent, name: name, mode: mode, uid: uid, gid: gid,
+                                    modifiedNs: modified, bytes: content))
+        case removalKind:
+            guard at == payload.endIndex else { return nil }
+            return .removal(StagedRemoval(sequence: sequence, parent: parent, name: name))
+        default:
+            return nil
+        }
     }
 }
 
@@ -125,13 +197,13 @@ final class StagingJournal: Sendable {
         close(lockDescriptor)
     }
 
-    /// The files a previous mount staged and did not see made, in staging
-    /// order; new sequence numbers continue after them.
-    func recover() throws(NetStoreError) -> [StagedFile] {
+    /// The changes a previous mount staged and did not see reach the server,
+    /// in staging order; new sequence numbers continue after them.
+    func recover() throws(NetStoreError) -> [StagedChange] {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
             .compactMap { name -> UInt64? in name.hasPrefix("segment-") ? UInt64(name.dropFirst("segment-".count)) : nil }
             .sorted()
-        var files: [StagedFile] = []
+        var changes: [StagedChange] = []
         var segments: [Segment] = []
         for first in names {
             let path = segmentPath(first)
@@ -142,18 +214,18 @@ final class StagingJournal: Sendable {
                 // Only a machine's crash can leave this: those bytes were never a whole record.
                 FileHandle.standardError.write(Data("netstore-mount: \(bytes.count - length) bytes at the end of \(path) are not a whole record; ignored\n".utf8))
             }
-            files += found
+            changes += found
             // Kept until its files are made; nothing more is appended to it.
             let descriptor = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
             guard descriptor >= 0 else { throw Self.error("open \(path)") }
             segments.append(Segment(first: first, last: found.map(\.sequence).max() ?? 0, descriptor: descriptor, size: Self.segmentLimit))
         }
-        files.sort { $0.sequence < $1.sequence }
+        changes.sort { $0.sequence < $1.sequence }
         state.withLock { state in
             state.segments = segments + state.segments
-            state.sequence = max(state.sequence, files.last?.sequence ?? 0, names.last ?? 0)
+            state.sequence = max(state.sequence, changes.last?.sequence ?? 0, names.last ?? 0)
         }
-        return files
+        return changes
     }
 
     /// The next sequence number.
@@ -164,16 +236,16 @@ final class StagingJournal: Sendable {
         }
     }
 
-    /// Appends `file` (written to the file system, not fsync'd: it survives
+    /// Appends `change` (written to the file system, not fsync'd: it survives
     /// the mount's death; only fsync waits for the cluster).
-    func append(_ file: StagedFile) throws(NetStoreError) {
-        let record = StagedRecord.encode(file)
+    func append(_ change: StagedChange) throws(NetStoreError) {
+        let record = StagedRecord.encode(change)
         let result = state.withLock { state -> NetStoreError? in
             if state.segments.last.map({ $0.size + record.count > Self.segmentLimit }) ?? true {
-                let path = segmentPath(file.sequence)
+                let path = segmentPath(change.sequence)
                 let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
                 guard descriptor >= 0 else { return Self.error("create \(path)") }
-                state.segments.append(Segment(first: file.sequence, last: file.sequence, descriptor: descriptor, size: 0))
+                state.segments.append(Segment(first: change.sequence, last: change.sequence, descriptor: descriptor, size: 0))
             }
             let descriptor = state.segments[state.segments.count - 1].descriptor
             var done = 0
@@ -189,13 +261,13 @@ final class StagingJournal: Sendable {
                 done += n
             }
             state.segments[state.segments.count - 1].size += record.count
-            state.segments[state.segments.count - 1].last = file.sequence
+            state.segments[state.segments.count - 1].last = change.sequence
             return nil
         }
         if let result { throw result }
     }
 
-    /// Every file up to `sequence` is made or set aside: their segments go.
+    /// Every change up to `sequence` reached the server or was set aside: their segments go.
     func completed(through sequence: UInt64) {
         let done = state.withLock { state -> [Segment] in
             let done = state.segments.filter { $0.last <= sequence }
@@ -217,16 +289,30 @@ final class StagingJournal: Sendable {
         let safeName = file.name.replacingOccurrences(of: "/", with: "_")
         let path = "\(failed)/\(file.sequence)-\(safeName)"
         FileManager.default.createFile(atPath: path, contents: Data(file.bytes), attributes: [.posixPermissions: 0o600])
-        let line = "\(path)\tparent node \(file.parent), name '\(file.name)'\t\(reason)\n"
-        if let handle = FileHandle(forWritingAtPath: "\(failed)/README") ?? {
-            FileManager.default.createFile(atPath: "\(failed)/README", contents: nil)
-            return FileHandle(forWritingAtPath: "\(failed)/README")
+        noteFailure("\(path)\tparent node \(file.parent), name '\(file.name)'\t\(reason)")
+        return path
+    }
+
+    /// Notes in `failed/README` a removal the server refused (the name is
+    /// still there). Returns the note's path.
+    func setAside(_ removal: StagedRemoval, reason: String) -> String {
+        noteFailure("removal not done\tparent node \(removal.parent), name '\(removal.name)'\t\(reason)")
+    }
+
+    @discardableResult
+    private func noteFailure(_ line: String) -> String {
+        let failed = "\(directory)/failed"
+        try? BlockCache.makeDirectory(failed)
+        let readme = "\(failed)/README"
+        if let handle = FileHandle(forWritingAtPath: readme) ?? {
+            FileManager.default.createFile(atPath: readme, contents: nil)
+            return FileHandle(forWritingAtPath: readme)
         }() {
             handle.seekToEndOfFile()
-            handle.write(Data(line.utf8))
+            handle.write(Data((line + "\n").utf8))
             try? handle.close()
         }
-        return path
+        return readme
     }
 
     private func segmentPath(_ first: UInt64) -> String {

@@ -38,4 +38,27 @@ struct WriteBackMountTests {
             }
         }
     }
+
+    @Test("unlinks return while the primary cannot answer; kill -9 of the mount loses none of them: the next mount removes every name")
+    func killedMountLosesNoRemoval() async throws {
+        try await MountFixture.with(cluster: true, mountOptions: ["writeback"]) { m in
+            #expect(mkdir(m.path("d"), 0o755) == 0)
+            let names = (0..<60).map { "f\($0)" }
+            for name in names { #expect(Posix.write(m.path("d/\(name)"), Array(name.utf8)) == 0, "\(name)") }
+            // Listed (made on the servers first), as before `rm`.
+            #expect(Set(try Posix.list(m.path("d")).get()) == Set(names))
+
+            m.cluster!.servers[0].send(SIGSTOP)
+            let removed = names.prefix(45)
+            for name in removed { #expect(unlink(m.path("d/\(name)")) == 0, "\(name)") }
+            var info = stat()
+            #expect(stat(m.path("d/f0"), &info) == -1 && errno == ENOENT)
+            m.killMount()
+            await m.unmount()
+            m.cluster!.servers[0].send(SIGCONT)
+
+            try await m.startMount()
+            #expect(Set(try Posix.list(m.path("d")).get()) == Set(names.dropFirst(45)))
+        }
+    }
 }
