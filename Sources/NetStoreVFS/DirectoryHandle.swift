@@ -11,6 +11,8 @@ final class DirectoryHandle: Sendable {
         var entries: [DirectoryEntry] = []
         var cookie: UInt64 = 0
         var complete = false
+        /// Whether `takeWholeListing` handed out this listing.
+        var taken = false
         /// What the oldest page fetched reflects (nil before the first fetch).
         var seen: EntryCache.Seen?
     }
@@ -23,6 +25,15 @@ final class DirectoryHandle: Sendable {
     init(inode: UInt64, node: NodeID) {
         self.inode = inode
         self.node = node
+    }
+
+    /// The whole listing, once, when every page of it has been read.
+    func takeWholeListing() -> [DirectoryEntry]? {
+        state.withLock { state in
+            guard state.complete, !state.taken else { return nil }
+            state.taken = true
+            return state.entries
+        }
     }
 
     /// Entries (not "." and "..") at positions `from...`, at most `limit`,

@@ -52,6 +52,9 @@ final class EntryCache: Sendable {
         var misses: [NodeID: Misses] = [:]
         /// Counts local namespace changes.
         var generation: UInt64 = 0
+        /// Names a staged removal took off the server, and when: an answer
+        /// asked for before then may still hold them.
+        var removedOnServer: [Key: ContinuousClock.Instant] = [:]
     }
 
     /// Lookups in one directory that ask the server, within one timeout, before
@@ -94,7 +97,9 @@ final class EntryCache: Sendable {
         let expires = seen.at + timeout()
         state.withLock { state in
             guard state.generation == seen.generation else { return }
-            insert(&state, Key(parent: parent, name: name), Entry(node: node, expires: expires))
+            let key = Key(parent: parent, name: name)
+            guard !Self.removedOnServer(state, key, after: seen) else { return }
+            insert(&state, key, Entry(node: node, expires: expires))
         }
     }
 
@@ -120,8 +125,40 @@ final class EntryCache: Sendable {
         let expires = seen.at + timeout()
         state.withLock { state in
             guard state.generation == seen.generation else { return }
-            for (name, node) in names { insert(&state, Key(parent: parent, name: name), Entry(node: node, expires: expires)) }
-            if complete { state.complete[parent] = Listing(names: Set(names.map(\.name)), expires: expires) }
+            var kept: Set<String> = []
+            for (name, node) in names {
+                let key = Key(parent: parent, name: name)
+                guard !Self.removedOnServer(state, key, after: seen) else { continue }
+                insert(&state, key, Entry(node: node, expires: expires))
+                kept.insert(name)
+            }
+            if complete { state.complete[parent] = Listing(names: kept, expires: expires) }
+        }
+    }
+
+    /// Whether every name in `directory` is known and there are none.
+    func isKnownEmpty(_ directory: NodeID) -> Bool {
+        let now = ContinuousClock.now
+        return state.withLock { state in
+            guard let listing = state.complete[directory], listing.expires >= now else { return false }
+            return listing.names.isEmpty
+        }
+    }
+
+    /// A removal staged here (already `removed`) reached the server. Not a
+    /// local change (that was the removal itself), so answers on their way
+    /// are kept, less this name if they were asked for before now.
+    func removedOnServer(parent: NodeID, name: String) {
+        let now = ContinuousClock.now
+        let window = timeout()
+        state.withLock { state in
+            let key = Key(parent: parent, name: name)
+            state.entries.removeValue(forKey: key)
+            state.complete[parent]?.names.remove(name)
+            if state.removedOnServer.count >= capacity {
+                state.removedOnServer = state.removedOnServer.filter { $0.value + window >= now }
+            }
+            state.removedOnServer[key] = now
         }
     }
 
@@ -193,5 +230,11 @@ final class EntryCache: Sendable {
     private func insert(_ state: inout State, _ key: Key, _ entry: Entry) {
         if state.entries.count >= capacity { state.entries.removeAll(keepingCapacity: true) }
         state.entries[key] = entry
+    }
+
+    /// Whether `key` was removed on the server after an answer as of `seen` was asked for.
+    private static func removedOnServer(_ state: State, _ key: Key, after seen: Seen) -> Bool {
+        guard !state.removedOnServer.isEmpty, let at = state.removedOnServer[key] else { return false }
+        return at >= seen.at
     }
 }

@@ -53,12 +53,14 @@ extension NetStoreVFS {
         }
     }
 
-    /// Has the server make every file not yet made (before a call that could
-    /// see or change one). A file that cannot be made is logged and left to
+    /// Has the server make every file not yet made, or those to be made in
+    /// `directory` (before a call that could see or change one). A file that cannot be made is logged and left to
     /// fail at its close, not charged to the call that came by.
-    func makeUnmadeFiles() async {
+    func makeUnmadeFiles(in directory: NodeID? = nil) async {
         guard unmadeCount.load(ordering: .acquiring) > 0 else { return }
-        let files = tables.withLock { Array($0.unmade.values) }
+        let files = tables.withLock { tables in
+            tables.unmade.values.filter { file in directory.map { file.creation?.parent == $0 } ?? true }
+        }
         for file in files {
             do {
                 try await file.lock.run { () async throws(NetStoreError) in try await makeLocked(file) }

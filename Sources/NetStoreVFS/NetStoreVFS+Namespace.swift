@@ -186,10 +186,17 @@ extension NetStoreVFS {
         }
     }
 
+    /// In write-back mode the removal of a directory this mount knows to be
+    /// empty (listed, and each name since removed) is journaled and sent later.
     public func rmdir(parent: UInt64, name: String) async throws(NetStoreError) {
+        let node = inodes.node(of: parent)
+        if staging != nil, !isHidden(parent: node, name: name),
+           case .node(let child) = entries.find(parent: node, name: name), entries.isKnownEmpty(child),
+           stageRemoval(parent: node, name: name, child: child, isDirectory: true) {
+            return
+        }
         await makeUnmadeFiles()
         await settleStaged()
-        let node = inodes.node(of: parent)
         try await removing(parent: node, name: name) { [client] () async throws(NetStoreError) -> NodeAttributes? in
             try await client.rmdir(parent: node, name: name)
         }
@@ -296,10 +303,10 @@ extension NetStoreVFS {
         guard case .directory(let directory) = try handle(number) else {
             throw NetStoreError(.badHandle, "handle \(number) is not a directory")
         }
-        // A listing from the start shows the changes this mount has made.
+        // A listing from the start shows the changes this mount has made in the directory.
         if offset == 0 {
-            await makeUnmadeFiles()
-            await settleStaged()
+            await makeUnmadeFiles(in: directory.node)
+            await settleStaged(in: directory.node)
         }
         var items: [DirectoryItem] = []
         func dot(_ name: String, _ inode: UInt64, _ offset: Int64) -> DirectoryItem {
@@ -313,6 +320,10 @@ extension NetStoreVFS {
         guard wanted > 0 else { return items }
         let (listed, first, seen) = try await directory.entries(
             from: max(0, Int(offset) - 2), limit: wanted, client: client, restart: offset == 0, seen: entries.seen)
+        if let whole = directory.takeWholeListing() {
+            // Every name is known now (an rmdir after removing each can be staged).
+            entries.listed(parent: directory.node, names: whole.map { ($0.name, $0.attributes.id) }, complete: true, seen: seen)
+        }
         for (i, entry) in listed.enumerated() where !isHidden(parent: directory.node, name: entry.name) {
             // A later lookup of the name (stat after ls) needs no request.
             entries.put(parent: directory.node, name: entry.name, node: entry.attributes.id, seen: seen)

@@ -8,8 +8,8 @@ import NetStoreProtocol
 /// journaled files, many to a request (CREATE_INLINE_BATCH). Until then the
 /// file is one this mount made and the server has not, as between create and
 /// close (NetStoreVFS+MadeAtClose), and whatever could see it on the server
-/// waits for it. An unlink of a file not open here is journaled the same way
-/// and returns; until the server has removed the name, this mount answers it
+/// waits for it. An unlink of a file not open here, and an rmdir of a
+/// directory known to be empty, are journaled the same way and return; until the server has removed the name, this mount answers it
 /// as absent, and whatever could meet it on the server waits. fsync, fsyncdir
 /// and unmount wait for every change staged.
 ///
@@ -71,6 +71,13 @@ extension NetStoreVFS {
         await staging.drain()
     }
 
+    /// Waits for the staged changes if there is one in `directory` (before
+    /// listing it).
+    func settleStaged(in directory: NodeID) async {
+        guard let staging, staging.hasChanges(in: directory) else { return }
+        await staging.drain()
+    }
+
     /// Waits for a staged removal of `name` in `parent`, if there is one
     /// (before a request that would meet that name on the server).
     func settleRemoval(parent: NodeID, name: String) async {
@@ -83,13 +90,14 @@ extension NetStoreVFS {
         staging?.isRemovalPending(parent: parent, name: name) ?? false
     }
 
-    /// Journals the removal of `name` from `parent`, a file known to this
-    /// mount as `child` and not open here. False if there is no journal or
-    /// the removal could not be journaled: the caller removes it now.
-    func stageRemoval(parent: NodeID, name: String, child: NodeID) -> Bool {
+    /// Journals the removal of `name` from `parent`, known to this mount as
+    /// `child`: a file not open here, or (`isDirectory`) a directory known to
+    /// be empty. False if there is no journal or the removal could not be
+    /// journaled: the caller removes it now.
+    func stageRemoval(parent: NodeID, name: String, child: NodeID, isDirectory: Bool = false) -> Bool {
         guard let staging else { return false }
         do {
-            try staging.stage(.removal(StagedRemoval(sequence: 0, parent: parent, name: name)))
+            try staging.stage(.removal(StagedRemoval(sequence: 0, parent: parent, name: name, directory: isDirectory ? child : nil)))
         } catch {
             logger.warning("a removal could not be journaled; it is sent to the server now instead",
                            metadata: ["name": "\(name)", "error": "\(error)"])
@@ -101,6 +109,7 @@ extension NetStoreVFS {
             let now = Self.now()
             directory.mtimeNs = now
             directory.ctimeNs = now
+            if isDirectory, directory.nlink > 2 { directory.nlink -= 1 }
         }
         return true
     }
@@ -238,17 +247,20 @@ extension NetStoreVFS {
     /// gone, or refused and noted), the error when the server could not be reached.
     private func remove(_ removal: StagedRemoval) async -> NetStoreError? {
         do {
-            try await client.unlink(parent: removal.parent, name: removal.name)
-            // A listing read meanwhile may have put the name back.
-            entries.removed(parent: removal.parent, name: removal.name)
+            if removal.directory != nil {
+                try await client.rmdir(parent: removal.parent, name: removal.name)
+            } else {
+                try await client.unlink(parent: removal.parent, name: removal.name)
+            }
+            entries.removedOnServer(parent: removal.parent, name: removal.name)
             return nil
         } catch where error.code == .noEntry {
-            entries.removed(parent: removal.parent, name: removal.name)
+            entries.removedOnServer(parent: removal.parent, name: removal.name)
             return nil
-        } catch where [.notPermitted, .accessDenied, .isDirectory, .notDirectory, .invalid, .nameTooLong].contains(error.code) {
+        } catch where [.notPermitted, .accessDenied, .isDirectory, .notDirectory, .notEmpty, .invalid, .nameTooLong].contains(error.code) {
             guard let staging else { return nil }
             let path = staging.journal.setAside(removal, reason: error.message)
-            logger.error("a file removed in write-back mode could not be removed on the server; it is still there (noted in \(path))",
+            logger.error("a name removed in write-back mode could not be removed on the server; it is still there (noted in \(path))",
                          metadata: ["name": "\(removal.name)", "directory": "\(removal.parent)", "error": "\(error)"])
             entries.forget(parent: removal.parent, name: removal.name)
             return nil

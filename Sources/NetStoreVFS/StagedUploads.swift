@@ -41,6 +41,8 @@ final class StagedUploads: Sendable {
         var staged: Set<UInt64> = []
         /// Names with a removal not yet settled, with how many.
         var removals: [Name: Int] = [:]
+        /// Directories with changes not yet settled, with how many.
+        var parents: [NodeID: Int] = [:]
         var pendingBytes = 0
         var lastStaged: UInt64 = 0
         var completedThrough: UInt64 = 0
@@ -95,6 +97,11 @@ final class StagedUploads: Sendable {
     /// Whether a removal of `name` in `parent` is staged and not yet settled.
     func isRemovalPending(parent: NodeID, name: String) -> Bool {
         state.withLock { !$0.removals.isEmpty && $0.removals[Name(parent: parent, name: name)] != nil }
+    }
+
+    /// Whether a change in directory `parent` is staged and not yet settled.
+    func hasChanges(in parent: NodeID) -> Bool {
+        state.withLock { $0.parents[parent] != nil }
     }
 
     /// Changes staged and not yet settled.
@@ -155,7 +162,14 @@ final class StagedUploads: Sendable {
                         bytes += file.bytes.count
                     }
                 } else {
-                    count = state.pending.prefix(Self.removalBatchLimit).prefix { $0.file == nil }.count
+                    // Removals go at once, except an rmdir after a removal in that directory.
+                    var parents: Set<NodeID> = []
+                    for entry in state.pending.prefix(Self.removalBatchLimit) {
+                        guard case .removal(let removal) = entry.change,
+                              removal.directory.map({ !parents.contains($0) }) ?? true else { break }
+                        parents.insert(removal.parent)
+                        count += 1
+                    }
                 }
                 // A file over the batch's byte limit alone still goes, alone.
                 count = max(count, 1)
@@ -187,6 +201,8 @@ final class StagedUploads: Sendable {
                     let name = Name(parent: removal.parent, name: removal.name)
                     if let count = state.removals[name], count > 1 { state.removals[name] = count - 1 } else { state.removals[name] = nil }
                 }
+                let parent = entry.change.parent
+                if let count = state.parents[parent], count > 1 { state.parents[parent] = count - 1 } else { state.parents[parent] = nil }
             }
             state.completedThrough = max(state.completedThrough, last)
             let ready = state.drainers.filter { $0.through <= state.completedThrough }.map(\.continuation)
@@ -204,6 +220,7 @@ private extension StagedUploads.State {
         if case .removal(let removal) = entry.change {
             removals[StagedUploads.Name(parent: removal.parent, name: removal.name), default: 0] += 1
         }
+        parents[entry.change.parent, default: 0] += 1
         pendingBytes += entry.change.byteCount
         lastStaged = max(lastStaged, entry.change.sequence)
         let wake = wake

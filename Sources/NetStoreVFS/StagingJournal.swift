@@ -20,12 +20,14 @@ struct StagedFile: Sendable, Hashable {
     var bytes: [UInt8]
 }
 
-/// A name removed (unlinked) in write-back mode, as the journal keeps it until
-/// the server has removed it.
+/// A name removed in write-back mode (unlink, or rmdir of an empty
+/// directory), as the journal keeps it until the server has removed it.
 struct StagedRemoval: Sendable, Hashable {
     var sequence: UInt64
     var parent: NodeID
     var name: String
+    /// The directory's node for an rmdir; nil for an unlink.
+    var directory: NodeID? = nil
 }
 
 /// One change staged in write-back mode.
@@ -69,17 +71,19 @@ enum StagedChange: Sendable, Hashable {
     }
 }
 
-/// The record format: a u8 kind (0 a new file, 1 a removal) and a u24 payload
-/// length, the first 8 bytes of the payload's SHA-256, the payload (integers
-/// big-endian, names and content length-prefixed). A new file's payload:
-/// sequence, parent, name, mode, uid, gid, time, content; a removal's:
-/// sequence, parent, name. A record cut short or not matching its hash ends
+/// The record format: a u8 kind (0 a new file, 1 an unlink, 2 an rmdir) and a
+/// u24 payload length, the first 8 bytes of the payload's SHA-256, the payload
+/// (integers big-endian, names and content length-prefixed). A new file's
+/// payload: sequence, parent, name, mode, uid, gid, time, content; an
+/// unlink's: sequence, parent, name; an rmdir's: the same and the directory's
+/// node. A record cut short or not matching its hash ends
 /// what is read of a segment: it is a write the machine lost, never a
 /// half-made change.
 enum StagedRecord {
     static let headerSize = 12
     private static let fileKind: UInt32 = 0
     private static let removalKind: UInt32 = 1
+    private static let directoryRemovalKind: UInt32 = 2
 
     static func encode(_ change: StagedChange) -> [UInt8] {
         var payload: [UInt8] = []
@@ -94,8 +98,9 @@ enum StagedRecord {
             integer(file.mode); integer(file.uid); integer(file.gid); integer(file.modifiedNs)
             integer(UInt32(file.bytes.count)); payload.append(contentsOf: file.bytes)
         case .removal(let removal):
-            kind = removalKind
+            kind = removal.directory == nil ? removalKind : directoryRemovalKind
             integer(removal.sequence); integer(removal.parent); name(removal.name)
+            if let directory = removal.directory { integer(directory) }
         }
         var record: [UInt8] = []
         record.reserveCapacity(headerSize + payload.count)
@@ -152,6 +157,9 @@ enum StagedRecord {
         case removalKind:
             guard at == payload.endIndex else { return nil }
             return .removal(StagedRemoval(sequence: sequence, parent: parent, name: name))
+        case directoryRemovalKind:
+            guard let directory = integer(UInt64.self), at == payload.endIndex else { return nil }
+            return .removal(StagedRemoval(sequence: sequence, parent: parent, name: name, directory: directory))
         default:
             return nil
         }

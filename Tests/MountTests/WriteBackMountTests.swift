@@ -39,18 +39,21 @@ struct WriteBackMountTests {
         }
     }
 
-    @Test("unlinks return while the primary cannot answer; kill -9 of the mount loses none of them: the next mount removes every name")
+    @Test("unlinks and the rmdir of an emptied directory return while the primary cannot answer; kill -9 of the mount loses none of them")
     func killedMountLosesNoRemoval() async throws {
         try await MountFixture.with(cluster: true, mountOptions: ["writeback"]) { m in
             #expect(mkdir(m.path("d"), 0o755) == 0)
             let names = (0..<60).map { "f\($0)" }
             for name in names { #expect(Posix.write(m.path("d/\(name)"), Array(name.utf8)) == 0, "\(name)") }
+            #expect(mkdir(m.path("d/sub"), 0o755) == 0 && Posix.write(m.path("d/sub/x"), [1]) == 0)
             // Listed (made on the servers first), as before `rm`.
-            #expect(Set(try Posix.list(m.path("d")).get()) == Set(names))
+            #expect(Set(try Posix.list(m.path("d")).get()) == Set(names + ["sub"]))
+            #expect(try Posix.list(m.path("d/sub")).get() == ["x"])
 
             m.cluster!.servers[0].send(SIGSTOP)
             let removed = names.prefix(45)
             for name in removed { #expect(unlink(m.path("d/\(name)")) == 0, "\(name)") }
+            #expect(unlink(m.path("d/sub/x")) == 0 && rmdir(m.path("d/sub")) == 0)
             var info = stat()
             #expect(stat(m.path("d/f0"), &info) == -1 && errno == ENOENT)
             m.killMount()

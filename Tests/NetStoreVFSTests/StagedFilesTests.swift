@@ -110,6 +110,51 @@ struct StagedFilesTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: journal).filter { $0.hasPrefix("segment-") } == [])
     }
 
+    @Test("rm -rf: a directory listed and emptied here is removed staged, after its entries; one not known empty waits for the server")
+    func treeRemovalStaged() async throws {
+        let h = try await VFSHarness(attributeTimeout: 30, writeBack: true)
+        defer { Task { await h.close() } }
+        let top = try await h.client.mkdir(parent: h.vfs.inodes.rootNode, name: "t")
+        for a in 0..<4 {
+            let middle = try await h.client.mkdir(parent: top.id, name: "m\(a)")
+            _ = try await h.client.createInline(parent: middle.id, name: "file", bytes: [UInt8(a)])
+            for b in 0..<5 { _ = try await h.client.mkdir(parent: middle.id, name: "leaf\(b)") }
+        }
+        let t = try await h.vfs.lookup(parent: InodeTable.rootInode, name: "t").id
+        func list(_ inode: UInt64) async throws -> [String] {
+            let handle = try await h.vfs.opendir(inode)
+            defer { h.vfs.releasedir(handle) }
+            return try await h.vfs.readdir(inode, handle: handle, offset: 0, limit: 100).map(\.name).filter { $0 != "." && $0 != ".." }
+        }
+        // As rm -rf goes: list a directory, remove what is in it (depth first), then it.
+        func remove(_ inode: UInt64) async throws {
+            for name in try await list(inode) {
+                let child = try await h.vfs.lookup(parent: inode, name: name)
+                if child.kind == .directory {
+                    try await remove(child.id)
+                    try await h.vfs.rmdir(parent: inode, name: name)
+                } else {
+                    try await h.vfs.unlink(parent: inode, name: name)
+                }
+            }
+        }
+        let sent = try await h.requests {
+            try await remove(t)
+            try await h.vfs.rmdir(parent: InodeTable.rootInode, name: "t")
+            #expect(await errnoOf { _ = try await h.vfs.lookup(parent: InodeTable.rootInode, name: "t") } == ENOENT)
+            await h.vfs.syncStaged()
+        }
+        #expect(sent["rmdir"] == 4 * 5 + 4 + 1 && sent["unlink"] == 4, "\(sent)")
+        #expect(await errnoOf { _ = try await h.client.lookup(parent: h.vfs.inodes.rootNode, name: "t") } == ENOENT)
+        #expect(!FileManager.default.fileExists(atPath: h.directory.appendingPathComponent("staged/failed").path))
+
+        // Not listed here: not known empty, so the server is asked at once (and says so).
+        let other = try await h.client.mkdir(parent: h.vfs.inodes.rootNode, name: "full")
+        _ = try await h.client.createInline(parent: other.id, name: "x", bytes: [1])
+        _ = try await h.vfs.lookup(parent: InodeTable.rootInode, name: "full")
+        #expect(await errnoOf { try await h.vfs.rmdir(parent: InodeTable.rootInode, name: "full") } == ENOTEMPTY)
+    }
+
     @Test("a removal the server refuses (the name became a directory elsewhere) is noted in failed/README; the name is asked of the server again")
     func removalRefused() async throws {
         let h = try await VFSHarness(attributeTimeout: 30, writeBack: true)
@@ -201,18 +246,19 @@ struct StagingJournalTests {
     }
 
     @Test func recordsRoundTripAndATornOrCorruptTailIsIgnored() {
-        let files = [Self.file(1, "a", 0), .removal(StagedRemoval(sequence: 2, parent: 9, name: "ü")), Self.file(3, "é", 5000), Self.file(4, "c", 1)]
+        let files = [Self.file(1, "a", 0), .removal(StagedRemoval(sequence: 2, parent: 9, name: "ü")),
+                     .removal(StagedRemoval(sequence: 3, parent: 9, name: "dir", directory: 12)), Self.file(4, "é", 5000), Self.file(5, "c", 1)]
         let bytes = files.flatMap(StagedRecord.encode)
         #expect(StagedRecord.decodeAll(bytes).changes == files)
         #expect(StagedRecord.decodeAll(bytes).length == bytes.count)
-        let lastStart = bytes.count - StagedRecord.encode(files[3]).count
+        let lastStart = bytes.count - StagedRecord.encode(files[4]).count
         for cut in [lastStart + 1, lastStart + 12, bytes.count - 1] {
             let torn = StagedRecord.decodeAll(Array(bytes.prefix(cut)))
-            #expect(torn.changes == Array(files.prefix(3)) && torn.length == lastStart, "cut at \(cut)")
+            #expect(torn.changes == Array(files.prefix(4)) && torn.length == lastStart, "cut at \(cut)")
         }
         var corrupt = bytes
         corrupt[lastStart + 20] ^= 1
-        #expect(StagedRecord.decodeAll(corrupt).changes == Array(files.prefix(3)))
+        #expect(StagedRecord.decodeAll(corrupt).changes == Array(files.prefix(4)))
         // A kind this build does not know ends what is read, like a corrupt record.
         var unknown = StagedRecord.encode(files[1])
         unknown[0] = 7
