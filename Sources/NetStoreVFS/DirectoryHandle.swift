@@ -3,7 +3,7 @@ import NetStoreCore
 import Synchronization
 
 /// An open directory: its listing, read from the server page by page as the
-/// kernel asks for more. Offsets are positions in that listing: 1 is ".",
+/// kernel asks for more (or whole from the mount's caches). Offsets are positions in that listing: 1 is ".",
 /// 2 is "..", and entry `i` (from 0) is `i + 3`. Reading from offset 0 again
 /// (rewinddir) starts a fresh listing.
 final class DirectoryHandle: Sendable {
@@ -13,6 +13,8 @@ final class DirectoryHandle: Sendable {
         var complete = false
         /// Whether `takeWholeListing` handed out this listing.
         var taken = false
+        /// Whether the listing came from the mount's caches.
+        var cached = false
         /// What the oldest page fetched reflects (nil before the first fetch).
         var seen: EntryCache.Seen?
     }
@@ -27,6 +29,9 @@ final class DirectoryHandle: Sendable {
         self.node = node
     }
 
+    /// Whether the listing came from the mount's caches (its entries are not news).
+    var isCached: Bool { state.withLock { $0.cached } }
+
     /// The whole listing, once, when every page of it has been read.
     func takeWholeListing() -> [DirectoryEntry]? {
         state.withLock { state in
@@ -39,11 +44,21 @@ final class DirectoryHandle: Sendable {
     /// Entries (not "." and "..") at positions `from...`, at most `limit`,
     /// fetching pages as needed, and what the listing's oldest page reflects
     /// (`seen`, taken before this call, for a first page fetched now).
+    /// A restart with `known` (the whole listing, from this mount's caches)
+    /// takes it instead of asking the server.
     func entries(
-        from index: Int, limit: Int, client: NetStoreClient, restart: Bool, seen: EntryCache.Seen
+        from index: Int, limit: Int, client: NetStoreClient, restart: Bool, known: [DirectoryEntry]? = nil, seen: EntryCache.Seen
     ) async throws(NetStoreError) -> (entries: [DirectoryEntry], first: Int, seen: EntryCache.Seen) {
         try await lock.run { () async throws(NetStoreError) -> ([DirectoryEntry], Int, EntryCache.Seen) in
-            if restart { state.withLock { $0 = State() } }
+            if restart {
+                state.withLock { state in
+                    state = State()
+                    if let known {
+                        // Already in the caches: nothing to record again.
+                        state = State(entries: known, complete: true, taken: true, cached: true, seen: seen)
+                    }
+                }
+            }
             while true {
                 let current = state.withLock { $0 }
                 if current.complete || current.entries.count >= index + limit {

@@ -136,6 +136,21 @@ final class EntryCache: Sendable {
         }
     }
 
+    /// Every name in `directory` with its node, when all are known.
+    func knownListing(_ directory: NodeID) -> [(name: String, node: NodeID)]? {
+        let now = ContinuousClock.now
+        return state.withLock { state in
+            guard let listing = state.complete[directory], listing.expires >= now else { return nil }
+            var known: [(name: String, node: NodeID)] = []
+            known.reserveCapacity(listing.names.count)
+            for name in listing.names {
+                guard let entry = state.entries[Key(parent: directory, name: name)], entry.expires >= now else { return nil }
+                known.append((name, entry.node))
+            }
+            return known
+        }
+    }
+
     /// Whether every name in `directory` is known and there are none.
     func isKnownEmpty(_ directory: NodeID) -> Bool {
         let now = ContinuousClock.now

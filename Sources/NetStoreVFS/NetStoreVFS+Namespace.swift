@@ -319,17 +319,34 @@ extension NetStoreVFS {
         let wanted = limit - items.count
         guard wanted > 0 else { return items }
         let (listed, first, seen) = try await directory.entries(
-            from: max(0, Int(offset) - 2), limit: wanted, client: client, restart: offset == 0, seen: entries.seen)
+            from: max(0, Int(offset) - 2), limit: wanted, client: client, restart: offset == 0,
+            known: offset == 0 ? knownListing(directory.node) : nil, seen: entries.seen)
         if let whole = directory.takeWholeListing() {
             // Every name is known now (an rmdir after removing each can be staged).
             entries.listed(parent: directory.node, names: whole.map { ($0.name, $0.attributes.id) }, complete: true, seen: seen)
         }
+        let cached = directory.isCached
         for (i, entry) in listed.enumerated() where !isHidden(parent: directory.node, name: entry.name) {
             // A later lookup of the name (stat after ls) needs no request.
-            entries.put(parent: directory.node, name: entry.name, node: entry.attributes.id, seen: seen)
-            items.append(DirectoryItem(name: entry.name, attributes: present(entry.attributes), offset: Int64(first + i + 3)))
+            if !cached { entries.put(parent: directory.node, name: entry.name, node: entry.attributes.id, seen: seen) }
+            items.append(DirectoryItem(name: entry.name, attributes: present(entry.attributes, cached: cached), offset: Int64(first + i + 3)))
         }
         return items
+    }
+
+    /// `directory`'s whole listing from the caches, when every name in it
+    /// and each one's attributes are known there (a directory made or listed
+    /// here within the timeout, as when `rm -rf` follows `mkdir -p` or `ls`);
+    /// sorted by name, as the server lists.
+    private func knownListing(_ directory: NodeID) -> [DirectoryEntry]? {
+        guard let names = entries.knownListing(directory) else { return nil }
+        var listing: [DirectoryEntry] = []
+        listing.reserveCapacity(names.count)
+        for (name, node) in names.sorted(by: { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }) {
+            guard let attributes = attributes.get(node) else { return nil }
+            listing.append(DirectoryEntry(name: name, attributes: attributes, cookie: UInt64(listing.count + 1)))
+        }
+        return listing
     }
 
     public func releasedir(_ number: UInt64) {

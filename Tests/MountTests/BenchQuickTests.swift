@@ -9,7 +9,7 @@ import Testing
 struct BenchQuickTests {
     static let rows = ["seq_write", "seq_read", "rand_read_1", "rand_read_4", "small_create", "small_ls",
                        "small_stat", "small_read", "small_delete", "tree_mkdir", "tree_rmrf", "cp_tree",
-                       "diff_tree", "small_create_wb", "small_delete_wb", "cp_tree_wb", "ls_large"]
+                       "diff_tree", "small_create_wb", "small_delete_wb", "tree_rmrf_wb", "cp_tree_wb", "ls_large"]
     static let replicationRows = ["small_mount", "large_mount", "large_cli", "small_cli"]
 
     @Test("reports a figure for every workload on all three targets, memory and the replication cost")

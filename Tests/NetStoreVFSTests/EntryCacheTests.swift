@@ -89,6 +89,37 @@ struct EntryCacheTests {
         #expect(Set(found.map(\.id)).count == 20)
     }
 
+    @Test("a directory whose every name is known (made here) is listed without a request; a name made elsewhere shows once the timeout has passed")
+    func listingFromCaches() async throws {
+        let h = try await VFSHarness(attributeTimeout: 0.5)
+        defer { Task { await h.close() } }
+        let dir = try await h.vfs.mkdir(parent: 1, name: "d", mode: 0o755, context: h.context)
+        var made: [String: NodeAttributes] = [:]
+        for name in ["b", "a", "c"] { made[name] = try await h.vfs.mkdir(parent: dir.id, name: name, mode: 0o700, context: h.context) }
+        func list() async throws -> [DirectoryItemSummary] {
+            let handle = try await h.vfs.opendir(dir.id)
+            defer { h.vfs.releasedir(handle) }
+            return try await h.vfs.readdir(dir.id, handle: handle, offset: 0, limit: 100)
+                .filter { !$0.isDot }.map { DirectoryItemSummary(name: $0.name, inode: $0.attributes.id, mode: $0.attributes.mode & 0o7777) }
+        }
+        var listed: [DirectoryItemSummary] = []
+        let requests = try await h.requests { listed = try await list() }
+        #expect(requests["readdir"] == nil, "\(requests)")
+        #expect(listed == ["a", "b", "c"].map { DirectoryItemSummary(name: $0, inode: made[$0]!.id, mode: 0o700) })
+        _ = try await h.client.mkdir(parent: h.vfs.inodes.node(of: dir.id), name: "elsewhere", mode: 0o755, uid: 0, gid: 0)
+        let deadline = ContinuousClock.now + .seconds(5)
+        while try await !list().contains(where: { $0.name == "elsewhere" }), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(try await list().map(\.name) == ["a", "b", "c", "elsewhere"])
+    }
+
+    struct DirectoryItemSummary: Equatable {
+        var name: String
+        var inode: UInt64
+        var mode: UInt32
+    }
+
     @Test("a name made elsewhere shows once the timeout has passed")
     func madeElsewhere() async throws {
         let h = try await VFSHarness(attributeTimeout: 0.2)
