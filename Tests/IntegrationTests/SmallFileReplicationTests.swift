@@ -66,8 +66,9 @@ struct SmallFileReplicationTests {
         }
     }
 
-    @Test("createInline refuses a taken name or a bad one and changes nothing")
-    func createInlineRefusals() async throws {
+    /// A cluster, the admin's connection to its primary and session, and the
+    /// file "taken" made in its root with createInline ("first", mode 0600, uid 1, gid 2).
+    static func clusterWithTakenName() async throws -> (Cluster, RawConnection, SessionInfo, NodeAttributes) {
         let cluster = try await Cluster()
         let primary = try RawConnection(port: cluster.ports[0])
         let session = try rawLogin(primary, "admin", ServerProcess.adminPassword)
@@ -76,6 +77,14 @@ struct SmallFileReplicationTests {
             parent: root, name: "taken", mode: 0o600, uid: 1, gid: 2, data: ByteBuffer(bytes: Array("first".utf8)))) else {
             throw TestFailure("the first createInline failed")
         }
+        return (cluster, primary, session, first)
+    }
+
+    @Test("createInline refuses a taken name or a bad one and changes nothing")
+    func createInlineRefusals() async throws {
+        let (cluster, primary, session, first) = try await Self.clusterWithTakenName()
+        defer { withExtendedLifetime(cluster) {} }
+        let root = session.user.rootNode
         #expect(first.kind == .file && first.mode & 0o7777 == 0o600 && first.uid == 1 && first.gid == 2)
         guard case .failure(let taken) = try primary.call(.createInline(
             parent: root, name: "taken", mode: 0o644, uid: 0, gid: 0, data: ByteBuffer(bytes: Array("second".utf8)))) else {
@@ -101,14 +110,8 @@ struct SmallFileReplicationTests {
 
     @Test("a batch of new files: each made or refused on its own, and all of them on every backup")
     func createInlineBatch() async throws {
-        let cluster = try await Cluster()
-        let primary = try RawConnection(port: cluster.ports[0])
-        let session = try rawLogin(primary, "admin", ServerProcess.adminPassword)
+        let (cluster, primary, session, _) = try await Self.clusterWithTakenName()
         let root = session.user.rootNode
-        guard case .success = try primary.call(.createInline(
-            parent: root, name: "taken", mode: 0o600, uid: 0, gid: 0, data: ByteBuffer(bytes: Array("first".utf8)))) else {
-            throw TestFailure("the first createInline failed")
-        }
         func file(_ name: String, _ bytes: [UInt8]) -> InlineFile {
             InlineFile(parent: root, name: name, mode: 0o640, uid: 7, gid: 8, data: ByteBuffer(bytes: bytes))
         }
