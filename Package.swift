@@ -104,6 +104,8 @@ let package = Package(
         .executableTarget(name: "netstore", dependencies: [
             "NetStoreClient",
             "NetStoreTLS",
+            // Only to report write-back mounts' journals in `netstore status`.
+            "NetStoreVFS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

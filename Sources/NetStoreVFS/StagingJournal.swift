@@ -338,3 +338,34 @@ private extension String {
         count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }
+
+/// What a write-back journal holds, read without taking it (a mount may be
+/// using it): for `netstore status`.
+public struct StagingJournalSummary: Sendable, Equatable {
+    public var directory: String
+    /// Changes journaled and not yet known to be on the servers.
+    public var pending: Int
+    /// Changes the servers refused, each a line of `failed/README`.
+    public var refused: Int
+    public var failedNote: String { "\(directory)/failed/README" }
+
+    /// The journal in `directory`.
+    public static func read(_ directory: String) -> StagingJournalSummary {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        var pending = 0
+        for name in names where name.hasPrefix("segment-") {
+            guard let data = FileManager.default.contents(atPath: "\(directory)/\(name)") else { continue }
+            pending += StagedRecord.decodeAll([UInt8](data)).changes.count
+        }
+        let note = FileManager.default.contents(atPath: "\(directory)/failed/README") ?? Data()
+        let refused = note.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+        return StagingJournalSummary(directory: directory, pending: pending, refused: refused)
+    }
+
+    /// Every journal under `cacheDirectory` (one per account, cluster and mountpoint).
+    public static func all(in cacheDirectory: String) -> [StagingJournalSummary] {
+        let staged = "\(cacheDirectory)/staged"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: staged)) ?? []
+        return names.sorted().map { read("\(staged)/\($0)") }
+    }
+}

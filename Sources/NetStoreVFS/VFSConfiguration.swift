@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Crypto
 import NetStoreCore
 
@@ -66,6 +69,15 @@ public struct VFSConfiguration: Sendable {
 }
 
 extension VFSConfiguration {
+    /// $XDG_CACHE_HOME/netstore, else ~/.cache/netstore.
+    public static func defaultCacheDirectory() -> String {
+        if let cache = getenv("XDG_CACHE_HOME").map({ String(cString: $0) }), cache.hasPrefix("/") {
+            return "\(cache)/netstore"
+        }
+        let home = getenv("HOME").map { String(cString: $0) } ?? "/tmp"
+        return "\(home)/.cache/netstore"
+    }
+
     /// Where write-back mode journals: one directory per account, cluster and
     /// mountpoint under the cache, so that mounting the same again finds what
     /// a mount left unmade, and two mounts never share one.

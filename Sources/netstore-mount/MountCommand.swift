@@ -214,7 +214,7 @@ struct MountSettings {
     var fuseOptions: [String] = []
 
     init(options: [String]) throws(NetStoreError) {
-        cacheDirectory = Self.defaultCacheDirectory()
+        cacheDirectory = VFSConfiguration.defaultCacheDirectory()
         for option in options.flatMap({ $0.split(separator: ",").map(String.init) }) where !option.isEmpty {
             if option.hasPrefix("cache=") {
                 cacheDirectory = String(option.dropFirst("cache=".count))
@@ -261,14 +261,5 @@ struct MountSettings {
         } ?? mountpoint
         let cluster = servers.first.map { "\($0.host)_\($0.port)" } ?? "cluster"
         return VFSConfiguration.stagingDirectory(in: cacheDirectory, user: user, cluster: cluster, mountpoint: place)
-    }
-
-    /// $XDG_CACHE_HOME/netstore, else ~/.cache/netstore.
-    static func defaultCacheDirectory() -> String {
-        if let cache = getenv("XDG_CACHE_HOME").map({ String(cString: $0) }), cache.hasPrefix("/") {
-            return "\(cache)/netstore"
-        }
-        let home = getenv("HOME").map { String(cString: $0) } ?? "/tmp"
-        return "\(home)/.cache/netstore"
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import NetStoreClient
 import NetStoreCore
 import NetStoreTLS
+import NetStoreVFS
 
 struct Login: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -85,6 +86,15 @@ struct Status: AsyncParsableCommand {
                 failed = true
                 print("\(probe.server)  unreachable: \(CommandFailure.describe(error))")
             }
+        }
+        // Write-back mounts of this machine (docs/mount.md, "Write-back mode").
+        for journal in StagingJournalSummary.all(in: VFSConfiguration.defaultCacheDirectory())
+        where journal.pending > 0 || journal.refused > 0 {
+            var line = "write-back journal \(journal.directory): \(journal.pending) change\(journal.pending == 1 ? "" : "s") not on the servers yet"
+            if journal.refused > 0 {
+                line += "; \(journal.refused) refused by the servers, see \(journal.failedNote)"
+            }
+            print(line)
         }
         if failed { throw ExitCode.failure }
     }

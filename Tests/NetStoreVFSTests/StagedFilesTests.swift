@@ -289,4 +289,22 @@ struct StagingJournalTests {
         journal.completed(through: 20)
         #expect(try segments().isEmpty)
     }
+
+    @Test("netstore status's summary: changes not yet on the servers, and those refused")
+    func summary() throws {
+        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("cache-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: cache) }
+        let directory = VFSConfiguration.stagingDirectory(in: cache, user: "u", cluster: "h_1", mountpoint: "/m")
+        let journal = try StagingJournal(directory: directory)
+        #expect(StagingJournalSummary.all(in: cache) == [StagingJournalSummary(directory: directory, pending: 0, refused: 0)])
+        try journal.append(Self.file(1, "a", 10))
+        try journal.append(.removal(StagedRemoval(sequence: 2, parent: 7, name: "b")))
+        try journal.append(Self.file(3, "c", 10))
+        guard case .file(let refused) = Self.file(4, "d", 3) else { return }
+        _ = journal.setAside(refused, reason: "'d' already exists")
+        _ = journal.setAside(StagedRemoval(sequence: 5, parent: 7, name: "e"), reason: "'e' is a directory")
+        #expect(StagingJournalSummary.all(in: cache) == [StagingJournalSummary(directory: directory, pending: 3, refused: 2)])
+        journal.completed(through: 3)
+        #expect(StagingJournalSummary.read(directory).pending == 0)
+    }
 }
