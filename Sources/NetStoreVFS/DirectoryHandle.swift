@@ -3,9 +3,9 @@ import NetStoreCore
 import Synchronization
 
 /// An open directory: its listing, read from the server page by page as the
-/// kernel asks for more (or whole from the mount's caches). Offsets are positions in that listing: 1 is ".",
-/// 2 is "..", and entry `i` (from 0) is `i + 3`. Reading from offset 0 again
-/// (rewinddir) starts a fresh listing.
+/// kernel asks for more (or whole from the mount's caches). Offsets are
+/// positions in that listing: 1 is ".", 2 is "..", and entry `i` (from 0) is
+/// `i + 3`. Reading from offset 0 again (rewinddir) starts a fresh listing.
 final class DirectoryHandle: Sendable {
     struct State {
         var entries: [DirectoryEntry] = []
@@ -51,13 +51,9 @@ final class DirectoryHandle: Sendable {
     ) async throws(NetStoreError) -> (entries: [DirectoryEntry], first: Int, seen: EntryCache.Seen) {
         try await lock.run { () async throws(NetStoreError) -> ([DirectoryEntry], Int, EntryCache.Seen) in
             if restart {
-                state.withLock { state in
-                    state = State()
-                    if let known {
-                        // Already in the caches: nothing to record again.
-                        state = State(entries: known, complete: true, taken: true, cached: true, seen: seen)
-                    }
-                }
+                // A listing from the caches is not handed out to be recorded again.
+                let fresh = known.map { State(entries: $0, complete: true, taken: true, cached: true, seen: seen) } ?? State()
+                state.withLock { $0 = fresh }
             }
             while true {
                 let current = state.withLock { $0 }

@@ -54,8 +54,9 @@ extension NetStoreVFS {
     }
 
     /// Has the server make every file not yet made, or those to be made in
-    /// `directory` (before a call that could see or change one). A file that cannot be made is logged and left to
-    /// fail at its close, not charged to the call that came by.
+    /// `directory` (before a call that could see or change one). A file that
+    /// cannot be made is logged and left to fail at its close, not charged to
+    /// the call that came by.
     func makeUnmadeFiles(in directory: NodeID? = nil) async {
         guard unmadeCount.load(ordering: .acquiring) > 0 else { return }
         let files = tables.withLock { tables in

@@ -321,14 +321,17 @@ extension NetStoreVFS {
         let (listed, first, seen) = try await directory.entries(
             from: max(0, Int(offset) - 2), limit: wanted, client: client, restart: offset == 0,
             known: offset == 0 ? knownListing(directory.node) : nil, seen: entries.seen)
-        if let whole = directory.takeWholeListing() {
-            // Every name is known now (an rmdir after removing each can be staged).
-            entries.listed(parent: directory.node, names: whole.map { ($0.name, $0.attributes.id) }, complete: true, seen: seen)
-        }
+        // A later lookup of a name (stat after ls) needs no request: each page's
+        // names are recorded, and once the listing is whole, that there are no others
+        // (an rmdir after removing each can then be staged).
         let cached = directory.isCached
+        var recordEach = !cached
+        if let whole = directory.takeWholeListing() {
+            entries.listed(parent: directory.node, names: whole.map { ($0.name, $0.attributes.id) }, complete: true, seen: seen)
+            recordEach = false
+        }
         for (i, entry) in listed.enumerated() where !isHidden(parent: directory.node, name: entry.name) {
-            // A later lookup of the name (stat after ls) needs no request.
-            if !cached { entries.put(parent: directory.node, name: entry.name, node: entry.attributes.id, seen: seen) }
+            if recordEach { entries.put(parent: directory.node, name: entry.name, node: entry.attributes.id, seen: seen) }
             items.append(DirectoryItem(name: entry.name, attributes: present(entry.attributes, cached: cached), offset: Int64(first + i + 3)))
         }
         return items

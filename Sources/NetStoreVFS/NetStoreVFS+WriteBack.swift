@@ -9,9 +9,10 @@ import NetStoreProtocol
 /// file is one this mount made and the server has not, as between create and
 /// close (NetStoreVFS+MadeAtClose), and whatever could see it on the server
 /// waits for it. An unlink of a file not open here, and an rmdir of a
-/// directory known to be empty, are journaled the same way and return; until the server has removed the name, this mount answers it
-/// as absent, and whatever could meet it on the server waits. fsync, fsyncdir
-/// and unmount wait for every change staged.
+/// directory known to be empty, are journaled the same way and return; until
+/// the server has removed the name, this mount answers it as absent, and
+/// whatever could meet it on the server waits. fsync, fsyncdir and unmount
+/// wait for every change staged.
 ///
 /// No staged change is dropped silently: a file the server refuses (its name
 /// taken meanwhile, its directory gone) is kept in `failed/` of the journal's
@@ -103,7 +104,7 @@ extension NetStoreVFS {
                            metadata: ["name": "\(name)", "error": "\(error)"])
             return false
         }
-        _ = entries.removed(parent: parent, name: name)
+        entries.removed(parent: parent, name: name)
         attributes.remove(child)
         attributes.update(parent) { directory in
             let now = Self.now()
@@ -154,7 +155,7 @@ extension NetStoreVFS {
 
     /// Sends `batch`, new files or removals, to the server.
     private func upload(_ batch: [StagedUploads.Entry], retry: Bool) async -> StagedUploads.Settled {
-        let files = batch.compactMap { entry in entry.file.map { (entry, $0) } }
+        let files = batch.compactMap { entry in entry.change.file.map { (entry, $0) } }
         if files.isEmpty { return await remove(batch) }
         return await make(files, retry: retry)
     }
@@ -211,10 +212,7 @@ extension NetStoreVFS {
     /// requests at once: the kernel already ordered them (each name is removed
     /// once between the batch's neighbours), so they need not wait for each other.
     private func remove(_ batch: [StagedUploads.Entry]) async -> StagedUploads.Settled {
-        let removals = batch.compactMap { entry -> StagedRemoval? in
-            if case .removal(let removal) = entry.change { return removal }
-            return nil
-        }
+        let removals = batch.compactMap(\.change.removal)
         let unreachable = await withTaskGroup(of: NetStoreError?.self) { group -> NetStoreError? in
             var next = removals.makeIterator()
             var running = 0

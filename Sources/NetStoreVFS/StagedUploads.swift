@@ -13,11 +13,6 @@ final class StagedUploads: Sendable {
         /// this mount; nil for one recovered from a previous mount's journal.
         var inode: UInt64?
         var openFile: OpenFile?
-
-        var file: StagedFile? {
-            if case .file(let file) = change { return file }
-            return nil
-        }
     }
 
     fileprivate struct Name: Hashable {
@@ -154,9 +149,9 @@ final class StagedUploads: Sendable {
                 guard let first = state.pending.first else { return nil }
                 var count = 0
                 var bytes = 0
-                if first.file != nil {
+                if first.change.file != nil {
                     for entry in state.pending {
-                        guard let file = entry.file, count < Limits.maxFilesPerBatch,
+                        guard let file = entry.change.file, count < Limits.maxFilesPerBatch,
                               bytes + file.bytes.count <= Limits.maxBatchContent else { break }
                         count += 1
                         bytes += file.bytes.count
@@ -165,7 +160,7 @@ final class StagedUploads: Sendable {
                     // Removals go at once, except an rmdir after a removal in that directory.
                     var parents: Set<NodeID> = []
                     for entry in state.pending.prefix(Self.removalBatchLimit) {
-                        guard case .removal(let removal) = entry.change,
+                        guard let removal = entry.change.removal,
                               removal.directory.map({ !parents.contains($0) }) ?? true else { break }
                         parents.insert(removal.parent)
                         count += 1
@@ -197,7 +192,7 @@ final class StagedUploads: Sendable {
             state.inFlight = []
             for entry in batch {
                 if let inode = entry.inode { state.staged.remove(inode) }
-                if case .removal(let removal) = entry.change {
+                if let removal = entry.change.removal {
                     let name = Name(parent: removal.parent, name: removal.name)
                     if let count = state.removals[name], count > 1 { state.removals[name] = count - 1 } else { state.removals[name] = nil }
                 }
@@ -217,7 +212,7 @@ private extension StagedUploads.State {
     mutating func queue(_ entry: StagedUploads.Entry) {
         pending.append(entry)
         if let inode = entry.inode { staged.insert(inode) }
-        if case .removal(let removal) = entry.change {
+        if let removal = entry.change.removal {
             removals[StagedUploads.Name(parent: removal.parent, name: removal.name), default: 0] += 1
         }
         parents[entry.change.parent, default: 0] += 1

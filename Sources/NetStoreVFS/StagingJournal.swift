@@ -64,6 +64,16 @@ enum StagedChange: Sendable, Hashable {
         }
     }
 
+    var file: StagedFile? {
+        if case .file(let file) = self { return file }
+        return nil
+    }
+
+    var removal: StagedRemoval? {
+        if case .removal(let removal) = self { return removal }
+        return nil
+    }
+
     /// Content bytes it carries.
     var byteCount: Int {
         if case .file(let file) = self { return file.bytes.count }
