@@ -97,10 +97,7 @@ struct EntryCacheTests {
         var made: [String: NodeAttributes] = [:]
         for name in ["b", "a", "c"] { made[name] = try await h.vfs.mkdir(parent: dir.id, name: name, mode: 0o700, context: h.context) }
         func list() async throws -> [DirectoryItemSummary] {
-            let handle = try await h.vfs.opendir(dir.id)
-            defer { h.vfs.releasedir(handle) }
-            return try await h.vfs.readdir(dir.id, handle: handle, offset: 0, limit: 100)
-                .filter { !$0.isDot }.map { DirectoryItemSummary(name: $0.name, inode: $0.attributes.id, mode: $0.attributes.mode & 0o7777) }
+            try await h.list(dir.id).map { DirectoryItemSummary(name: $0.name, inode: $0.attributes.id, mode: $0.attributes.mode & 0o7777) }
         }
         var listed: [DirectoryItemSummary] = []
         let requests = try await h.requests { listed = try await list() }

@@ -44,8 +44,7 @@ struct StagedFilesTests {
             #expect(try await h.serverBytes(inodes[name]!) == bytes, "\(name)")
         }
         // Every segment of the journal is gone with its files.
-        let journal = h.directory.appendingPathComponent("staged").path
-        #expect(try FileManager.default.contentsOfDirectory(atPath: journal).filter { $0.hasPrefix("segment-") } == [])
+        #expect(try journalSegments(h.directory.appendingPathComponent("staged").path) == [])
     }
 
     @Test("a staged file written again is committed once it is made; a listing, an unlink or fsync waits for it to be made")
@@ -61,10 +60,7 @@ struct StagedFilesTests {
         try await h.vfs.release(inode, handle: opened.handle)
 
         _ = try await Self.create(h, in: dir, "listed", Array("abc".utf8))
-        let handle = try await h.vfs.opendir(dir)
-        let items = try await h.vfs.readdir(dir, handle: handle, offset: 0, limit: 100)
-        h.vfs.releasedir(handle)
-        #expect(Set(items.map(\.name)).isSuperset(of: ["log", "listed"]))
+        #expect(Set(try await h.list(dir).map(\.name)).isSuperset(of: ["log", "listed"]))
         #expect(try await h.client.lookup(parent: dirNode, name: "listed").size == 3)
 
         _ = try await Self.create(h, in: dir, "gone", Array("tmp".utf8))
@@ -83,11 +79,7 @@ struct StagedFilesTests {
         let names = (0..<40).map { "old\($0)" }
         for name in names + ["kept"] { _ = try await h.client.createInline(parent: made.id, name: name, bytes: Array(name.utf8)) }
         let dir = try await h.vfs.lookup(parent: InodeTable.rootInode, name: "d").id
-        func list() async throws -> Set<String> {
-            let handle = try await h.vfs.opendir(dir)
-            defer { h.vfs.releasedir(handle) }
-            return Set(try await h.vfs.readdir(dir, handle: handle, offset: 0, limit: 100).map(\.name)).subtracting([".", ".."])
-        }
+        func list() async throws -> Set<String> { Set(try await h.list(dir).map(\.name)) }
         // Listed first, as `rm *` does: the names and that there are no others are known here.
         #expect(try await list() == Set(names + ["kept"]))
         let large = pattern(300_000, seed: 1)
@@ -106,8 +98,7 @@ struct StagedFilesTests {
         #expect(try await h.client.readdirAll(made.id).map(\.name).sorted() == ["kept", "old0", "old1"])
         #expect(try await h.serverBytes(try await h.vfs.lookup(parent: dir, name: "old0").id) == Array("new".utf8))
         #expect(try await h.serverBytes(try await h.vfs.lookup(parent: dir, name: "old1").id) == large)
-        let journal = h.directory.appendingPathComponent("staged").path
-        #expect(try FileManager.default.contentsOfDirectory(atPath: journal).filter { $0.hasPrefix("segment-") } == [])
+        #expect(try journalSegments(h.directory.appendingPathComponent("staged").path) == [])
     }
 
     @Test("rm -rf: a directory listed and emptied here is removed staged, after its entries; one not known empty waits for the server")
@@ -121,14 +112,9 @@ struct StagedFilesTests {
             for b in 0..<5 { _ = try await h.client.mkdir(parent: middle.id, name: "leaf\(b)") }
         }
         let t = try await h.vfs.lookup(parent: InodeTable.rootInode, name: "t").id
-        func list(_ inode: UInt64) async throws -> [String] {
-            let handle = try await h.vfs.opendir(inode)
-            defer { h.vfs.releasedir(handle) }
-            return try await h.vfs.readdir(inode, handle: handle, offset: 0, limit: 100).map(\.name).filter { $0 != "." && $0 != ".." }
-        }
         // As rm -rf goes: list a directory, remove what is in it (depth first), then it.
         func remove(_ inode: UInt64) async throws {
-            for name in try await list(inode) {
+            for name in try await h.list(inode).map(\.name) {
                 let child = try await h.vfs.lookup(parent: inode, name: name)
                 if child.kind == .directory {
                     try await remove(child.id)
@@ -232,7 +218,7 @@ struct StagedFilesTests {
         #expect(await errnoOf { _ = try await h.client.lookup(parent: root, name: "old") } == ENOENT)
         let failed = try FileManager.default.contentsOfDirectory(atPath: journalDirectory + "/failed")
         #expect(failed.contains { $0.hasSuffix("-taken") } && !failed.contains { $0.hasSuffix("-made-before") }, "\(failed)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: journalDirectory).filter { $0.hasPrefix("segment-") } == [])
+        #expect(try journalSegments(journalDirectory) == [])
         // One mount at a time per journal.
         #expect(throws: NetStoreError.self) { _ = try StagingJournal(directory: journalDirectory) }
         await next.flushAll()
@@ -279,15 +265,14 @@ struct StagingJournalTests {
                 written.append(file)
             }
         }
-        let segments = { try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix("segment-") } }
-        #expect(try segments().count == 3)
+        #expect(try journalSegments(directory).count == 3)
         let journal = try StagingJournal(directory: directory)
         #expect(try journal.recover() == written)
         #expect(journal.nextSequence() == 21)
         journal.completed(through: 10)
-        #expect(try segments().count == 2)
+        #expect(try journalSegments(directory).count == 2)
         journal.completed(through: 20)
-        #expect(try segments().isEmpty)
+        #expect(try journalSegments(directory).isEmpty)
     }
 
     @Test("netstore status's summary: changes not yet on the servers, and those refused")

@@ -90,6 +90,14 @@ final class VFSHarness: @unchecked Sendable {
         return attributes.id
     }
 
+    /// The items of directory `inode` (without "." and ".."), as a listing
+    /// from the start with a fresh handle shows them.
+    func list(_ inode: UInt64) async throws -> [NetStoreVFS.DirectoryItem] {
+        let handle = try await vfs.opendir(inode)
+        defer { vfs.releasedir(handle) }
+        return try await vfs.readdir(inode, handle: handle, offset: 0, limit: 100_000).filter { !$0.isDot }
+    }
+
     /// The whole file as the server has it, read with a fresh open.
     func readFile(_ inode: UInt64) async throws -> [UInt8] {
         let opened = try await vfs.open(inode, flags: O_RDONLY)
@@ -113,6 +121,11 @@ final class VFSHarness: @unchecked Sendable {
         }
         return out
     }
+}
+
+/// The segment files of the write-back journal in `directory`.
+func journalSegments(_ directory: String) throws -> [String] {
+    try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix("segment-") }
 }
 
 /// Seeded bytes that differ from block to block.
