@@ -110,8 +110,10 @@ extension Replica {
         promotion = nil
         let mine = durableLast
         let reason: String
+        var furtherAhead: ReplicaID?
         if let (ahead, last) = current.refused.filter({ !mine.isAtLeastAsUpToDate(as: $0.value) }).min(by: { $0.key < $1.key }) {
             reason = "\(ahead) holds entries \(id) lacks (its log ends at \(last), this one's durable log at \(mine)): promote \(ahead), or retry once \(id) has caught up"
+            furtherAhead = ahead
         } else {
             let agreed = current.granted.sorted().map(\.description).joined(separator: ", ")
             reason = "only \(current.granted.count) of \(configuration.replicas.count) replicas agreed (\(agreed)); a majority is \(configuration.majority): start the others or check the network"
@@ -121,6 +123,6 @@ extension Replica {
             role = .backup(primary: nil)
             actions.append(.roleChanged(role, term: term))
         }
-        actions.append(.promotionFinished(.refused(reason: reason)))
+        actions.append(.promotionFinished(.refused(reason: reason, ahead: furtherAhead)))
     }
 }

@@ -57,6 +57,7 @@ public enum ProposalFailure: Sendable, Hashable, CustomStringConvertible {
 
 public enum PromotionOutcome: Sendable, Hashable {
     case promoted(term: Term)
-    /// Why, in words for the admin (names the replica that is ahead, if one is).
-    case refused(reason: String)
+    /// Why, in words for the admin, and the replica that is ahead if that is why
+    /// (the server names its address: the admin promotes that one instead).
+    case refused(reason: String, ahead: ReplicaID? = nil)
 }

@@ -46,6 +46,7 @@ public final class NetStoreServer: Sendable {
         threadPool.start()
         let replicas: ReplicationConfiguration
         let selfID: ReplicaID
+        var addresses: [ReplicaID: String] = [:]
         if configuration.replicas.isEmpty {
             selfID = ReplicaID(1)
             replicas = ReplicationConfiguration(replicas: [selfID], writeQuorum: 1)
@@ -59,6 +60,7 @@ public final class NetStoreServer: Sendable {
             }
             let ids = try configuration.replicaIDs()
             selfID = ReplicaID(ids.own)
+            for (address, id) in ids.all { addresses[ReplicaID(id)] = address }
             let all = ids.all.values.sorted().map { ReplicaID($0) }
             if let quorum = configuration.writeQuorum, !(1...all.count).contains(quorum) {
                 throw NetStoreError(.invalid, "--write-quorum must be 1 to \(all.count) with \(all.count) servers, not \(quorum)")
@@ -89,7 +91,7 @@ public final class NetStoreServer: Sendable {
             store: store, accounts: accounts, threadPool: threadPool, submitter: replication,
             role: configuration.role.rawValue, replication: replication,
             clusterKey: configuration.replicas.isEmpty ? nil : configuration.clusterKey,
-            peerBlocks: peerBlocks, logger: logger)
+            peerBlocks: peerBlocks, replicaAddresses: addresses, logger: logger)
     }
 
     /// Binds and serves until `shutdown()`; returns once every connection has closed.

@@ -90,8 +90,10 @@ extension RequestDispatcher {
             case .promoted(let term):
                 logger.notice("promoted to primary", metadata: ["term": "\(term)", "by": "\(user.name)"])
                 return .empty
-            case .refused(let reason):
-                throw NetStoreError(.tryAgain, "promotion refused: \(reason)")
+            case .refused(let reason, let ahead):
+                var message = "promotion refused: \(reason)"
+                if let ahead, let address = replicaAddresses[ahead] { message += " (\(ahead) is \(address))" }
+                throw NetStoreError(.tryAgain, message)
             }
         case .digest:
             guard user.role == .admin else {

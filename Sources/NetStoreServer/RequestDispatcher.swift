@@ -5,6 +5,7 @@ import NIOPosix
 import NetStoreAuth
 import NetStoreCore
 import NetStoreProtocol
+import NetStoreReplication
 import NetStoreStorage
 
 /// Turns one request into one result: checks who is asking, then calls storage
@@ -27,6 +28,8 @@ public final class RequestDispatcher: Sendable {
     let clusterKey: ClusterKey?
     /// Where a damaged block's good copy comes from; nil on a server without replicas.
     let peerBlocks: PeerBlockFetcher?
+    /// Each replica's address as the servers were given it, to name one to an admin.
+    let replicaAddresses: [ReplicaID: String]
 
     public init(
         store: Store,
@@ -37,6 +40,7 @@ public final class RequestDispatcher: Sendable {
         replication: ReplicationEngine? = nil,
         clusterKey: String? = nil,
         peerBlocks: PeerBlockFetcher? = nil,
+        replicaAddresses: [ReplicaID: String] = [:],
         logger: Logger,
         clock: @escaping @Sendable () -> Int64 = AccountService.wallClock
     ) {
@@ -48,6 +52,7 @@ public final class RequestDispatcher: Sendable {
         self.replication = replication
         self.clusterKey = clusterKey.map(ClusterKey.init)
         self.peerBlocks = peerBlocks
+        self.replicaAddresses = replicaAddresses
         self.logger = logger
         self.clock = clock
         self.startedNs = clock()

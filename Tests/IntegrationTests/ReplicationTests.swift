@@ -82,6 +82,33 @@ struct ReplicationTests {
         #expect(resumed, "writes resume once a backup is back")
     }
 
+    @Test("a backup that lacks an acknowledged change is refused promotion, and the refusal names the address of the one to promote instead")
+    func promotionRefusedNamesAddress() async throws {
+        let cluster = try await Cluster()
+        let admin = CLI(server: cluster.serverList, configDirectory: cluster.dir.path("config-admin"))
+        try admin.login("admin", password: ServerProcess.adminPassword, in: cluster.dir)
+        #expect(try await Self.caughtUp(admin), "every server applied the login")
+        // Backup 1 writes nothing while the primary and backup 2 acknowledge a change,
+        // and dies with it unread (a restart, not SIGCONT: it would read what its socket holds).
+        cluster.servers[1].send(SIGSTOP)
+        #expect(try admin.run("mkdir", "/only-on-two").succeeded)
+        cluster.servers[0].kill9()
+        cluster.servers[1].kill9()
+        try await cluster.servers[1].start()
+
+        let refused = try admin.run("promote", cluster.addresses[1])
+        #expect(!refused.succeeded, "r2 holds an acknowledged change r1 lacks")
+        #expect(refused.stderr.contains("promotion refused") && refused.stderr.contains("is \(cluster.addresses[2])"),
+                "the refusal names the address to promote: \(refused.stderr)")
+        let promoted = try admin.run("promote", cluster.addresses[2])
+        #expect(promoted.succeeded, "promote: \(promoted.stderr)")
+        // The new primary applies it once an entry of its own term commits; backup 1 once it hears so.
+        let listed = try await waitUntil(timeout: .seconds(10), interval: .milliseconds(100)) {
+            try admin.run("ls", "/").stdout.contains("only-on-two")
+        }
+        #expect(listed, "the acknowledged change survives the promotion")
+    }
+
     @Test("kill -9 of the primary, promote a backup: nothing acknowledged is lost, reads go on, writes resume, the old primary rejoins")
     func promotion() async throws {
         let cluster = try await Cluster()
@@ -96,11 +123,7 @@ struct ReplicationTests {
         #expect(acknowledged.count == 6)
         // Backups apply the last entry when the next heartbeat tells them it committed;
         // wait for that, so the reads below see everything acknowledged.
-        let caughtUp = try await waitUntil(timeout: .seconds(10), interval: .milliseconds(100)) {
-            let applied = try admin.run("status").stdout.matches(of: /applied (\d+)/).map { String($0.1) }
-            return applied.count == 3 && Set(applied).count == 1
-        }
-        #expect(caughtUp, "the backups apply what the primary acknowledged")
+        #expect(try await Self.caughtUp(admin), "the backups apply what the primary acknowledged")
 
         cluster.servers[0].kill9()
         // Reads go on from the backups while there is no primary.
@@ -128,5 +151,13 @@ struct ReplicationTests {
         try cluster.expectOnEveryServer(acknowledged, configDirectory: admin.configDirectory)
         let status = try admin.run("status")
         #expect(status.stdout.contains("\(cluster.addresses[1])  primary"), "\(status.stdout)")
+    }
+
+    /// Waits until every server reports the same applied index (asked through `admin`).
+    static func caughtUp(_ admin: CLI) async throws -> Bool {
+        try await waitUntil(timeout: .seconds(10), interval: .milliseconds(100)) {
+            let applied = try admin.run("status").stdout.matches(of: /applied (\d+)/).map { String($0.1) }
+            return applied.count == 3 && Set(applied).count == 1
+        }
     }
 }

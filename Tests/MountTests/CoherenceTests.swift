@@ -85,12 +85,12 @@ struct CoherenceTests {
         try await eventually("B sees f.txt", log: b.log) { Self.size(b.path("f.txt")) == 3 }
         a.killServer(0)
         try await waitFor("B's watch to end", log: b.log) { b.log.value.contains("the watch for changes ended") }
-        let promoted = a.promote(1)
-        #expect(promoted.status == 0, "promote: \(promoted.output)")
+        let promoted = a.promoteBackup()
+        let newPrimary = try #require(promoted.index, "promote: \(promoted.output)")
         let watching = b.log.value.components(separatedBy: "watching for changes").count - 1
         try await waitFor("B to watch on the new primary", log: b.log) {
             b.log.value.components(separatedBy: "watching for changes").count - 1 > watching
-                || b.log.value.contains("watching for changes server=\(a.cluster!.addresses[1])")
+                || b.log.value.contains("watching for changes server=\(a.cluster!.addresses[newPrimary])")
         }
         // Cached again, now for the long timeout, before A changes it.
         #expect(Self.size(b.path("f.txt")) == 3)

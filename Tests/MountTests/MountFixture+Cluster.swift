@@ -31,6 +31,18 @@ extension MountFixture {
         return (status, output.value)
     }
 
+    /// Promotes a backup as an admin would after the primary died: backup 1, or,
+    /// when it refuses because backup 2 holds entries it lacks (an acknowledged
+    /// change may be on the primary and backup 2 only), backup 2. Returns the
+    /// index promoted, or nil with the refusals.
+    func promoteBackup() -> (index: Int?, output: String) {
+        let first = promote(1)
+        if first.status == 0 { return (1, first.output) }
+        guard first.output.contains("is \(cluster!.addresses[2])") else { return (nil, first.output) }
+        let second = promote(2)
+        return (second.status == 0 ? 2 : nil, first.output + second.output)
+    }
+
     var cliEnvironment: [String: String] {
         var env = environment
         env["XDG_CONFIG_HOME"] = root.appendingPathComponent("config-cli").path

@@ -23,8 +23,8 @@ struct PrimaryWaitTests {
             #expect(try Posix.read(m.path("before")).get() == Array("before".utf8))
             #expect(try Posix.list(m.mountpoint).get() == ["before", "d"])
 
-            let promoted = m.promote(1)
-            #expect(promoted.status == 0, "promote: \(promoted.output)")
+            let promoted = m.promoteBackup()
+            #expect(promoted.index != nil, "promote: \(promoted.output)")
             let status = await writer.wait(timeout: .seconds(30))
             #expect(status == 0, "the write completes on the new primary: \(writer.output)")
             #expect(try Posix.read(m.path("d/file")).get() == Array("waited\n".utf8))

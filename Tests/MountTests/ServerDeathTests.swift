@@ -59,8 +59,8 @@ struct ServerDeathTests {
             #expect(m.isMounted && m.mount?.isRunning == true)
             #expect(try Posix.read(m.path("kept0")).get() == kept[0])
 
-            let promoted = m.promote(1)
-            #expect(promoted.status == 0, "promote: \(promoted.output)")
+            let promoted = m.promoteBackup()
+            #expect(promoted.index != nil, "promote: \(promoted.output)")
             let status = await copy.wait(timeout: .seconds(60))
             print("cp -r with the primary killed, then a backup promoted: status \(status.map(String.init) ?? "hung"), \(ContinuousClock.now - killed) after the kill: \(copy.output.prefix(300))")
             #expect(status != nil, "cp must not hang after the primary dies")

@@ -84,11 +84,12 @@ struct ScenarioTests {
         h.cluster.crash(h.r1)
         h.cluster.restart(h.r3)
 
-        guard case .refused(let reason) = try h.promote(h.r3) else {
+        guard case .refused(let reason, let ahead) = try h.promote(h.r3) else {
             Issue.record("r3 lacks acknowledged entries and must not be promoted")
             return
         }
         #expect(reason.contains("r2 holds entries r3 lacks"), "\(reason)")
+        #expect(ahead == h.r2)
         // A refused promotion took no term: r2 still follows nobody in term 1.
         #expect(h.replica(h.r2).term == Term(1))
 
@@ -104,11 +105,12 @@ struct ScenarioTests {
         _ = try h.promote(h.r1)
         h.cluster.crash(h.r1)
         h.cluster.crash(h.r3)
-        guard case .refused(let reason) = try h.promote(h.r2) else {
+        guard case .refused(let reason, let ahead) = try h.promote(h.r2) else {
             Issue.record("one replica of three is no majority")
             return
         }
         #expect(reason.contains("a majority is 2"), "\(reason)")
+        #expect(ahead == nil)
         // The pre-vote failed, so no term was taken.
         #expect(h.replica(h.r2).term == Term(1))
         #expect(!h.replica(h.r2).isPrimary)

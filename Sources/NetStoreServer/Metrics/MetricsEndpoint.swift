@@ -23,11 +23,7 @@ public final class MetricsEndpoint: Sendable {
         self.host = host
         self.port = port
         self.logger = logger
-        var names: [ReplicaID: String] = [:]
-        if !server.configuration.replicas.isEmpty, let ids = try? server.configuration.replicaIDs() {
-            for (address, id) in ids.all { names[ReplicaID(id)] = address }
-        }
-        peerNames = names
+        peerNames = server.dispatcher.replicaAddresses
     }
 
     /// Binds and answers until `shutdown()`.
