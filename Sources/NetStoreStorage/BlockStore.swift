@@ -123,7 +123,7 @@ public final class BlockStore: Sendable {
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         if fd < 0 { throw FileIO.error(errno, "create block file \(temporary)") }
         do throws(NetStoreError) {
-            try FileIO.writeAll(fd, bytes, path: temporary)
+            try FileIO.writeBypassingCache(fd, bytes, path: temporary)
             if fsync(fd) != 0 { throw FileIO.error(errno, "sync block file \(temporary)") }
         } catch {
             close(fd)

@@ -27,6 +27,19 @@ struct BlockTests {
         }
     }
 
+    @Test("a large block's whole pages and its tail (written apart: the pages past the page cache) read back whole",
+          arguments: [131_073, 135_168, 200_001, 1_048_575, 1_048_576])
+    func pagesAndTail(size: Int) throws {
+        try StoreFixture.with { fixture in
+            let bytes = pattern(size, seed: size)
+            let id = try fixture.putBlock(bytes)
+            let hex = id.hex
+            let path = fixture.directory.appendingPathComponent("blocks/\(hex.prefix(2))/\(hex)").path
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(bytes))
+            #expect(try fixture.store.getBlock(id) == bytes)
+        }
+    }
+
     @Test("a block a store kept under blocks/ab/cd/ before is found, read, stored again in place and removed")
     func legacyLayout() throws {
         try StoreFixture.with { fixture in
