@@ -189,8 +189,18 @@ extension NetStoreClient {
     /// each one's attributes, or why that one was not made (EEXIST, ...), in order.
     public func createInlineBatch(_ files: [InlineFile]) async throws(NetStoreError) -> [Result<NodeAttributes, NetStoreError>] {
         let response = try await send(.createInlineBatch(files: files))
-        guard case .made(let outcomes) = response, outcomes.count == files.count else {
+        guard case .outcomes(let outcomes) = response, outcomes.count == files.count else {
             throw unexpected(response, to: .createInlineBatch)
+        }
+        return outcomes
+    }
+
+    /// Removes each name (unlink or rmdir) in one request and one change; each
+    /// outcome is the parent's attributes or why that name was not removed.
+    public func removeBatch(_ entries: [EntryRemoval]) async throws(NetStoreError) -> [Result<NodeAttributes, NetStoreError>] {
+        let response = try await send(.removeBatch(entries: entries))
+        guard case .outcomes(let outcomes) = response, outcomes.count == entries.count else {
+            throw unexpected(response, to: .removeBatch)
         }
         return outcomes
     }

@@ -13,7 +13,7 @@ extension Request {
              .snapshotBegin, .snapshotChunk, .watch:
             true
         case .login, .auth, .logout, .mkdir, .create, .mknod, .unlink, .rmdir, .rename,
-             .link, .symlink, .setattr, .commit, .commitInline, .createInline, .createInlineBatch, .userAdd, .userPasswd, .userRemove, .promote:
+             .link, .symlink, .setattr, .commit, .commitInline, .createInline, .createInlineBatch, .removeBatch, .userAdd, .userPasswd, .userRemove, .promote:
             false
         }
     }
@@ -42,7 +42,7 @@ extension Response {
         case .repaired: "repaired"
         case .snapshotReceived: "snapshot received"
         case .changes: "changes"
-        case .made: "files made"
+        case .outcomes: "outcomes"
         }
     }
 }

@@ -27,6 +27,9 @@ public enum Limits {
     /// write-back mode went from about 20 files a batch to 80, and 25% faster.
     public static let maxFilesPerBatch = 256
     public static let maxBatchContent = 1 << 20
+    /// REMOVE_BATCH removes at most this many names (its answer lists an outcome
+    /// for each, as CREATE_INLINE_BATCH's does: the two limits are equal).
+    public static let maxRemovalsPerBatch = maxFilesPerBatch
     /// A file or directory name, in UTF-8 bytes (as NAME_MAX).
     public static let maxNameLength = 255
     /// A symlink target, in UTF-8 bytes (as PATH_MAX - 1).

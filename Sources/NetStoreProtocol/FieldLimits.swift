@@ -35,6 +35,7 @@ struct FieldLimit: Sendable {
 
     /// Files made by one CREATE_INLINE_BATCH, and each one's content.
     static let batchFiles = FieldLimit(label: "a batch of files", limit: Limits.maxFilesPerBatch, code: .invalid)
+    static let batchRemovals = FieldLimit(label: "a batch of removals", limit: Limits.maxRemovalsPerBatch, code: .invalid)
     static let inlineContent = FieldLimit(label: "a small file's content", limit: Limits.inlineContentLimit, code: .fileTooBig)
     /// Blocks carried with one replication message.
     static let carriedBlocks = FieldLimit(label: "a list of carried blocks", limit: Limits.maxCarriedBlocks, code: .invalid)

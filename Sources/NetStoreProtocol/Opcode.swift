@@ -69,6 +69,9 @@ public enum Opcode: UInt16, Sendable, Hashable, CaseIterable {
     /// Several new files with their content (a mount's staged files): one
     /// request and one change to replicate; each file made or refused on its own.
     case createInlineBatch = 0x0503
+    /// Several names removed (unlink or rmdir each) in one request and one
+    /// change to replicate; each removed or refused on its own.
+    case removeBatch = 0x0504
 
     /// Asks to be told, on this connection, of changes other connections make
     /// to the account's files (docs/protocol.md, "Change notices").

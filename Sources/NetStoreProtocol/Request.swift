@@ -57,6 +57,10 @@ public enum Request: Sendable, Hashable {
     /// `Limits.maxFilesPerBatch` files of at most `Limits.maxBatchContent` bytes
     /// in all. Answered with each file's outcome, in order.
     case createInlineBatch(files: [InlineFile])
+    /// Removes each of `entries` as `unlink` (a file) or `rmdir` (a directory)
+    /// would, in order, in one change: at most `Limits.maxRemovalsPerBatch`.
+    /// Answered with each one's outcome (the directory's attributes, or why not).
+    case removeBatch(entries: [EntryRemoval])
 
     case userAdd(name: String, password: String, role: Role)
     /// An admin sets anyone's password; a user sets their own with `oldPassword`.
@@ -127,6 +131,7 @@ public enum Request: Sendable, Hashable {
         case .commitInline: .commitInline
         case .createInline: .createInline
         case .createInlineBatch: .createInlineBatch
+        case .removeBatch: .removeBatch
         case .getContentInline: .getContentInline
         case .userAdd: .userAdd
         case .userPasswd: .userPasswd

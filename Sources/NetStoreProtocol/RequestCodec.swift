@@ -84,6 +84,13 @@ enum RequestCodec {
             buffer.writeInteger(uid)
             buffer.writeInteger(gid)
             try buffer.writeBytes32(data, .blockData)
+        case .removeBatch(let entries):
+            try buffer.writeCount(entries.count, .batchRemovals)
+            for entry in entries {
+                buffer.writeInteger(entry.parent)
+                try buffer.writeString16(entry.name, .name)
+                buffer.writeBool(entry.isDirectory)
+            }
         case .createInlineBatch(let files):
             try buffer.writeCount(files.count, .batchFiles)
             let total = files.reduce(0) { $0 + $1.data.readableBytes }
@@ -281,6 +288,16 @@ enum RequestCodec {
                 files.append(file)
             }
             return .createInlineBatch(files: files)
+        case .removeBatch:
+            // parent, name length, whether a directory
+            let count = try reader.count(.batchRemovals, minElementSize: 8 + 2 + 1)
+            var entries: [EntryRemoval] = []
+            entries.reserveCapacity(count)
+            for _ in 0..<count {
+                entries.append(EntryRemoval(parent: try reader.u64("parent"), name: try reader.string16(.name),
+                                            isDirectory: try reader.bool("whether a directory")))
+            }
+            return .removeBatch(entries: entries)
         case .userAdd:
             return .userAdd(
                 name: try reader.string16(.userName), password: try reader.string16(.password),

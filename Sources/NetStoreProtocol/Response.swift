@@ -5,7 +5,7 @@ import NetStoreCore
 /// - `.empty`: ping, logout, rename, putBlock, userPasswd, userRemove
 /// - `.session`: login, auth
 /// - `.attributes`: lookup, getattr, mkdir, create, mknod, link, symlink, setattr, commit, commitInline, createInline, unlink, rmdir (the directory)
-/// - `.made`: createInlineBatch
+/// - `.outcomes`: createInlineBatch, removeBatch
 /// - `.page`: readdir · `.target`: readlink · `.stats`: statfs · `.status`: status
 /// - `.presence`: hasBlocks · `.block`: getBlock · `.content`: getContent · `.contentInline`: getContentInline
 /// - `.user`: userAdd · `.users`: userList
@@ -38,8 +38,10 @@ public enum Response: Sendable, Hashable {
     case repaired(Bool)
     /// How many bytes of the offered snapshot body the receiver holds (from the start).
     case snapshotReceived(UInt64)
-    /// Each file's attributes or why it was not made, in the order asked.
-    case made([Result<NodeAttributes, NetStoreError>])
+    /// In the order asked: each file's attributes or why it was not made
+    /// (createInlineBatch); each parent's attributes or why the name was not
+    /// removed (removeBatch).
+    case outcomes([Result<NodeAttributes, NetStoreError>])
     /// What changed (never an answer to a request: see `Opcode.changes`).
     case changes([ChangeNotice])
 }

@@ -12,7 +12,7 @@ enum ResponseCodec {
              (.blocksNeeded, .replicate), (.blocksNeeded, .replicateWithBlocks), (.digest, .digest),
              (.blockCheck, .checkBlocks), (.repaired, .repairBlock), (.block, .replicaGetBlock),
              (.snapshotReceived, .snapshotBegin), (.snapshotReceived, .snapshotChunk),
-             (.empty, .watch), (.changes, .changes), (.made, .createInlineBatch):
+             (.empty, .watch), (.changes, .changes), (.outcomes, .createInlineBatch), (.outcomes, .removeBatch):
             return true
         case (.session, .login), (.session, .auth):
             return true
@@ -106,7 +106,7 @@ enum ResponseCodec {
         case .changes(let notices):
             try buffer.writeCount(notices.count, .notices)
             for notice in notices { try buffer.writeNotice(notice) }
-        case .made(let outcomes):
+        case .outcomes(let outcomes):
             try buffer.writeCount(outcomes.count, .batchFiles)
             for outcome in outcomes {
                 switch outcome {
@@ -131,7 +131,7 @@ enum ResponseCodec {
             notices.reserveCapacity(count)
             for _ in 0..<count { notices.append(try reader.notice()) }
             return .changes(notices)
-        case .createInlineBatch:
+        case .createInlineBatch, .removeBatch:
             // status u16, then attributes or a message (u16 length at least)
             let count = try reader.count(.batchFiles, minElementSize: 4)
             var outcomes: [Result<NodeAttributes, NetStoreError>] = []
@@ -145,7 +145,7 @@ enum ResponseCodec {
                     outcomes.append(.failure(NetStoreError(code, try reader.string16(.message))))
                 }
             }
-            return .made(outcomes)
+            return .outcomes(outcomes)
         case .replicate, .replicateWithBlocks:
             return .blocksNeeded(try reader.blockIDs(.hashQuery))
         case .replicateNotice:

@@ -75,6 +75,12 @@ extension RequestDispatcher {
                 size: UInt64(data.readableBytes), blocks: id.isHole ? [] : [id], now: now))
         case let .createInlineBatch(files):
             return try await createInlineBatch(account: account, files: files, origin: origin)
+        case let .removeBatch(entries):
+            guard !entries.isEmpty else { return .outcomes([]) }
+            guard case .outcomes(let outcomes) = try await submitter.submit(.removeEntries(account: account, entries: entries, now: now), origin: origin) else {
+                preconditionFailure("removeEntries returns each removal's outcome")
+            }
+            return .outcomes(outcomes)
         case let .getContent(node):
             return .content(try await storage { try store.content(account: account, node: node) })
         case let .getContentInline(node):
@@ -122,7 +128,7 @@ extension RequestDispatcher {
     /// New small files in one change: their blocks stored in one storage trip,
     /// then one `.createFiles` entry, each file made or refused on its own.
     private func createInlineBatch(account: AccountID, files: [InlineFile], origin: UInt64?) async throws -> Response {
-        guard !files.isEmpty else { return .made([]) }
+        guard !files.isEmpty else { return .outcomes([]) }
         let store = self.store
         let now = self.now
         let ids = try await storage { try files.map { try Self.storeInline($0.data, in: store, now: now) } }
@@ -130,10 +136,10 @@ extension RequestDispatcher {
             NewFile(parent: file.parent, name: file.name, mode: file.mode & 0o7777, uid: file.uid, gid: file.gid,
                     size: UInt64(file.data.readableBytes), blocks: id.isHole ? [] : [id])
         }
-        guard case .made(let outcomes) = try await submitter.submit(.createFiles(account: account, files: made, now: now), origin: origin) else {
+        guard case .outcomes(let outcomes) = try await submitter.submit(.createFiles(account: account, files: made, now: now), origin: origin) else {
             preconditionFailure("createFiles returns each file's outcome")
         }
-        return .made(outcomes)
+        return .outcomes(outcomes)
     }
 
     /// Stores a file's whole content sent inline as its one block; all zeros, or

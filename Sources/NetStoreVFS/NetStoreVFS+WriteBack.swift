@@ -208,64 +208,49 @@ extension NetStoreVFS {
         return .done
     }
 
-    /// Has the server remove each name in `batch` (all removals), many
-    /// requests at once: the kernel already ordered them (each name is removed
-    /// once between the batch's neighbours), so they need not wait for each other.
+    /// Has the server remove the batch's names, in order, in one request: each
+    /// removed or already gone is settled, each refused is noted and its name
+    /// asked of the server again; if the server could not be reached, or failed
+    /// otherwise, the whole batch goes again (a name gone by then counts as removed).
     private func remove(_ batch: [StagedUploads.Entry]) async -> StagedUploads.Settled {
         let removals = batch.compactMap(\.change.removal)
-        let unreachable = await withTaskGroup(of: NetStoreError?.self) { group -> NetStoreError? in
-            var next = removals.makeIterator()
-            var running = 0
-            var unreachable: NetStoreError?
-            func start() -> Bool {
-                guard let removal = next.next() else { return false }
-                group.addTask { [self] in await self.remove(removal) }
-                return true
-            }
-            while running < Self.concurrentRemovals, start() { running += 1 }
-            while let failure = await group.next() {
-                if let failure { unreachable = failure }
-                if !start() { running -= 1 }
-            }
-            return unreachable
-        }
-        if let unreachable {
-            // Those done are done; the rest go again (a name gone by then counts as removed).
+        let outcomes: [Result<NodeAttributes, NetStoreError>]
+        do {
+            outcomes = try await client.removeBatch(removals.map {
+                EntryRemoval(parent: $0.parent, name: $0.name, isDirectory: $0.directory != nil)
+            })
+        } catch {
             logger.warning("removals could not be sent to the server yet; retrying",
-                           metadata: ["removals": "\(removals.count)", "error": "\(unreachable)"])
+                           metadata: ["removals": "\(removals.count)", "error": "\(error)"])
+            return .retry
+        }
+        var retry: NetStoreError?
+        for (removal, outcome) in zip(removals, outcomes) {
+            switch outcome {
+            case .success:
+                entries.removedOnServer(parent: removal.parent, name: removal.name)
+            case .failure(let error) where error.code == .noEntry:
+                entries.removedOnServer(parent: removal.parent, name: removal.name)
+            case .failure(let error) where Self.refusals.contains(error.code):
+                guard let staging else { continue }
+                let path = staging.journal.setAside(removal, reason: error.message)
+                logger.error("a name removed in write-back mode could not be removed on the server; it is still there (noted in \(path))",
+                             metadata: ["name": "\(removal.name)", "directory": "\(removal.parent)", "error": "\(error)"])
+                entries.forget(parent: removal.parent, name: removal.name)
+            case .failure(let error):
+                retry = error
+            }
+        }
+        if let retry {
+            logger.warning("the server could not remove some names yet; retrying",
+                           metadata: ["removals": "\(removals.count)", "error": "\(retry)"])
             return .retry
         }
         return .done
     }
 
-    /// Removals sent at once by the uploader.
-    static var concurrentRemovals: Int { 32 }
-
-    /// Has the server remove one name: nil when settled (removed, already
-    /// gone, or refused and noted), the error when the server could not be reached.
-    private func remove(_ removal: StagedRemoval) async -> NetStoreError? {
-        do {
-            if removal.directory != nil {
-                try await client.rmdir(parent: removal.parent, name: removal.name)
-            } else {
-                try await client.unlink(parent: removal.parent, name: removal.name)
-            }
-            entries.removedOnServer(parent: removal.parent, name: removal.name)
-            return nil
-        } catch where error.code == .noEntry {
-            entries.removedOnServer(parent: removal.parent, name: removal.name)
-            return nil
-        } catch where [.notPermitted, .accessDenied, .isDirectory, .notDirectory, .notEmpty, .invalid, .nameTooLong].contains(error.code) {
-            guard let staging else { return nil }
-            let path = staging.journal.setAside(removal, reason: error.message)
-            logger.error("a name removed in write-back mode could not be removed on the server; it is still there (noted in \(path))",
-                         metadata: ["name": "\(removal.name)", "directory": "\(removal.parent)", "error": "\(error)"])
-            entries.forget(parent: removal.parent, name: removal.name)
-            return nil
-        } catch {
-            return error
-        }
-    }
+    /// What the server answers for a removal that sending it again would not change.
+    private static let refusals: Set<ErrorCode> = [.notPermitted, .accessDenied, .isDirectory, .notDirectory, .notEmpty, .invalid, .nameTooLong]
 
     /// The file the server has under `file`'s name, if it is `file`'s content.
     private func sameFile(_ file: StagedFile) async -> NodeAttributes? {

@@ -48,9 +48,6 @@ final class StagedUploads: Sendable {
 
     /// Staging waits for the uploader past this much content, bounding memory.
     static let pendingByteLimit = 64 << 20
-    /// Removals in one batch at most.
-    static let removalBatchLimit = 256
-
     let journal: StagingJournal
     private let state = Mutex(State())
 
@@ -157,14 +154,8 @@ final class StagedUploads: Sendable {
                         bytes += file.bytes.count
                     }
                 } else {
-                    // Removals go at once, except an rmdir after a removal in that directory.
-                    var parents: Set<NodeID> = []
-                    for entry in state.pending.prefix(Self.removalBatchLimit) {
-                        guard let removal = entry.change.removal,
-                              removal.directory.map({ !parents.contains($0) }) ?? true else { break }
-                        parents.insert(removal.parent)
-                        count += 1
-                    }
+                    // One request removes them in order: an rmdir after the removals inside it is fine.
+                    count = state.pending.prefix(Limits.maxRemovalsPerBatch).prefix { $0.change.removal != nil }.count
                 }
                 // A file over the batch's byte limit alone still goes, alone.
                 count = max(count, 1)

@@ -122,7 +122,7 @@ struct SmallFileReplicationTests {
         var files = names.map { file($0, contents[$0]!) }
         files.insert(file("taken", Array("second".utf8)), at: 3)
         files.insert(file("a/b", [1]), at: 10)
-        guard case .success(.made(let outcomes)) = try primary.call(.createInlineBatch(files: files)) else {
+        guard case .success(.outcomes(let outcomes)) = try primary.call(.createInlineBatch(files: files)) else {
             throw TestFailure("the batch was refused")
         }
         #expect(outcomes.count == files.count)

@@ -50,6 +50,8 @@ import Testing
         var big = file
         big.data = ByteBuffer(repeating: 1, count: Limits.inlineContentLimit + 1)
         expectRefused(.createInlineBatch(files: [big]), code: .fileTooBig)
+        let removal = EntryRemoval(parent: 1, name: "f", isDirectory: false)
+        expectRefused(.removeBatch(entries: [EntryRemoval](repeating: removal, count: Limits.maxRemovalsPerBatch + 1)), code: .invalid)
     }
 
     /// Within every field limit, yet over the frame limit: refused rather than sent.

@@ -67,6 +67,11 @@ enum Fixtures {
             InlineFile(parent: 9, name: "ü", mode: 0o600, uid: 0, gid: 0, data: ByteBuffer()),
         ]),
         .createInlineBatch(files: []),
+        .removeBatch(entries: [
+            EntryRemoval(parent: 1, name: "a", isDirectory: false),
+            EntryRemoval(parent: 9, name: "ü dir", isDirectory: true),
+        ]),
+        .removeBatch(entries: []),
         .userAdd(name: "bob", password: "s3cret-pass", role: .admin),
         .userPasswd(name: "bob", oldPassword: "", newPassword: "ünïcødé 🔑"),
         .userList,
@@ -116,8 +121,9 @@ enum Fixtures {
         (.getattr, .attributes(attributes)),
         (.commit, .attributes(directory)),
         (.createInline, .attributes(attributes)),
-        (.createInlineBatch, .made([])),
-        (.createInlineBatch, .made([.success(attributes), .failure(NetStoreError(.exists, "'a' already exists")), .success(device)])),
+        (.createInlineBatch, .outcomes([])),
+        (.removeBatch, .outcomes([.success(directory), .failure(NetStoreError(.notEmpty, "directory 'd' is not empty"))])),
+        (.createInlineBatch, .outcomes([.success(attributes), .failure(NetStoreError(.exists, "'a' already exists")), .success(device)])),
         (.mknod, .attributes(device)),
         (.readdir, .page(DirectoryPage(entries: [], isLast: true))),
         (.readdir, .page(DirectoryPage(entries: [

@@ -175,7 +175,7 @@ struct ApplyTests {
                 NewFile(parent: 1, name: "three", mode: 0o644, uid: 2, gid: 3, size: 0, blocks: []),
             ], now: 9)
             let result = try first.apply(batch, index: 2, term: 1).get()
-            guard case .made(let outcomes) = result else { Issue.record("not .made: \(result)"); return }
+            guard case .outcomes(let outcomes) = result else { Issue.record("not .outcomes: \(result)"); return }
             #expect(outcomes.count == 4)
             #expect(try outcomes[0].get() == first.lookup(account: 1, parent: 1, name: "one"))
             #expect(try outcomes[0].get().size == 7 && first.content(account: 1, node: outcomes[0].get().id).blocks == [block])
@@ -187,6 +187,46 @@ struct ApplyTests {
 
             // A backup applying the decoded entry gets the same outcomes and state.
             let replayed = try second.apply(MutationCodec.decode(MutationCodec.encode(batch)), index: 2, term: 1).get()
+            #expect(replayed == result)
+            #expect(try first.digest() == second.digest())
+        }
+    }
+
+    @Test("a batch of removals removes each in order (a directory after what was in it) or says why not, the same on every store")
+    func aBatchOfRemovalsRemovesEachOrSaysWhyNot() throws {
+        try Self.withTwoStores { first, second in
+            for store in [first, second] {
+                try store.apply(.addUser(name: "alice", role: .user, passwordHash: Self.hash, now: 1), index: 1, term: 1).get()
+            }
+            let setup: [Mutation] = [
+                .mkdir(account: 1, parent: 1, name: "d", mode: 0o755, uid: 1, gid: 1, now: 2),
+                .createFiles(account: 1, files: [
+                    NewFile(parent: 1, name: "top", mode: 0o644, uid: 1, gid: 1, size: 0, blocks: []),
+                    NewFile(parent: 1, name: "kept", mode: 0o644, uid: 1, gid: 1, size: 0, blocks: []),
+                ], now: 2),
+            ]
+            for (offset, mutation) in setup.enumerated() {
+                for store in [first, second] { _ = try store.apply(mutation, index: UInt64(offset + 2), term: 1).get() }
+            }
+            let d = try first.lookup(account: 1, parent: 1, name: "d").id
+            let inner = Mutation.createFiles(account: 1, files: [NewFile(parent: d, name: "x", mode: 0o644, uid: 1, gid: 1, size: 0, blocks: [])], now: 3)
+            for store in [first, second] { _ = try store.apply(inner, index: 4, term: 1).get() }
+
+            let batch = Mutation.removeEntries(account: 1, entries: [
+                EntryRemoval(parent: 1, name: "d", isDirectory: true),        // ENOTEMPTY: x is still in it
+                EntryRemoval(parent: d, name: "x", isDirectory: false),
+                EntryRemoval(parent: 1, name: "d", isDirectory: true),        // empty now
+                EntryRemoval(parent: 1, name: "gone", isDirectory: false),    // ENOENT
+                EntryRemoval(parent: 1, name: "kept", isDirectory: true),     // not a directory
+                EntryRemoval(parent: 1, name: "top", isDirectory: false),
+            ], now: 5)
+            let result = try first.apply(batch, index: 5, term: 1).get()
+            guard case .outcomes(let outcomes) = result else { Issue.record("not .outcomes: \(result)"); return }
+            let codes = outcomes.map { outcome -> ErrorCode? in if case .failure(let error) = outcome { error.code } else { nil } }
+            #expect(codes == [.notEmpty, nil, nil, .noEntry, .notDirectory, nil], "\(outcomes)")
+            #expect(try first.readdir(account: 1, directory: 1, cookie: 0, limit: 100).entries.map(\.name) == ["kept"])
+
+            let replayed = try second.apply(MutationCodec.decode(MutationCodec.encode(batch)), index: 5, term: 1).get()
             #expect(replayed == result)
             #expect(try first.digest() == second.digest())
         }

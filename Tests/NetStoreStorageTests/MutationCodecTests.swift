@@ -29,6 +29,11 @@ struct MutationCodecTests {
             NewFile(parent: 3, name: "é", mode: 0o600, uid: 0, gid: 0, size: 0, blocks: []),
         ], now: 17),
         .createFiles(account: 1, files: [], now: 0),
+        .removeEntries(account: 1, entries: [
+            EntryRemoval(parent: 2, name: "a", isDirectory: false),
+            EntryRemoval(parent: 3, name: "é", isDirectory: true),
+        ], now: 18),
+        .removeEntries(account: 1, entries: [], now: 0),
         .addUser(name: "alice", role: .admin, passwordHash: "scrypt$1$2$3$s$h", now: 17),
         .setPassword(name: "alice", passwordHash: "h2", now: 18),
         .removeUser(name: "alice"),

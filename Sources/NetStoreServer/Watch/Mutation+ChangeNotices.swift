@@ -34,6 +34,14 @@ extension Mutation {
                 if parents.insert(file.parent).inserted { notices.append(.node(file.parent)) }
             }
             return (account, notices)
+        case let .removeEntries(account, entries, _):
+            var notices: [ChangeNotice] = []
+            var parents = Set<NodeID>()
+            for entry in entries {
+                notices.append(.entry(parent: entry.parent, name: entry.name))
+                if parents.insert(entry.parent).inserted { notices.append(.node(entry.parent)) }
+            }
+            return (account, notices)
         case let .setattr(account, node, _, _), let .commit(account, node, _, _, _, _):
             return (account, [.node(node)])
         case .addUser, .setPassword, .removeUser, .createSession, .deleteSession, .pruneSessions:

@@ -30,6 +30,9 @@ public enum Mutation: Sendable, Hashable {
     /// Several `.createFile`s in one entry (a mount's staged new files): each
     /// is made or refused on its own, and the result lists each one's outcome.
     case createFiles(account: AccountID, files: [NewFile], now: Int64)
+    /// Names removed in order, each as `.unlink` (a file) or `.rmdir` (a
+    /// directory) would, in a savepoint of its own: one refused leaves the others removed.
+    case removeEntries(account: AccountID, entries: [EntryRemoval], now: Int64)
 
     // Accounts. Passwords travel only as their hashes, tokens as their SHA-256.
     /// A user and, in the same transaction, their root directory.
@@ -72,6 +75,7 @@ public enum Mutation: Sendable, Hashable {
         case .commit: "commit"
         case .createFile: "create-file"
         case .createFiles: "create-files"
+        case .removeEntries: "remove-entries"
         case .addUser: "add-user"
         case .setPassword: "set-password"
         case .removeUser: "remove-user"
@@ -89,8 +93,9 @@ public enum MutationResult: Sendable, Hashable {
     case user(UserInfo)
     /// `.pruneSessions`: how many were deleted.
     case count(Int)
-    /// `.createFiles`: each file's attributes or why it was not made, in order.
-    case made([Result<NodeAttributes, NetStoreError>])
+    /// `.createFiles`: each file's attributes or why it was not made, in order;
+    /// `.removeEntries`: each parent's attributes or why the name was not removed.
+    case outcomes([Result<NodeAttributes, NetStoreError>])
 
     public var attributes: NodeAttributes? {
         if case .attributes(let a) = self { return a }
@@ -108,7 +113,7 @@ extension Mutation {
     public var changesAccounts: Bool {
         switch self {
         case .addUser, .setPassword, .removeUser, .createSession, .deleteSession, .pruneSessions: true
-        case .mkdir, .mknod, .symlink, .link, .unlink, .rmdir, .rename, .setattr, .commit, .createFile, .createFiles: false
+        case .mkdir, .mknod, .symlink, .link, .unlink, .rmdir, .rename, .setattr, .commit, .createFile, .createFiles, .removeEntries: false
         }
     }
 }

@@ -27,6 +27,9 @@ public enum MutationCodec {
         /// Files with their content: the account, a u16 count, per file a
         /// createFile's fields from the parent to the block list, then the time.
         case createFiles
+        /// Names removed: the account, a u16 count, per name its parent, the
+        /// name and a u8 (1: a directory), then the time.
+        case removeEntries
         case addUser = 32, setPassword, removeUser, createSession, deleteSession, pruneSessions
     }
 
@@ -94,6 +97,16 @@ public enum MutationCodec {
             }
             w.u32(UInt32(blocks.count))
             for block in blocks { w.raw(block.bytes) }
+            w.i64(now)
+        case let .removeEntries(account, entries, now):
+            w.u8(Kind.removeEntries.rawValue)
+            guard entries.count <= Limits.maxRemovalsPerBatch else {
+                throw NetStoreError(.invalid, "a batch removes at most \(Limits.maxRemovalsPerBatch) names, not \(entries.count)")
+            }
+            w.u64(account); w.u16(UInt16(entries.count))
+            for entry in entries {
+                w.u64(entry.parent); w.string(entry.name, limit: Limits.maxNameLength); w.u8(entry.isDirectory ? 1 : 0)
+            }
             w.i64(now)
         case let .createFiles(account, files, now):
             w.u8(Kind.createFiles.rawValue)
@@ -213,6 +226,19 @@ public enum MutationCodec {
                 files.append(NewFile(parent: parent, name: entry, mode: mode, uid: uid, gid: gid, size: size, blocks: blocks))
             }
             mutation = .createFiles(account: account, files: files, now: try r.i64())
+        case .removeEntries:
+            let account = try r.u64()
+            let count = Int(try r.u16())
+            guard count <= Limits.maxRemovalsPerBatch else {
+                throw MutationReader.malformed("a batch of \(count) removals, over the limit of \(Limits.maxRemovalsPerBatch)")
+            }
+            var entries: [EntryRemoval] = []
+            for _ in 0..<count {
+                let (parent, entry, kind) = (try r.u64(), try r.string(limit: name, "name"), try r.u8())
+                guard kind <= 1 else { throw MutationReader.malformed("a removal's kind is 0 or 1, not \(kind)") }
+                entries.append(EntryRemoval(parent: parent, name: entry, isDirectory: kind == 1))
+            }
+            mutation = .removeEntries(account: account, entries: entries, now: try r.i64())
         case .addUser:
             let user = try r.string(limit: Limits.maxUserNameLength, "user name")
             let rawRole = try r.u8()

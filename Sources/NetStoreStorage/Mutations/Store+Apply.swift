@@ -119,7 +119,17 @@ extension Store {
                 }
                 outcomes.append(outcome.map { $0.attributes! })
             }
-            return .made(outcomes)
+            return .outcomes(outcomes)
+        case let .removeEntries(account, entries, now):
+            var outcomes: [Result<NodeAttributes, NetStoreError>] = []
+            outcomes.reserveCapacity(entries.count)
+            for entry in entries {
+                let removal: Mutation = entry.isDirectory
+                    ? .rmdir(account: account, parent: entry.parent, name: entry.name, now: now)
+                    : .unlink(account: account, parent: entry.parent, name: entry.name, now: now)
+                outcomes.append(try Self.savepoint(db) { try perform(db, removal) }.map { $0.attributes! })
+            }
+            return .outcomes(outcomes)
         case let .addUser(name, role, passwordHash, now):
             return .user(try addUser(in: db, name: name, role: role, passwordHash: passwordHash, now: now))
         case let .setPassword(name, passwordHash, now):
