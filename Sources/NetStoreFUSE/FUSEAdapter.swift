@@ -32,10 +32,15 @@ final class FUSEAdapter: Sendable {
     }
 
     /// Runs `body` in a task; it must reply. NetStoreErrors become errno replies.
+    ///
+    /// The task starts on the kernel's thread and runs there until it first
+    /// waits (for the network, a lock, a file being made): what the mount
+    /// answers from its own state (a write into memory, a staged close) is
+    /// answered with no hand-off to another thread and back.
     func serve(_ req: fuse_req_t?, _ name: StaticString, _ body: @escaping @Sendable (FUSERequest) async throws(NetStoreError) -> Void) {
         let request = FUSERequest(raw: req!)
         inFlight.wrappingAdd(1, ordering: .relaxed)
-        Task {
+        Task.immediate {
             do throws(NetStoreError) {
                 try await body(request)
             } catch {
