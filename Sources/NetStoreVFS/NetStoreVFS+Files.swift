@@ -270,7 +270,7 @@ extension NetStoreVFS {
             if entry.handles <= 1 {
                 tables.files.removeValue(forKey: inode)
                 // A staged file stays one this mount made until the server has made it.
-                let unmade = !isStaged(inode) && tables.unmade.removeValue(forKey: inode) != nil
+                let unmade = !isStaged(inode) && tables.removeUnmade(inode)
                 return (tables.unlinked.removeValue(forKey: inode), unmade)
             }
             tables.files[inode] = (entry.file, entry.handles - 1)

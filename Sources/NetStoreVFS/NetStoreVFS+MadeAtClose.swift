@@ -26,7 +26,7 @@ extension NetStoreVFS {
             writeBackDirectory: writeBackDirectory, creation: OpenFile.Creation(parent: parent, name: name, attributes: raw))
         let opened = tables.withLock { tables -> Opened in
             tables.files[inode] = (file, 1)
-            tables.unmade[inode] = file
+            tables.addUnmade(file)
             let number = tables.nextHandle
             tables.nextHandle += 1
             tables.handles[number] = .file(file, flags: flags)
@@ -48,9 +48,7 @@ extension NetStoreVFS {
     /// The file not yet made that is to be `name` in `parent`.
     func unmadeFile(parent: NodeID, name: String) -> OpenFile? {
         guard unmadeCount.load(ordering: .acquiring) > 0 else { return nil }
-        return tables.withLock { tables in
-            tables.unmade.values.first { $0.creation?.parent == parent && $0.creation?.name == name }
-        }
+        return tables.withLock { $0.unmadeFile(parent: parent, name: name) }
     }
 
     /// Has the server make every file not yet made, or those to be made in
@@ -124,14 +122,14 @@ extension NetStoreVFS {
         directoryGained(creation.parent, made)
         let removed = tables.withLock { tables -> Bool in
             tables.seenVersions[file.inode] = made.version
-            return tables.unmade.removeValue(forKey: file.inode) != nil
+            return tables.removeUnmade(file.inode)
         }
         if removed { unmadeCount.subtract(1, ordering: .releasing) }
     }
 
     /// `file` will not be made (its last handle is gone, or its directory is).
     func dropUnmade(_ file: OpenFile) {
-        let removed = tables.withLock { $0.unmade.removeValue(forKey: file.inode) != nil }
+        let removed = tables.withLock { $0.removeUnmade(file.inode) }
         if removed { unmadeCount.subtract(1, ordering: .releasing) }
         attributes.remove(file.inode)
     }

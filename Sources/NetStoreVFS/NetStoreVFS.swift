@@ -34,7 +34,33 @@ public final class NetStoreVFS: Sendable {
         var unlinkedDirectory: NodeID?
         /// Files made here that the server has not made yet, by inode (docs/mount.md,
         /// "Files made at close").
-        var unmade: [UInt64: OpenFile] = [:]
+        private(set) var unmade: [UInt64: OpenFile] = [:]
+        /// The same files by the name each is to have, so a lookup finds one without a scan.
+        private var unmadeByName: [EntryName: UInt64] = [:]
+
+        struct EntryName: Hashable {
+            var parent: NodeID
+            var name: String
+        }
+
+        mutating func addUnmade(_ file: OpenFile) {
+            unmade[file.inode] = file
+            if let creation = file.creation { unmadeByName[EntryName(parent: creation.parent, name: creation.name)] = file.inode }
+        }
+
+        /// Takes `inode` out of the files not yet made; whether it was one.
+        mutating func removeUnmade(_ inode: UInt64) -> Bool {
+            guard let file = unmade.removeValue(forKey: inode) else { return false }
+            if let creation = file.creation {
+                let key = EntryName(parent: creation.parent, name: creation.name)
+                if unmadeByName[key] == inode { unmadeByName[key] = nil }
+            }
+            return true
+        }
+
+        func unmadeFile(parent: NodeID, name: String) -> OpenFile? {
+            unmadeByName[EntryName(parent: parent, name: name)].flatMap { unmade[$0] }
+        }
         /// Refreshes that directory's lease and sweeps dead mounts' (see NetStoreVFS+Sweep).
         var housekeeping: Task<Void, Never>?
     }
