@@ -125,13 +125,23 @@ extension RequestDispatcher {
             blocks: id.isHole ? [] : [id], now: now))
     }
 
-    /// New small files in one change: their blocks stored in one storage trip,
-    /// then one `.createFiles` entry, each file made or refused on its own.
+    /// New small files in one change: their blocks hashed once and stored in one
+    /// transaction (and kept for the append that will carry them to the
+    /// backups), then one `.createFiles` entry, each file made or refused on its own.
     private func createInlineBatch(account: AccountID, files: [InlineFile], origin: UInt64?) async throws -> Response {
         guard !files.isEmpty else { return .outcomes([]) }
         let store = self.store
         let now = self.now
-        let ids = try await storage { try files.map { try Self.storeInline($0.data, in: store, now: now) } }
+        let blocks = try await storage { () throws -> [(id: BlockID, bytes: [UInt8])?] in
+            let blocks = files.map { file -> (id: BlockID, bytes: [UInt8])? in
+                let bytes = file.data.withUnsafeReadableBytes { Array($0) }
+                return bytes.allSatisfy { $0 == 0 } ? nil : (BlockStore.id(of: bytes), bytes)
+            }
+            try store.putHashedSmallBlocks(blocks.compactMap { $0 }, now: now)
+            return blocks
+        }
+        replication?.rememberCarriedBlocks(blocks.compactMap { $0 })
+        let ids = blocks.map { $0?.id ?? .hole }
         let made = zip(files, ids).map { file, id in
             NewFile(parent: file.parent, name: file.name, mode: file.mode & 0o7777, uid: file.uid, gid: file.gid,
                     size: UInt64(file.data.readableBytes), blocks: id.isHole ? [] : [id])
@@ -154,7 +164,11 @@ extension RequestDispatcher {
         try data.withUnsafeReadableBytes { bytes -> BlockID in
             if bytes.allSatisfy({ $0 == 0 }) { return .hole }
             let id = BlockStore.id(of: bytes)
-            try store.putBlock(id, bytes: bytes, now: now)
+            if bytes.count <= Store.smallBlockLimit {
+                try store.putHashedSmallBlocks([(id, Array(bytes))], now: now)  // hashed just now: no second check
+            } else {
+                try store.putBlock(id, bytes: bytes, now: now)
+            }
             return id
         }
     }

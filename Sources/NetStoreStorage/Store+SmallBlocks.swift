@@ -22,6 +22,21 @@ extension Store {
         try record(db, id, size: bytes.count, now: now)
     }
 
+    /// Stores small blocks whose ids the caller has just computed from these
+    /// bytes (a batch of new files' contents), all in one transaction, not
+    /// fsync'd (as `putBlock`: the log entry that refers to them is).
+    public func putHashedSmallBlocks(_ blocks: [(id: BlockID, bytes: [UInt8])], now: Int64) throws {
+        guard !blocks.isEmpty else { return }
+        for block in blocks where block.bytes.count > Self.smallBlockLimit {
+            throw NetStoreError(.invalid, "block \(block.id.hex) has \(block.bytes.count) bytes, more than a small block's \(Self.smallBlockLimit)")
+        }
+        try writeWithoutSync { db in
+            for block in blocks {
+                try block.bytes.withUnsafeBytes { try Self.storeSmall(db, block.id, bytes: $0, now: now) }
+            }
+        }
+    }
+
     /// The bytes of a block kept in the database, checked against `id`; nil when
     /// it is not kept there (it may be a file).
     static func smallBlock(_ db: Database, _ id: BlockID) throws -> [UInt8]? {

@@ -97,6 +97,25 @@ struct BlockTests {
         }
     }
 
+    @Test("small blocks hashed by the caller are stored together in the database (the same one twice is one row); one too large for it is refused and nothing is stored")
+    func hashedSmallBlocks() throws {
+        try StoreFixture.with { fixture in
+            let contents = [pattern(10, seed: 1), pattern(Store.smallBlockLimit, seed: 2), pattern(10, seed: 1)]
+            let blocks = contents.map { (id: BlockStore.id(of: $0), bytes: $0) }
+            try fixture.store.putHashedSmallBlocks(blocks, now: 5)
+            #expect(try Set(fixture.smallBlocks()) == Set(blocks.map(\.id)) && fixture.smallBlocks().count == 2)
+            for block in blocks { #expect(try fixture.store.getBlock(block.id) == block.bytes) }
+            #expect(fixture.blockFiles().isEmpty)
+
+            let large = pattern(Store.smallBlockLimit + 1, seed: 3)
+            let fresh = pattern(20, seed: 4)
+            expectError(.invalid) {
+                try fixture.store.putHashedSmallBlocks([(BlockStore.id(of: fresh), fresh), (BlockStore.id(of: large), large)], now: 6)
+            }
+            #expect(try fixture.store.hasBlocks([BlockStore.id(of: fresh)], now: 7) == [false])
+        }
+    }
+
     @Test("a flipped byte on disk is reported as corruption, never served")
     func corruption() throws {
         try StoreFixture.with { fixture in

@@ -114,6 +114,13 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
         transport.forwardBlock(id, bytes: bytes)
     }
 
+    /// Small blocks just stored here that the next append will carry: kept for
+    /// the senders, so they need not read them back from the database.
+    func rememberCarriedBlocks(_ blocks: [(id: BlockID, bytes: [UInt8])]) {
+        guard let transport, status.isPrimary else { return }
+        transport.rememberCarriedBlocks(blocks)
+    }
+
     /// True for the other servers of this cluster (not this one, not strangers).
     public func isPeer(_ replica: ReplicaID) -> Bool {
         replica != id && configuration.replicas.contains(replica)

@@ -17,8 +17,12 @@ public protocol ReplicationTransport: Sendable {
     /// against `id`), to send on to the backups ahead of its commit. Best effort:
     /// the commit still sends every block a backup lacks.
     func forwardBlock(_ id: BlockID, bytes: ByteBuffer)
+    /// On the primary: small blocks just stored here (each verified against its
+    /// id) that the next append will carry, so that sending it reads none back.
+    func rememberCarriedBlocks(_ blocks: [(id: BlockID, bytes: [UInt8])])
 }
 
 extension ReplicationTransport {
     public func forwardBlock(_ id: BlockID, bytes: ByteBuffer) {}
+    public func rememberCarriedBlocks(_ blocks: [(id: BlockID, bytes: [UInt8])]) {}
 }

@@ -23,6 +23,12 @@ final class SentBlockCache: Sendable {
     func bytes(of id: BlockID, in store: Store) throws -> [UInt8] {
         if let cached = state.withLock({ $0.bytes[id] }) { return cached }
         let bytes = try store.getBlock(id)
+        remember(id, bytes: bytes)
+        return bytes
+    }
+
+    /// Keeps a block's bytes (known to hash to `id`), dropping the oldest beyond the capacity.
+    func remember(_ id: BlockID, bytes: [UInt8]) {
         state.withLock { state in
             guard state.bytes[id] == nil, bytes.count <= capacity else { return }
             state.bytes[id] = bytes
@@ -33,6 +39,5 @@ final class SentBlockCache: Sendable {
                 state.total -= state.bytes.removeValue(forKey: oldest)?.count ?? 0
             }
         }
-        return bytes
     }
 }

@@ -92,6 +92,10 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
         for forwarder in forwarders { forwarder.offer(id, bytes: bytes) }
     }
 
+    public func rememberCarriedBlocks(_ blocks: [(id: BlockID, bytes: [UInt8])]) {
+        for block in blocks { sentBlocks.remember(block.id, bytes: block.bytes) }
+    }
+
     /// How many peers answered the last message sent to them.
     public var reachablePeers: Int { peers.values.filter { $0.reachable.withLock { $0 } }.count }
 
