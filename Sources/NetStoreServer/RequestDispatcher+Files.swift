@@ -153,24 +153,26 @@ extension RequestDispatcher {
     }
 
     /// Stores a file's whole content sent inline as its one block; all zeros, or
-    /// nothing, is the hole (no block).
+    /// nothing, is the hole (no block). A small block is kept for the append
+    /// that will carry it to the backups.
     private func storeInline(_ data: ByteBuffer) async throws -> BlockID {
         let store = self.store
         let now = self.now
-        return try await storage { try Self.storeInline(data, in: store, now: now) }
-    }
-
-    private static func storeInline(_ data: ByteBuffer, in store: Store, now: Int64) throws -> BlockID {
-        try data.withUnsafeReadableBytes { bytes -> BlockID in
-            if bytes.allSatisfy({ $0 == 0 }) { return .hole }
-            let id = BlockStore.id(of: bytes)
-            if bytes.count <= Store.smallBlockLimit {
-                try store.putHashedSmallBlocks([(id, Array(bytes))], now: now)  // hashed just now: no second check
-            } else {
-                try store.putBlock(id, bytes: bytes, now: now)
+        let (id, small) = try await storage { () throws -> (BlockID, [UInt8]?) in
+            try data.withUnsafeReadableBytes { bytes -> (BlockID, [UInt8]?) in
+                if bytes.allSatisfy({ $0 == 0 }) { return (.hole, nil) }
+                let id = BlockStore.id(of: bytes)
+                guard bytes.count <= Store.smallBlockLimit else {
+                    try store.putBlock(id, bytes: bytes, now: now)
+                    return (id, nil)
+                }
+                let small = Array(bytes)
+                try store.putHashedSmallBlocks([(id, small)], now: now)  // hashed just now: no second check
+                return (id, small)
             }
-            return id
         }
+        if let small { replication?.rememberCarriedBlocks([(id, small)]) }
+        return id
     }
 
     /// A file's content and, for a small file of one block, that block's bytes.
