@@ -83,17 +83,34 @@ extension RequestDispatcher {
         return wanted
     }
 
-    /// Stores blocks carried with a replication message. One that fails (a bad
-    /// hash, a full disk) is left out: the check for missing blocks that follows
-    /// asks the sender for it, and sending it alone reports the error.
+    /// Stores blocks carried with a replication message, each checked against
+    /// its hash, the small ones in one transaction. One that fails (a bad hash,
+    /// a full disk) is left out: the check for missing blocks that follows asks
+    /// the sender for it, and sending it alone reports the error.
     static func store(_ carried: [CarriedBlock], in store: Store, now: Int64, logger: Logger) {
+        var small: [(id: BlockID, bytes: [UInt8])] = []
         for block in carried {
             do {
-                try block.data.withUnsafeReadableBytes { try store.putBlock(block.id, bytes: $0, now: now) }
+                if block.data.readableBytes <= Store.smallBlockLimit {
+                    let bytes = Array(block.data.readableBytesView)
+                    let actual = BlockStore.id(of: bytes)
+                    guard actual == block.id else {
+                        throw NetStoreError(.invalid, "block \(block.id.hex) does not match its bytes (their SHA-256 is \(actual.hex))")
+                    }
+                    small.append((block.id, bytes))
+                } else {
+                    try block.data.withUnsafeReadableBytes { try store.putBlock(block.id, bytes: $0, now: now) }
+                }
             } catch {
                 logger.warning("a block carried with a replication message was not stored", metadata: [
                     "block": "\(block.id)", "error": "\(error)"])
             }
+        }
+        do {
+            try store.putHashedSmallBlocks(small, now: now)
+        } catch {
+            logger.warning("blocks carried with a replication message were not stored", metadata: [
+                "blocks": "\(small.count)", "error": "\(error)"])
         }
     }
 
