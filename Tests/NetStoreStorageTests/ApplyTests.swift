@@ -231,4 +231,45 @@ struct ApplyTests {
             #expect(try first.digest() == second.digest())
         }
     }
+
+    @Test("a file made with its content (createFile) leaves the same rows and attributes as mknod then commit, and what it refuses leaves nothing behind")
+    func createFileIsMknodThenCommit() throws {
+        try Self.withTwoStores { first, second in
+            let bytes: [UInt8] = Array("content".utf8)
+            let block = BlockStore.id(of: bytes)
+            for store in [first, second] {
+                try bytes.withUnsafeBytes { try store.putBlock(block, bytes: $0, now: 1) }
+                try store.apply(.addUser(name: "alice", role: .user, passwordHash: Self.hash, now: 1))
+                try store.apply(.mkdir(account: 1, parent: 1, name: "d", mode: 0o755, uid: 1, gid: 1, now: 2))
+                try store.apply(.mknod(account: 1, parent: 1, name: "taken", kind: .file, mode: 0o644, uid: 1, gid: 1, rdev: 0, now: 2))
+            }
+            let files: [(name: String, size: UInt64, blocks: [BlockID])] = [
+                ("full", 7, [block]), ("empty", 0, []), ("hole", 100, []), ("twice", 2 << 20, [block, block]),
+            ]
+            for file in files {
+                let made = try first.apply(.mknod(account: 1, parent: 1, name: file.name, kind: .file, mode: 0o100640, uid: 3, gid: 4, rdev: 0, now: 5))
+                let committed = try first.apply(.commit(account: 1, node: made.attributes!.id, baseVersion: 0, size: file.size, blocks: file.blocks, now: 5))
+                let created = try second.apply(.createFile(account: 1, parent: 1, name: file.name, mode: 0o100640, uid: 3, gid: 4,
+                                                           size: file.size, blocks: file.blocks, now: 5))
+                #expect(created == committed, "\(file.name)")
+            }
+            #expect(try first.digest().sha256 == second.digest().sha256)
+
+            // Refused in the order mknod then commit would refuse: name, parent, taken, limits, blocks.
+            let refusals: [(Mutation, ErrorCode)] = [
+                (.createFile(account: 1, parent: 1, name: "a/b", mode: 0o644, uid: 1, gid: 1, size: 0, blocks: [], now: 6), .invalid),
+                (.createFile(account: 1, parent: 999, name: "x", mode: 0o644, uid: 1, gid: 1, size: 0, blocks: [], now: 6), .noEntry),
+                (.createFile(account: 1, parent: 1, name: "taken", mode: 0o644, uid: 1, gid: 1, size: 1 << 60, blocks: [Self.missing], now: 6), .exists),
+                (.createFile(account: 1, parent: 1, name: "x", mode: 0o644, uid: 1, gid: 1, size: Limits.maxFileSize + 1, blocks: [], now: 6), .fileTooBig),
+                (.createFile(account: 1, parent: 1, name: "x", mode: 0o644, uid: 1, gid: 1, size: 1, blocks: [block, block], now: 6), .invalid),
+                (.createFile(account: 1, parent: 1, name: "x", mode: 0o644, uid: 1, gid: 1, size: 7, blocks: [Self.missing], now: 6), .missingBlocks),
+            ]
+            for (mutation, code) in refusals {
+                let error = expectError(code) { try second.apply(mutation) }
+                #expect(error != nil, "\(mutation)")
+            }
+            // Nothing refused was left behind.
+            #expect(try first.digest().sha256 == second.digest().sha256)
+        }
+    }
 }
