@@ -50,10 +50,9 @@ enum NodeRows {
 
     static func node(_ db: Database, _ id: NodeID, account: AccountID) throws -> NodeAttributes? {
         guard let key = key(id), let account = Int64(exactly: account) else { return nil }
-        let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT \(columns) FROM nodes WHERE id = ? AND account = ?"),
-            arguments: [key, account])
-        return row.map { attributes($0) }
+        return try NodeCursor.one(
+            db.cachedStatement(sql: "SELECT 0, \(columns) FROM nodes WHERE id = ? AND account = ?"),
+            arguments: [key, account])?.node
     }
 
     /// The node, or `.noEntry` if it does not exist or belongs to another account.
@@ -122,13 +121,12 @@ enum NodeRows {
 
     /// The entry `name` in `parent` and its node's attributes.
     static func entry(_ db: Database, parent: NodeID, name: String) throws -> (id: Int64, node: NodeAttributes)? {
-        let row = try Row.fetchOne(
+        try NodeCursor.one(
             db.cachedStatement(sql: """
                 SELECT e.id, \(joinedColumns) FROM entries e JOIN nodes n ON n.id = e.node
                 WHERE e.parent = ? AND e.name = ?
                 """),
             arguments: [Int64(parent), name])
-        return row.map { ($0[0], attributes($0, at: 1)) }
     }
 
     static func requireEntry(_ db: Database, parent: NodeID, name: String) throws -> (id: Int64, node: NodeAttributes) {
@@ -191,3 +189,43 @@ enum NodeRows {
         }
     }
 }
+
+/// Reads `SELECT <an id>, <NodeRows.columns>` rows straight from the statement:
+/// the lookups every change makes (a node, a directory entry) without GRDB's
+/// `Row`, whose set-up per fetch (a dictionary of lowercased column names)
+/// cost more than the lookup itself.
+final class NodeCursor: DatabaseCursor {
+    typealias Element = (id: Int64, node: NodeAttributes)
+    let _statement: Statement
+    var _isDone = false
+
+    private init(_ statement: Statement, arguments: StatementArguments) throws {
+        _statement = statement
+        try statement.setArguments(arguments)  // resets the statement, then binds
+    }
+
+    /// The only row, or nil. The statement is stepped to its end, so it holds
+    /// nothing open afterwards.
+    static func one(_ statement: Statement, arguments: StatementArguments) throws -> Element? {
+        let cursor = try NodeCursor(statement, arguments: arguments)
+        let first = try cursor.next()
+        while try cursor.next() != nil {}
+        return first
+    }
+
+    func _element(sqliteStatement: SQLiteStatement) throws -> Element {
+        func int(_ index: CInt) -> Int64 { Int64(sqliteStatement: sqliteStatement, index: index) }
+        let rawKind = int(2)
+        guard let kind = NodeKind(rawValue: UInt8(truncatingIfNeeded: rawKind)) else {
+            preconditionFailure("node \(int(1)) has unknown kind \(rawKind)")
+        }
+        let node = NodeAttributes(
+            id: NodeID(int(1)), kind: kind,
+            mode: UInt32(truncatingIfNeeded: int(3)), uid: UInt32(truncatingIfNeeded: int(4)),
+            gid: UInt32(truncatingIfNeeded: int(5)), nlink: UInt32(truncatingIfNeeded: int(6)),
+            size: UInt64(int(7)), atimeNs: int(8), mtimeNs: int(9), ctimeNs: int(10),
+            version: UInt64(int(11)), rdev: UInt64(bitPattern: int(12)))
+        return (int(0), node)
+    }
+}
+
