@@ -69,19 +69,26 @@ extension Store {
         accountsGeneration.add(1, ordering: .releasing)
     }
 
-    /// Runs `body` in a savepoint: its own error rolls back its changes and is returned.
+    /// Runs `body` in a savepoint: its own error rolls back its changes and is
+    /// returned; any other error rolls them back and is thrown. The savepoint's
+    /// statements are prepared once (GRDB's `inSavepoint` parses them anew
+    /// each time, twice for every file of a batch).
     private static func savepoint(_ db: Database, _ body: () throws -> MutationResult) throws -> Result<MutationResult, NetStoreError> {
-        var result: Result<MutationResult, NetStoreError> = .success(.none)
-        try db.inSavepoint {
-            do {
-                result = .success(try body())
-                return .commit
-            } catch let error as NetStoreError {
-                result = .failure(error)
-                return .rollback
-            }
+        try db.cachedStatement(sql: "SAVEPOINT change").execute()
+        do {
+            let result = try body()
+            try db.cachedStatement(sql: "RELEASE SAVEPOINT change").execute()
+            return .success(result)
+        } catch let error as NetStoreError {
+            try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT change").execute()
+            try db.cachedStatement(sql: "RELEASE SAVEPOINT change").execute()
+            return .failure(error)
+        } catch {
+            // A failure of the store itself: SQLite may have ended the transaction already.
+            try? db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT change").execute()
+            try? db.cachedStatement(sql: "RELEASE SAVEPOINT change").execute()
+            throw error
         }
-        return result
     }
 
     private func perform(_ db: Database, _ operation: Mutation) throws -> MutationResult {
