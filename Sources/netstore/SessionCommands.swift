@@ -62,9 +62,12 @@ struct Logout: AsyncParsableCommand {
 
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show each server's role, uptime, counts and replication position.")
+        abstract: "Show each server's role, uptime, counts and replication position.",
+        discussion: "Also lists this machine's write-back journals that hold changes not yet on the servers, or refused ones.")
 
     @OptionGroup var global: GlobalOptions
+    @Option(name: .customLong("cache"), help: "The cache directory of the write-back mounts to report on, as given with -o cache=DIR (default: $XDG_CACHE_HOME/netstore or ~/.cache/netstore).")
+    var cacheDirectory: String?
 
     func run() async throws {
         let saved = try? global.sessionFile.load()
@@ -88,7 +91,7 @@ struct Status: AsyncParsableCommand {
             }
         }
         // Write-back mounts of this machine (docs/mount.md, "Write-back mode").
-        for journal in StagingJournalSummary.all(in: VFSConfiguration.defaultCacheDirectory())
+        for journal in StagingJournalSummary.all(in: cacheDirectory ?? VFSConfiguration.defaultCacheDirectory())
         where journal.pending > 0 || journal.refused > 0 {
             var line = "write-back journal \(journal.directory): \(journal.pending) change\(journal.pending == 1 ? "" : "s") not on the servers yet"
             if journal.refused > 0 {

@@ -60,6 +60,15 @@ struct WriteBackMountTests {
             await m.unmount()
             m.cluster!.servers[0].send(SIGCONT)
 
+            // What the dead mount left is reported, from the default cache and from one named.
+            for cache in [[], ["--cache", m.root.appendingPathComponent("cache/netstore").path]] {
+                let output = LogBuffer()
+                #expect(m.run(Binaries.path("netstore"), ["status", "--server", m.serverAddress] + cache,
+                              output: output, environment: m.cliEnvironment) == 0, "\(output.value)")
+                #expect(output.value.contains("write-back journal") && output.value.contains("changes not on the servers yet"),
+                        "\(cache): \(output.value)")
+            }
+
             try await m.startMount()
             #expect(Set(try Posix.list(m.path("d")).get()) == Set(names.dropFirst(45)))
         }
