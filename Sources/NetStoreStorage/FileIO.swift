@@ -51,20 +51,6 @@ enum FileIO {
         }
     }
 
-    /// The alignment O_DIRECT asks of buffers, offsets and lengths (a page: it
-    /// covers every logical block size a disk reports).
-    static let directAlignment = 4096
-
-    /// O_DIRECT, which Glibc's module leaves out (it needs _GNU_SOURCE); 0 where unknown.
-    static let oDirect: Int32 = {
-        #if os(Linux) && (arch(x86_64) || arch(i386))
-        return 0o40000
-        #elseif os(Linux) && (arch(arm64) || arch(arm))
-        return 0o200000
-        #else
-        return 0
-        #endif
-    }()
 
     /// Writes `bytes` to the empty file `fd` from its start, the whole pages
     /// with O_DIRECT: the disk reads them from our buffer, so they are not copied
@@ -73,12 +59,12 @@ enum FileIO {
     /// tail, less than a page, is written through the cache. A file system that
     /// refuses O_DIRECT gets every byte through the cache.
     static func writeBypassingCache(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(NetStoreError) {
-        let whole = bytes.count / directAlignment * directAlignment
+        let whole = bytes.count / DirectIO.alignment * DirectIO.alignment
         let flags = fcntl(fd, F_GETFL)
-        guard whole > 0, oDirect != 0, flags >= 0, fcntl(fd, F_SETFL, flags | oDirect) == 0 else {
+        guard whole > 0, DirectIO.flag != 0, flags >= 0, fcntl(fd, F_SETFL, flags | DirectIO.flag) == 0 else {
             return try writeAll(fd, bytes, path: path)
         }
-        let aligned = UnsafeMutableRawBufferPointer.allocate(byteCount: whole, alignment: directAlignment)
+        let aligned = UnsafeMutableRawBufferPointer.allocate(byteCount: whole, alignment: DirectIO.alignment)
         defer { aligned.deallocate() }
         aligned.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[..<whole]))
         var direct: NetStoreError?

@@ -85,7 +85,7 @@ final class SparseFile: Sendable {
                 return (-1, -1)
             case .memory(let buffer):
                 let descriptor = try Self.spill(buffer, into: directory)
-                let direct = open("/proc/self/fd/\(descriptor)", O_RDWR | O_CLOEXEC | Self.oDirect)
+                let direct = DirectIO.flag == 0 ? -1 : open("/proc/self/fd/\(descriptor)", O_RDWR | O_CLOEXEC | DirectIO.flag)
                 storage = .disk(descriptor, direct: direct)
                 return (descriptor, direct)
             }
@@ -147,22 +147,12 @@ final class SparseFile: Sendable {
 
     // MARK: whole pages past the page cache
 
-    /// O_DIRECT, which Glibc's module leaves out; 0 where unknown (no direct descriptor then).
-    private static let oDirect: Int32 = {
-        #if arch(x86_64) || arch(i386)
-        return 0o40000
-        #elseif arch(arm64) || arch(arm)
-        return 0o200000
-        #else
-        return 0
-        #endif
-    }()
-    private static let page = 4096
+    private static let page = DirectIO.alignment
     /// Below this, a write or read goes through the page cache (a copy costs less than waiting for the disk).
     private static let directMinimum = 64 << 10
 
     private static func isWholePages(offset: UInt64, count: Int) -> Bool {
-        oDirect != 0 && count >= directMinimum && offset % UInt64(page) == 0 && count % page == 0
+        DirectIO.flag != 0 && count >= directMinimum && offset % UInt64(page) == 0 && count % page == 0
     }
 
     /// Writes whole pages with O_DIRECT, from an aligned copy: a large
