@@ -34,6 +34,24 @@ import Testing
         #expect(within.changeNotices?.notices == [.entry(parent: 10, name: "a"), .entry(parent: 10, name: "b"), .node(10)])
     }
 
+    @Test func batchesNameEachEntryAndEachDirectoryOnce() {
+        let files = Mutation.createFiles(account: 2, files: [
+            NewFile(parent: 10, name: "a", mode: 0o644, uid: 1, gid: 1, size: 0, blocks: []),
+            NewFile(parent: 11, name: "b", mode: 0o644, uid: 1, gid: 1, size: 0, blocks: []),
+            NewFile(parent: 10, name: "c", mode: 0o644, uid: 1, gid: 1, size: 0, blocks: []),
+        ], now: 0)
+        #expect(files.changeNotices?.account == 2)
+        #expect(files.changeNotices?.notices == [
+            .entry(parent: 10, name: "a"), .node(10), .entry(parent: 11, name: "b"), .node(11), .entry(parent: 10, name: "c"),
+        ])
+        let removals = Mutation.removeEntries(account: 2, entries: [
+            EntryRemoval(parent: 10, name: "a", isDirectory: false),
+            EntryRemoval(parent: 11, name: "b", isDirectory: true),
+            EntryRemoval(parent: 10, name: "c", isDirectory: false),
+        ], now: 0)
+        #expect(removals.changeNotices?.notices == files.changeNotices?.notices)
+    }
+
     @Test func contentAndAttributeChangesNameTheNode() {
         let setattr = Mutation.setattr(account: 2, node: 9, changes: SetAttributes(size: 0), now: 0)
         #expect(setattr.changeNotices?.notices == [.node(9)])

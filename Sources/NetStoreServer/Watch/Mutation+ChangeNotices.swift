@@ -27,25 +27,24 @@ extension Mutation {
             if newParent != parent { notices.append(.node(newParent)) }
             return (account, notices)
         case let .createFiles(account, files, _):
-            var notices: [ChangeNotice] = []
-            var parents = Set<NodeID>()
-            for file in files {
-                notices.append(.entry(parent: file.parent, name: file.name))
-                if parents.insert(file.parent).inserted { notices.append(.node(file.parent)) }
-            }
-            return (account, notices)
+            return (account, Self.notices(names: files.map { ($0.parent, $0.name) }))
         case let .removeEntries(account, entries, _):
-            var notices: [ChangeNotice] = []
-            var parents = Set<NodeID>()
-            for entry in entries {
-                notices.append(.entry(parent: entry.parent, name: entry.name))
-                if parents.insert(entry.parent).inserted { notices.append(.node(entry.parent)) }
-            }
-            return (account, notices)
+            return (account, Self.notices(names: entries.map { ($0.parent, $0.name) }))
         case let .setattr(account, node, _, _), let .commit(account, node, _, _, _, _):
             return (account, [.node(node)])
         case .addUser, .setPassword, .removeUser, .createSession, .deleteSession, .pruneSessions:
             return nil
         }
+    }
+
+    /// Each name made or removed, and each of their directories once (its mtime moved).
+    private static func notices(names: [(parent: NodeID, name: String)]) -> [ChangeNotice] {
+        var notices: [ChangeNotice] = []
+        var parents = Set<NodeID>()
+        for (parent, name) in names {
+            notices.append(.entry(parent: parent, name: name))
+            if parents.insert(parent).inserted { notices.append(.node(parent)) }
+        }
+        return notices
     }
 }

@@ -91,6 +91,14 @@ extension Store {
         }
     }
 
+    /// Each of `operations` (each returning attributes) in a savepoint of its
+    /// own, in order: one refused leaves the others done; each one's outcome.
+    private func performEach(_ db: Database, _ operations: [Mutation]) throws -> MutationResult {
+        .outcomes(try operations.map { operation in
+            try Self.savepoint(db) { try perform(db, operation) }.map { $0.attributes! }
+        })
+    }
+
     private func perform(_ db: Database, _ operation: Mutation) throws -> MutationResult {
         switch operation {
         case let .mkdir(account, parent, name, mode, uid, gid, now):
@@ -116,27 +124,16 @@ extension Store {
             let made = try mknod(in: db, account: account, parent: parent, name: name, kind: .file, mode: mode, uid: uid, gid: gid, rdev: 0, now: now)
             return .attributes(try commit(in: db, account: account, node: made.id, baseVersion: made.version, size: size, blocks: blocks, now: now))
         case let .createFiles(account, files, now):
-            // Each file in a savepoint of its own: one refused leaves the others made.
-            var outcomes: [Result<NodeAttributes, NetStoreError>] = []
-            outcomes.reserveCapacity(files.count)
-            for file in files {
-                let outcome = try Self.savepoint(db) {
-                    try perform(db, .createFile(account: account, parent: file.parent, name: file.name, mode: file.mode, uid: file.uid,
-                                                gid: file.gid, size: file.size, blocks: file.blocks, now: now))
-                }
-                outcomes.append(outcome.map { $0.attributes! })
-            }
-            return .outcomes(outcomes)
+            return try performEach(db, files.map { file in
+                .createFile(account: account, parent: file.parent, name: file.name, mode: file.mode, uid: file.uid,
+                            gid: file.gid, size: file.size, blocks: file.blocks, now: now)
+            })
         case let .removeEntries(account, entries, now):
-            var outcomes: [Result<NodeAttributes, NetStoreError>] = []
-            outcomes.reserveCapacity(entries.count)
-            for entry in entries {
-                let removal: Mutation = entry.isDirectory
+            return try performEach(db, entries.map { entry in
+                entry.isDirectory
                     ? .rmdir(account: account, parent: entry.parent, name: entry.name, now: now)
                     : .unlink(account: account, parent: entry.parent, name: entry.name, now: now)
-                outcomes.append(try Self.savepoint(db) { try perform(db, removal) }.map { $0.attributes! })
-            }
-            return .outcomes(outcomes)
+            })
         case let .addUser(name, role, passwordHash, now):
             return .user(try addUser(in: db, name: name, role: role, passwordHash: passwordHash, now: now))
         case let .setPassword(name, passwordHash, now):
