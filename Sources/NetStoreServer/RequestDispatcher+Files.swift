@@ -133,10 +133,7 @@ extension RequestDispatcher {
         let store = self.store
         let now = self.now
         let blocks = try await storage { () throws -> [(id: BlockID, bytes: [UInt8])?] in
-            let blocks = files.map { file -> (id: BlockID, bytes: [UInt8])? in
-                let bytes = file.data.withUnsafeReadableBytes { Array($0) }
-                return bytes.allSatisfy { $0 == 0 } ? nil : (BlockStore.id(of: bytes), bytes)
-            }
+            let blocks = files.map { Self.inlineBlock($0.data) }
             try store.putHashedSmallBlocks(blocks.compactMap { $0 }, now: now)
             return blocks
         }
@@ -158,21 +155,25 @@ extension RequestDispatcher {
     private func storeInline(_ data: ByteBuffer) async throws -> BlockID {
         let store = self.store
         let now = self.now
-        let (id, small) = try await storage { () throws -> (BlockID, [UInt8]?) in
-            try data.withUnsafeReadableBytes { bytes -> (BlockID, [UInt8]?) in
-                if bytes.allSatisfy({ $0 == 0 }) { return (.hole, nil) }
-                let id = BlockStore.id(of: bytes)
-                guard bytes.count <= Store.smallBlockLimit else {
-                    try store.putBlock(id, bytes: bytes, now: now)
-                    return (id, nil)
-                }
-                let small = Array(bytes)
-                try store.putHashedSmallBlocks([(id, small)], now: now)  // hashed just now: no second check
-                return (id, small)
+        let block = try await storage { () throws -> (id: BlockID, bytes: [UInt8])? in
+            guard let block = Self.inlineBlock(data) else { return nil }
+            if block.bytes.count <= Store.smallBlockLimit {
+                try store.putHashedSmallBlocks([block], now: now)  // hashed just now: no second check
+            } else {
+                try block.bytes.withUnsafeBytes { try store.putBlock(block.id, bytes: $0, now: now) }
             }
+            return block
         }
-        if let small { replication?.rememberCarriedBlocks([(id, small)]) }
-        return id
+        guard let block else { return .hole }
+        if block.bytes.count <= Store.smallBlockLimit { replication?.rememberCarriedBlocks([block]) }
+        return block.id
+    }
+
+    /// Content sent inline as its one block, hashed; nil for all zeros or
+    /// nothing, which is the hole (no block).
+    private static func inlineBlock(_ data: ByteBuffer) -> (id: BlockID, bytes: [UInt8])? {
+        let bytes = Array(data.readableBytesView)
+        return bytes.allSatisfy { $0 == 0 } ? nil : (BlockStore.id(of: bytes), bytes)
     }
 
     /// A file's content and, for a small file of one block, that block's bytes.

@@ -93,10 +93,7 @@ extension RequestDispatcher {
             do {
                 if block.data.readableBytes <= Store.smallBlockLimit {
                     let bytes = Array(block.data.readableBytesView)
-                    let actual = BlockStore.id(of: bytes)
-                    guard actual == block.id else {
-                        throw NetStoreError(.invalid, "block \(block.id.hex) does not match its bytes (their SHA-256 is \(actual.hex))")
-                    }
+                    try bytes.withUnsafeBytes { try BlockStore.validate(block.id, bytes: $0) }
                     small.append((block.id, bytes))
                 } else {
                     try block.data.withUnsafeReadableBytes { try store.putBlock(block.id, bytes: $0, now: now) }

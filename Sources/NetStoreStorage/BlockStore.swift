@@ -91,7 +91,7 @@ public final class BlockStore: Sendable {
     }
 
     /// Checks a block's size limit and hash before anything is written.
-    static func validate(_ id: BlockID, bytes: UnsafeRawBufferPointer) throws(NetStoreError) {
+    public static func validate(_ id: BlockID, bytes: UnsafeRawBufferPointer) throws(NetStoreError) {
         if bytes.count > Limits.maxBlockSize {
             throw NetStoreError(.invalid, "block \(id.hex) has \(bytes.count) bytes, more than the limit of \(Limits.maxBlockSize)")
         }
