@@ -19,24 +19,29 @@ enum NodeRows {
         """
 
     static func attributes(_ row: Row, at start: Int = 0) -> NodeAttributes {
-        let rawKind: Int64 = row[start + 1]
+        attributes { row[start + $0] }
+    }
+
+    /// The attributes from `column(i)`, the i-th of `columns`.
+    static func attributes(_ column: (Int) -> Int64) -> NodeAttributes {
+        let rawKind = column(1)
         guard let kind = NodeKind(rawValue: UInt8(truncatingIfNeeded: rawKind)) else {
-            preconditionFailure("node \(row[start] as Int64) has unknown kind \(rawKind)")
+            preconditionFailure("node \(column(0)) has unknown kind \(rawKind)")
         }
         return NodeAttributes(
-            id: NodeID(row[start] as Int64),
+            id: NodeID(column(0)),
             kind: kind,
-            mode: UInt32(truncatingIfNeeded: row[start + 2] as Int64),
-            uid: UInt32(truncatingIfNeeded: row[start + 3] as Int64),
-            gid: UInt32(truncatingIfNeeded: row[start + 4] as Int64),
-            nlink: UInt32(truncatingIfNeeded: row[start + 5] as Int64),
-            size: UInt64(row[start + 6] as Int64),
-            atimeNs: row[start + 7],
-            mtimeNs: row[start + 8],
-            ctimeNs: row[start + 9],
-            version: UInt64(row[start + 10] as Int64),
+            mode: UInt32(truncatingIfNeeded: column(2)),
+            uid: UInt32(truncatingIfNeeded: column(3)),
+            gid: UInt32(truncatingIfNeeded: column(4)),
+            nlink: UInt32(truncatingIfNeeded: column(5)),
+            size: UInt64(column(6)),
+            atimeNs: column(7),
+            mtimeNs: column(8),
+            ctimeNs: column(9),
+            version: UInt64(column(10)),
             // Stored as the bit pattern: SQLite integers are signed.
-            rdev: UInt64(bitPattern: row[start + 11] as Int64)
+            rdev: UInt64(bitPattern: column(11))
         )
     }
 
@@ -214,18 +219,7 @@ final class NodeCursor: DatabaseCursor {
     }
 
     func _element(sqliteStatement: SQLiteStatement) throws -> Element {
-        func int(_ index: CInt) -> Int64 { Int64(sqliteStatement: sqliteStatement, index: index) }
-        let rawKind = int(2)
-        guard let kind = NodeKind(rawValue: UInt8(truncatingIfNeeded: rawKind)) else {
-            preconditionFailure("node \(int(1)) has unknown kind \(rawKind)")
-        }
-        let node = NodeAttributes(
-            id: NodeID(int(1)), kind: kind,
-            mode: UInt32(truncatingIfNeeded: int(3)), uid: UInt32(truncatingIfNeeded: int(4)),
-            gid: UInt32(truncatingIfNeeded: int(5)), nlink: UInt32(truncatingIfNeeded: int(6)),
-            size: UInt64(int(7)), atimeNs: int(8), mtimeNs: int(9), ctimeNs: int(10),
-            version: UInt64(int(11)), rdev: UInt64(bitPattern: int(12)))
-        return (int(0), node)
+        func column(_ index: Int) -> Int64 { Int64(sqliteStatement: sqliteStatement, index: CInt(index)) }
+        return (column(0), NodeRows.attributes { column(1 + $0) })
     }
 }
-
