@@ -51,7 +51,6 @@ enum FileIO {
         }
     }
 
-
     /// Writes `bytes` to the empty file `fd` from its start, the whole pages
     /// with O_DIRECT: the disk reads them from our buffer, so they are not copied
     /// into the page cache (the copy cost more CPU than anything else a server

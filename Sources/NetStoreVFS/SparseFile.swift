@@ -50,15 +50,22 @@ final class SparseFile: Sendable {
             }
         }
         guard let (descriptor, direct) = descriptors else { return bytes }
-        if direct >= 0, Self.isWholePages(offset: offset, count: count),
-           let read = Self.readDirect(into: &bytes, at: offset, from: direct) {
-            return read
+        if direct >= 0, Self.isWholePages(offset: offset, count: count), Self.readDirect(into: &bytes, at: offset, from: direct) {
+            return bytes
         }
+        let failed = bytes.withUnsafeMutableBytes { raw -> NetStoreError? in
+            do throws(NetStoreError) { _ = try Self.read(into: raw, at: offset, from: descriptor) } catch { return error }
+            return nil
+        }
+        if let failed { throw failed }
+        return bytes
+    }
+
+    /// Reads into `raw` from `offset` until it is full or the file ends; how many bytes were read.
+    private static func read(into raw: UnsafeMutableRawBufferPointer, at offset: UInt64, from descriptor: Int32) throws(NetStoreError) -> Int {
         var done = 0
-        while done < count {
-            let n = bytes.withUnsafeMutableBytes { raw in
-                pread(descriptor, raw.baseAddress! + done, count - done, off_t(offset) + off_t(done))
-            }
+        while done < raw.count {
+            let n = pread(descriptor, raw.baseAddress! + done, raw.count - done, off_t(offset) + off_t(done))
             if n < 0 {
                 if errno == EINTR { continue }
                 throw Self.error("read the write-back file")
@@ -66,7 +73,7 @@ final class SparseFile: Sendable {
             if n == 0 { break }
             done += n
         }
-        return bytes
+        return done
     }
 
     func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(NetStoreError) {
@@ -163,32 +170,17 @@ final class SparseFile: Sendable {
         let aligned = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: page)
         defer { aligned.deallocate() }
         aligned.copyMemory(from: bytes)
-        var done = 0
-        while done < bytes.count {
-            let n = pwrite(direct, aligned.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
-            if n < 0, errno == EINTR { continue }
-            if n <= 0 { return false }
-            done += n
-        }
-        return true
+        return (try? write(UnsafeRawBufferPointer(aligned), at: offset, to: direct)) != nil
     }
 
     /// Reads whole pages with O_DIRECT into `bytes` (zeros past the end of the
-    /// file stay zeros); nil if refused (the caller reads through the cache).
-    private static func readDirect(into bytes: inout [UInt8], at offset: UInt64, from direct: Int32) -> [UInt8]? {
-        let count = bytes.count
-        let aligned = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: page)
+    /// file stay zeros); false if refused (the caller reads through the cache).
+    private static func readDirect(into bytes: inout [UInt8], at offset: UInt64, from direct: Int32) -> Bool {
+        let aligned = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: page)
         defer { aligned.deallocate() }
-        var done = 0
-        while done < count {
-            let n = pread(direct, aligned.baseAddress! + done, count - done, off_t(offset) + off_t(done))
-            if n < 0, errno == EINTR { continue }
-            if n < 0 { return nil }
-            if n == 0 { break }
-            done += n
-        }
+        guard let done = try? read(into: aligned, at: offset, from: direct) else { return false }
         bytes.withUnsafeMutableBytes { $0.baseAddress!.copyMemory(from: aligned.baseAddress!, byteCount: done) }
-        return bytes
+        return true
     }
 
     private static func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64, to descriptor: Int32) throws(NetStoreError) {

@@ -48,6 +48,7 @@ final class StagedUploads: Sendable {
 
     /// Staging waits for the uploader past this much content, bounding memory.
     static let pendingByteLimit = 64 << 20
+
     let journal: StagingJournal
     private let state = Mutex(State())
 
