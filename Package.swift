@@ -100,6 +100,8 @@ let package = Package(
             "NetStoreTLS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .executableTarget(name: "netstore", dependencies: [
             "NetStoreClient",
@@ -128,6 +130,8 @@ let package = Package(
             "NetStoreFUSE", "NetStoreVFS", "NetStoreClient", "NetStoreTLS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
 
         .testTarget(name: "NetStoreCoreTests", dependencies: ["NetStoreCore"]),

@@ -23,13 +23,16 @@ public final class NetStoreServer: Sendable {
     let dispatcher: RequestDispatcher
     let logger: Logger
     let group: MultiThreadedEventLoopGroup
+    /// False when the group was given (the process's shared one): not ours to shut down.
+    let ownsGroup: Bool
     let threadPool: NIOThreadPool
     /// Requests, bytes and gauges, served by a `MetricsEndpoint` when one is started.
     public let metrics: ServerMetrics
     private let open = OpenChannels()
 
     /// Opens the store and, on an empty one, creates the first admin.
-    public init(configuration: ServerConfiguration, logger: Logger) throws {
+    /// `eventLoopGroup`: the event loops to serve on; nil makes the server its own.
+    public init(configuration: ServerConfiguration, logger: Logger, eventLoopGroup: MultiThreadedEventLoopGroup? = nil) throws {
         self.configuration = configuration
         self.logger = logger
         let metrics = ServerMetrics()
@@ -41,7 +44,8 @@ public final class NetStoreServer: Sendable {
         if configuration.role == .primary, try store.adoptPreLogState() {
             logger.notice("this store predates the replicated log: its state becomes the log start, and backups are sent a snapshot of it")
         }
-        group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        group = eventLoopGroup ?? MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        ownsGroup = eventLoopGroup == nil
         threadPool = NIOThreadPool(numberOfThreads: configuration.storageThreads)
         threadPool.start()
         let replicas: ReplicationConfiguration
@@ -218,7 +222,7 @@ public final class NetStoreServer: Sendable {
     /// Releases threads; call after `run()` returned.
     public func close() async {
         try? await threadPool.shutdownGracefully()
-        try? await group.shutdownGracefully()
+        if ownsGroup { try? await group.shutdownGracefully() }
     }
 
     private func serve(_ connection: NIOAsyncChannel<RequestFrame, ResponseFrame>) async {

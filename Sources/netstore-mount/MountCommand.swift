@@ -2,6 +2,8 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import NetStoreClient
 import NetStoreCore
 import NetStoreFUSE
@@ -68,6 +70,9 @@ struct MountCommand: AsyncParsableCommand {
     var readyFd: Int32?
 
     func run() async throws {
+        // Tasks resume on the event loop whose reply they waited for, not on a
+        // pool thread the reply must be handed to.
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let level = Logger.Level(rawValue: logLevel) ?? .warning
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

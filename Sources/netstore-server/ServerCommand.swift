@@ -2,6 +2,8 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import NetStoreServer
 
 @main
@@ -69,6 +71,9 @@ struct ServerCommand: AsyncParsableCommand {
     var tlsCa: String?
 
     func run() async throws {
+        // Tasks run on the event loops that serve their sockets: a request's
+        // reply and its next read need no thread switch to and from a pool.
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let resolved = Result { () throws(SettingsError) in try resolve() }
         guard case let .success(settings) = resolved else {
             if case let .failure(error) = resolved {
@@ -86,7 +91,7 @@ struct ServerCommand: AsyncParsableCommand {
         if let file = settings.configurationFile { logger.info("configuration", metadata: ["file": "\(file)"]) }
         let server: NetStoreServer
         do {
-            server = try NetStoreServer(configuration: settings.server, logger: logger)
+            server = try NetStoreServer(configuration: settings.server, logger: logger, eventLoopGroup: .singleton)
         } catch {
             logger.critical("cannot open the store in \(settings.server.dataDirectory.path): \(error)")
             throw ExitCode.failure
