@@ -27,6 +27,32 @@ final class BlockCache: Sendable {
         var memoryTotal: UInt64 = 0
         var clock: UInt64 = 0
         var fetching: [BlockID: Task<Void, any Error>] = [:]
+        /// The large blocks fetched last, also kept in memory, oldest first: a
+        /// sequential reader (and read-ahead) reads each one just after its
+        /// fetch, and reading it back from its file cost a copy more per byte.
+        var recent: [(id: BlockID, bytes: [UInt8])] = []
+        var recentTotal = 0
+
+        mutating func keepRecent(_ id: BlockID, _ bytes: [UInt8], limit: Int) {
+            recent.append((id, bytes))
+            recentTotal += bytes.count
+            while recentTotal > limit, let oldest = recent.first {
+                recentTotal -= oldest.bytes.count
+                recent.removeFirst()
+            }
+        }
+
+        mutating func dropRecent(_ id: BlockID) {
+            guard let index = recent.firstIndex(where: { $0.id == id }) else { return }
+            recentTotal -= recent[index].bytes.count
+            recent.remove(at: index)
+        }
+
+        /// A block's bytes if they are in memory.
+        func inMemory(_ id: BlockID) -> [UInt8]? {
+            if let bytes = items[id]?.bytes { return bytes }
+            return recent.last(where: { $0.id == id })?.bytes
+        }
 
         /// Takes `item`'s bytes out of the totals (the caller removes or replaces it).
         mutating func forget(_ item: Item) {
@@ -37,6 +63,9 @@ final class BlockCache: Sendable {
 
     /// Blocks up to this size are kept in memory.
     static let smallBlock = Limits.inlineContentLimit
+    /// How much of the large blocks fetched last stays in memory too: more
+    /// than the read-ahead (8 blocks) fetches ahead of a reader.
+    static let recentLimit = 16 << 20
 
     let directory: String
     private let limit: UInt64
@@ -113,7 +142,7 @@ final class BlockCache: Sendable {
             let task = Task {
                 defer { _ = self.state.withLock { $0.fetching.removeValue(forKey: id) } }
                 let data = try await self.client.readBlock(id)
-                try self.store(id, bytes: Array(data.readableBytesView))
+                try self.store(id, bytes: Array(data.readableBytesView), keepRecent: true)
             }
             state.fetching[id] = task
             return task
@@ -127,7 +156,7 @@ final class BlockCache: Sendable {
     }
 
     private func readLocal(_ id: BlockID, range: Range<Int>) -> [UInt8]? {
-        if let bytes = state.withLock({ $0.items[id]?.bytes }) {
+        if let bytes = state.withLock({ $0.inMemory(id) }) {
             return range.lowerBound < bytes.count ? Array(bytes[range.lowerBound..<min(range.upperBound, bytes.count)]) : []
         }
         let fd = open(path(id), O_RDONLY | O_CLOEXEC)
@@ -153,8 +182,9 @@ final class BlockCache: Sendable {
     }
 
     /// Writes the block to a temporary name and renames it into place, so a
-    /// reader never sees half a block.
-    private func store(_ id: BlockID, bytes: [UInt8]) throws(NetStoreError) {
+    /// reader never sees half a block. `keepRecent`: a fetched block, kept in
+    /// memory too for a while (`recentLimit`).
+    private func store(_ id: BlockID, bytes: [UInt8], keepRecent: Bool = false) throws(NetStoreError) {
         if bytes.count <= Self.smallBlock, memoryLimit > 0 {
             return remember(id, Item(size: UInt64(bytes.count), lastUse: 0, bytes: bytes))
         }
@@ -179,6 +209,7 @@ final class BlockCache: Sendable {
             throw NetStoreError(.io, "cannot write to the block cache \(directory)")
         }
         remember(id, Item(size: UInt64(bytes.count), lastUse: 0))
+        if keepRecent { state.withLock { $0.keepRecent(id, bytes, limit: Self.recentLimit) } }
     }
 
     /// Indexes a block just stored (in memory or as its file) as the most
@@ -209,7 +240,10 @@ final class BlockCache: Sendable {
         for (id, item) in state.items.sorted(by: { $0.value.lastUse < $1.value.lastUse }) {
             if state.total <= target { break }
             if id == keep { continue }
-            if item.bytes == nil { victims.append(id) }
+            if item.bytes == nil {
+                victims.append(id)
+                state.dropRecent(id)
+            }
             state.forget(item)
             state.items.removeValue(forKey: id)
         }

@@ -141,17 +141,20 @@ final class OpenFile: Sendable {
         guard offset < state.size, count > 0 else { return [] }
         let end = min(offset + UInt64(count), state.size)
         var out: [UInt8] = []
-        out.reserveCapacity(Int(end - offset))
         var position = offset
         while position < end {
             let index = Int(position / blockSize)
             let blockStart = UInt64(index) * blockSize
             let segmentEnd = min(end, blockStart + blockSize)
             let length = Int(segmentEnd - position)
-            if state.local.contains(index) {
-                out += try sparseFile().read(count: length, at: position)
+            let segment = state.local.contains(index)
+                ? try sparseFile().read(count: length, at: position)
+                : try await readBase(state, index: index, from: position, count: length, cache: cache)
+            if position == offset, segmentEnd == end {
+                out = segment  // within one block, as most reads are: no copy
             } else {
-                out += try await readBase(state, index: index, from: position, count: length, cache: cache)
+                if out.isEmpty { out.reserveCapacity(Int(end - offset)) }
+                out += segment
             }
             position = segmentEnd
         }

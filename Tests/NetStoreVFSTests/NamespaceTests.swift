@@ -136,4 +136,35 @@ struct NamespaceTests {
         #expect(all == data)
         try await other.release(inode, handle: opened.handle)
     }
+
+    @Test("a block just fetched is read from memory: reads within it and across blocks need neither its file nor a download")
+    func fetchedBlocksReadFromMemory() async throws {
+        let h = try await VFSHarness()
+        defer { Task { await h.close() } }
+        let data = pattern(3 * Limits.blockSize, seed: 5)
+        let inode = try await h.writeFile("f", data)
+        let cold = h.directory.appendingPathComponent("cold-memory")
+        let other = try await NetStoreVFS.start(
+            client: h.client,
+            configuration: VFSConfiguration(cacheDirectory: cold.path, readAheadBlocks: 0),
+            logger: .init(label: "cold"))
+        let opened = try await other.open(inode, flags: O_RDONLY)
+        let size = Limits.blockSize
+        #expect(try await other.read(inode, handle: opened.handle, offset: 0, count: 2 * size) == Array(data[..<(2 * size)]))
+        // The files go; the blocks fetched last are still read, with no request.
+        let blocks = cold.appendingPathComponent("blocks")
+        for name in try FileManager.default.contentsOfDirectory(atPath: blocks.path) {
+            try FileManager.default.removeItem(at: blocks.appendingPathComponent(name))
+        }
+        var within: [UInt8] = []
+        var across: [UInt8] = []
+        let reads = try await h.requests {
+            within = try await other.read(inode, handle: opened.handle, offset: 4096, count: 128 << 10)
+            across = try await other.read(inode, handle: opened.handle, offset: UInt64(size - 100), count: 200)
+        }
+        #expect(within == Array(data[4096..<(4096 + (128 << 10))]))
+        #expect(across == Array(data[(size - 100)..<(size + 100)]))
+        #expect(reads["getBlock"] == nil, "\(reads)")
+        try await other.release(inode, handle: opened.handle)
+    }
 }
