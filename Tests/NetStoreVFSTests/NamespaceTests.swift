@@ -113,16 +113,9 @@ struct NamespaceTests {
         defer { Task { await h.close() } }
         let data = pattern(6 * Limits.blockSize, seed: 4)
         let inode = try await h.writeFile("f", data)
-        // A second file-system layer over the same session, with a cold cache
-        // (the first one kept the blocks it uploaded).
-        let cold = h.directory.appendingPathComponent("cold")
-        let other = try await NetStoreVFS.start(
-            client: h.client,
-            configuration: VFSConfiguration(cacheDirectory: cold.path, readAheadBlocks: 4),
-            logger: .init(label: "cold"))
+        let (other, blocks) = try await h.coldLayer("cold", readAheadBlocks: 4)
         let opened = try await other.open(inode, flags: O_RDONLY)
         #expect(try await other.read(inode, handle: opened.handle, offset: 0, count: 4096) == Array(data[..<4096]))
-        let blocks = cold.appendingPathComponent("blocks")
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(20)
         var count = 0
@@ -143,16 +136,11 @@ struct NamespaceTests {
         defer { Task { await h.close() } }
         let data = pattern(3 * Limits.blockSize, seed: 5)
         let inode = try await h.writeFile("f", data)
-        let cold = h.directory.appendingPathComponent("cold-memory")
-        let other = try await NetStoreVFS.start(
-            client: h.client,
-            configuration: VFSConfiguration(cacheDirectory: cold.path, readAheadBlocks: 0),
-            logger: .init(label: "cold"))
+        let (other, blocks) = try await h.coldLayer("cold-memory", readAheadBlocks: 0)
         let opened = try await other.open(inode, flags: O_RDONLY)
         let size = Limits.blockSize
         #expect(try await other.read(inode, handle: opened.handle, offset: 0, count: 2 * size) == Array(data[..<(2 * size)]))
         // The files go; the blocks fetched last are still read, with no request.
-        let blocks = cold.appendingPathComponent("blocks")
         for name in try FileManager.default.contentsOfDirectory(atPath: blocks.path) {
             try FileManager.default.removeItem(at: blocks.appendingPathComponent(name))
         }

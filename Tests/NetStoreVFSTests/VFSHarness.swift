@@ -90,6 +90,18 @@ final class VFSHarness: @unchecked Sendable {
         return attributes.id
     }
 
+    /// A second file-system layer over the same session with a block cache of
+    /// its own in `name`, empty (the first layer kept the blocks it uploaded);
+    /// returns it and its cache's block directory.
+    func coldLayer(_ name: String, readAheadBlocks: Int) async throws -> (vfs: NetStoreVFS, blocks: URL) {
+        let cache = directory.appendingPathComponent(name)
+        let layer = try await NetStoreVFS.start(
+            client: client,
+            configuration: VFSConfiguration(cacheDirectory: cache.path, readAheadBlocks: readAheadBlocks),
+            logger: .init(label: "cold"))
+        return (layer, cache.appendingPathComponent("blocks"))
+    }
+
     /// The items of directory `inode` (without "." and ".."), as a listing
     /// from the start with a fresh handle shows them.
     func list(_ inode: UInt64) async throws -> [NetStoreVFS.DirectoryItem] {
