@@ -57,6 +57,7 @@ public final class Connection: Sendable {
                         try channel.pipeline.syncOperations.addHandler(tls.makeHandler(host: address.host))
                         try channel.pipeline.syncOperations.addHandler(HandshakeWaiter(handshake))
                     }
+                    try channel.pipeline.syncOperations.addHandler(FramePartsWriter())
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ResponseFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(
                         ResponseDispatcher(pending: pending, notices: notices, address: address, logger: logger))
@@ -113,9 +114,9 @@ public final class Connection: Sendable {
             guard let id = pending.register(continuation) else { return }
             // Encoded here rather than in the pipeline: a frame that breaks a limit
             // fails only its own request instead of closing the connection.
-            var frame = channel.allocator.buffer(capacity: 128)
+            let frame: FrameParts
             do throws(NetStoreError) {
-                try FrameCodec.tryEncode(RequestFrame(requestID: id, request: request), into: &frame)
+                frame = try FrameCodec.tryEncodeParts(RequestFrame(requestID: id, request: request), allocator: channel.allocator)
             } catch {
                 pending.refuse(id, with: error)
                 return
@@ -133,8 +134,7 @@ public final class Connection: Sendable {
     /// connection is closed or lost already.
     public func notify(_ request: Request) throws(NetStoreError) {
         if let failure = pending.failure { throw failure }
-        var frame = channel.allocator.buffer(capacity: 128)
-        try FrameCodec.tryEncode(RequestFrame(requestID: 0, request: request), into: &frame)
+        let frame = try FrameCodec.tryEncodeParts(RequestFrame(requestID: 0, request: request), allocator: channel.allocator)
         channel.writeAndFlush(frame, promise: nil)
     }
 

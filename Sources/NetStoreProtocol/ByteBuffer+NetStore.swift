@@ -19,11 +19,8 @@ extension ByteBuffer {
     }
 
     mutating func writeBytes32(_ bytes: ByteBuffer, _ field: FieldLimit) throws(NetStoreError) {
-        let count = bytes.readableBytes
-        guard count <= field.limit, count <= Int(UInt32.max) else {
-            throw NetStoreError(field.code, "\(field.label) is at most \(field.limit) bytes, not \(count)")
-        }
-        writeInteger(UInt32(count))
+        try field.checkBytes32(bytes.readableBytes)
+        writeInteger(UInt32(bytes.readableBytes))
         writeImmutableBuffer(bytes)
     }
 

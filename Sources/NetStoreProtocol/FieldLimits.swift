@@ -10,6 +10,13 @@ struct FieldLimit: Sendable {
     /// The code a caller sees when it tries to send more.
     let code: ErrorCode
 
+    /// Refuses `count` bytes for a bytes32 field over this limit.
+    func checkBytes32(_ count: Int) throws(NetStoreError) {
+        guard count <= limit, count <= Int(UInt32.max) else {
+            throw NetStoreError(code, "\(label) is at most \(limit) bytes, not \(count)")
+        }
+    }
+
     // Strings (string16), in UTF-8 bytes.
     static let name = FieldLimit(label: "a name", limit: Limits.maxNameLength, code: .nameTooLong)
     static let userName = FieldLimit(label: "a user name", limit: Limits.maxUserNameLength, code: .invalid)

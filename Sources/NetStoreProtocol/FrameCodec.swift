@@ -71,13 +71,21 @@ public enum FrameCodec {
             throw error
         }
         let length = buffer.writerIndex - start - FrameHeader.lengthFieldSize
-        let maxLength = FrameHeader.maxLength(maxFrameSize: Limits.maxFrameSize)
-        guard length <= maxLength else {
+        do {
+            try checkLength(length, of: header.opcode)
+        } catch {
             buffer.moveWriterIndex(to: start)
-            throw NetStoreError(
-                .fileTooBig, "a \(header.opcode) frame of \(length + 4) bytes is over the limit of \(Limits.maxFrameSize)")
+            throw error
         }
         buffer.setInteger(UInt32(length), at: start)
+    }
+
+    /// Refuses a frame whose `length` field would be over the frame size limit.
+    static func checkLength(_ length: Int, of opcode: Opcode) throws(NetStoreError) {
+        guard length <= FrameHeader.maxLength(maxFrameSize: Limits.maxFrameSize) else {
+            throw NetStoreError(
+                .fileTooBig, "a \(opcode) frame of \(length + 4) bytes is over the limit of \(Limits.maxFrameSize)")
+        }
     }
 
     /// The longest prefix of `string` of at most `maxBytes` UTF-8 bytes that

@@ -144,7 +144,7 @@ public final class NetStoreServer: Sendable {
                         try channel.pipeline.syncOperations.addHandler(TLSClientNotice(logger: logger))
                     }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RequestFrameDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(ResponseFrameEncoder()))
+                    try channel.pipeline.syncOperations.addHandler(ResponseFrameWriter())
                     return try NIOAsyncChannel<RequestFrame, ResponseFrame>(wrappingChannelSynchronously: channel)
                 }
             }
