@@ -39,46 +39,12 @@ enum FileIO {
         if fsync(fd) != 0 { throw error(errno, "sync directory \(path)") }
     }
 
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(NetStoreError) {
-        var offset = 0
-        while offset < bytes.count {
-            let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw error(errno, "write \(path)")
-            }
-            offset += written
-        }
-    }
-
-    /// Writes `bytes` to the empty file `fd` from its start, the whole pages
-    /// with O_DIRECT: the disk reads them from our buffer, so they are not copied
-    /// into the page cache (the copy cost more CPU than anything else a server
-    /// does with a large block), nor left there dirty for fsync to find. The
-    /// tail, less than a page, is written through the cache. A file system that
-    /// refuses O_DIRECT gets every byte through the cache.
+    /// Writes a new block file's bytes, the whole pages past the page cache
+    /// (`DirectIO.writeNewFile`: the page-cache copy cost more CPU than anything
+    /// else a server does with a large block).
     static func writeBypassingCache(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(NetStoreError) {
-        let whole = bytes.count / DirectIO.alignment * DirectIO.alignment
-        let flags = fcntl(fd, F_GETFL)
-        guard whole > 0, DirectIO.flag != 0, flags >= 0, fcntl(fd, F_SETFL, flags | DirectIO.flag) == 0 else {
-            return try writeAll(fd, bytes, path: path)
-        }
-        let aligned = UnsafeMutableRawBufferPointer.allocate(byteCount: whole, alignment: DirectIO.alignment)
-        defer { aligned.deallocate() }
-        aligned.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[..<whole]))
-        var direct: NetStoreError?
-        do throws(NetStoreError) {
-            try writeAll(fd, UnsafeRawBufferPointer(aligned), path: path)
-        } catch {
-            direct = error
-        }
-        _ = fcntl(fd, F_SETFL, flags)
-        if let direct {
-            // EINVAL: this file system takes no direct writes after all; write it all again through the cache.
-            guard case .io = direct.code, lseek(fd, 0, SEEK_SET) == 0 else { throw direct }
-            return try writeAll(fd, bytes, path: path)
-        }
-        try writeAll(fd, UnsafeRawBufferPointer(rebasing: bytes[whole...]), path: path)
+        let code = DirectIO.writeNewFile(fd, bytes)
+        if code != 0 { throw error(code, "write \(path)") }
     }
 
     /// Reads a whole file of at most `limit` bytes; nil if it is larger.
@@ -90,23 +56,23 @@ enum FileIO {
         if fstat(fd, &info) != 0 { throw error(errno, "stat \(path)") }
         let size = Int(info.st_size)
         if size > limit { return nil }
-        var out = [UInt8](repeating: 0, count: size)
-        var offset = 0
         var failure: Int32 = 0
-        out.withUnsafeMutableBytes { buffer in
+        // Uninitialized: zeroing a block's worth first cost as much as a copy.
+        let out = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            var offset = 0
             while offset < size {
                 let got = read(fd, buffer.baseAddress! + offset, size - offset)
                 if got < 0 {
                     if errno == EINTR { continue }
                     failure = errno
-                    return
+                    break
                 }
                 if got == 0 { break }
                 offset += got
             }
+            initialized = offset
         }
         if failure != 0 { throw error(failure, "read \(path)") }
-        if offset < size { out.removeSubrange(offset...) }
         return out
     }
 

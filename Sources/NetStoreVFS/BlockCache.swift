@@ -192,18 +192,12 @@ final class BlockCache: Sendable {
         let temporary = "\(final).\(UInt32.random(in: 0...UInt32.max)).tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw NetStoreError(.io, "cannot write to the block cache \(directory): \(String(cString: strerror(errno)))") }
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeBytes { raw in Glibc.write(fd, raw.baseAddress! + done, bytes.count - done) }
-            if n < 0, errno == EINTR { continue }
-            if n <= 0 {
-                close(fd)
-                unlink(temporary)
-                throw NetStoreError(.io, "cannot write to the block cache \(directory)")
-            }
-            done += n
-        }
+        let code = bytes.withUnsafeBytes { DirectIO.writeAll(fd, $0) }
         close(fd)
+        guard code == 0 else {
+            unlink(temporary)
+            throw NetStoreError(.io, "cannot write to the block cache \(directory): \(String(cString: strerror(code)))")
+        }
         guard rename(temporary, final) == 0 else {
             unlink(temporary)
             throw NetStoreError(.io, "cannot write to the block cache \(directory)")

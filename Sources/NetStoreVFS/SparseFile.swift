@@ -167,20 +167,20 @@ final class SparseFile: Sendable {
     /// copying into the page cache than on anything else. False if refused
     /// (nothing written then: the caller writes through the cache).
     private static func writeDirect(_ bytes: UnsafeRawBufferPointer, at offset: UInt64, to direct: Int32) -> Bool {
-        let aligned = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: page)
-        defer { aligned.deallocate() }
-        aligned.copyMemory(from: bytes)
-        return (try? write(UnsafeRawBufferPointer(aligned), at: offset, to: direct)) != nil
+        DirectIO.withAlignedBuffer(count: bytes.count) { aligned in
+            aligned.copyMemory(from: bytes)
+            return (try? write(UnsafeRawBufferPointer(aligned), at: offset, to: direct)) != nil
+        }
     }
 
     /// Reads whole pages with O_DIRECT into `bytes` (zeros past the end of the
     /// file stay zeros); false if refused (the caller reads through the cache).
     private static func readDirect(into bytes: inout [UInt8], at offset: UInt64, from direct: Int32) -> Bool {
-        let aligned = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: page)
-        defer { aligned.deallocate() }
-        guard let done = try? read(into: aligned, at: offset, from: direct) else { return false }
-        bytes.withUnsafeMutableBytes { $0.baseAddress!.copyMemory(from: aligned.baseAddress!, byteCount: done) }
-        return true
+        DirectIO.withAlignedBuffer(count: bytes.count) { aligned in
+            guard let done = try? read(into: aligned, at: offset, from: direct) else { return false }
+            bytes.withUnsafeMutableBytes { $0.baseAddress!.copyMemory(from: aligned.baseAddress!, byteCount: done) }
+            return true
+        }
     }
 
     private static func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64, to descriptor: Int32) throws(NetStoreError) {
