@@ -88,17 +88,10 @@ extension AccountService {
             throw NetStoreError(.io, "cannot create \(file.path): \(String(cString: strerror(code)))")
         }
         defer { close(fd) }
-        let bytes = Array(text.utf8)
-        var written = 0
-        while written < bytes.count {
-            let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let code = errno
-                unlink(file.path)
-                throw NetStoreError(.io, "cannot write \(file.path): \(String(cString: strerror(code)))")
-            }
-            written += n
+        let code = Array(text.utf8).withUnsafeBytes { Descriptor.writeAll(fd, $0) }
+        if code != 0 {
+            unlink(file.path)
+            throw NetStoreError(.io, "cannot write \(file.path): \(String(cString: strerror(code)))")
         }
         guard fsync(fd) == 0 else {
             let code = errno

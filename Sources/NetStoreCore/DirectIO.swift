@@ -68,34 +68,19 @@ extension DirectIO {
         let whole = bytes.count / alignment * alignment
         let flags = fcntl(fd, F_GETFL)
         guard whole > 0, flag != 0, flags >= 0, fcntl(fd, F_SETFL, flags | flag) == 0 else {
-            return writeAll(fd, bytes)
+            return Descriptor.writeAll(fd, bytes)
         }
         let direct = withAlignedBuffer(count: whole) { aligned in
             aligned.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[..<whole]))
-            return writeAll(fd, UnsafeRawBufferPointer(aligned))
+            return Descriptor.writeAll(fd, UnsafeRawBufferPointer(aligned))
         }
         _ = fcntl(fd, F_SETFL, flags)
         if direct != 0 {
             // EINVAL: this file system takes no direct writes after all; write it all again through the cache.
             guard direct == EINVAL, lseek(fd, 0, SEEK_SET) == 0 else { return direct }
-            return writeAll(fd, bytes)
+            return Descriptor.writeAll(fd, bytes)
         }
-        return writeAll(fd, UnsafeRawBufferPointer(rebasing: bytes[whole...]))
-    }
-
-    /// Writes all of `bytes` at the file's offset; 0, or the errno that stopped it.
-    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
-        var offset = 0
-        while offset < bytes.count {
-            let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                return errno
-            }
-            if written == 0 { return EIO }
-            offset += written
-        }
-        return 0
+        return Descriptor.writeAll(fd, UnsafeRawBufferPointer(rebasing: bytes[whole...]))
     }
 }
 #endif

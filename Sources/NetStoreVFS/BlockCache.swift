@@ -192,7 +192,7 @@ final class BlockCache: Sendable {
         let temporary = "\(final).\(UInt32.random(in: 0...UInt32.max)).tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw NetStoreError(.io, "cannot write to the block cache \(directory): \(String(cString: strerror(errno)))") }
-        let code = bytes.withUnsafeBytes { DirectIO.writeAll(fd, $0) }
+        let code = bytes.withUnsafeBytes { Descriptor.writeAll(fd, $0) }
         close(fd)
         guard code == 0 else {
             unlink(temporary)

@@ -266,17 +266,11 @@ final class StagingJournal: Sendable {
                 state.segments.append(Segment(first: change.sequence, last: change.sequence, descriptor: descriptor, size: 0))
             }
             let descriptor = state.segments[state.segments.count - 1].descriptor
-            var done = 0
-            while done < record.count {
-                let n = record.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + done, record.count - done) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    let error = Self.error("write the write-back journal in \(directory)")
-                    // A partial record is not one: cut it off.
-                    ftruncate(descriptor, off_t(state.segments[state.segments.count - 1].size))
-                    return error
-                }
-                done += n
+            let code = record.withUnsafeBytes { Descriptor.writeAll(descriptor, $0) }
+            if code != 0 {
+                // A partial record is not one: cut it off.
+                ftruncate(descriptor, off_t(state.segments[state.segments.count - 1].size))
+                return Self.error("write the write-back journal in \(directory)", code: code)
             }
             state.segments[state.segments.count - 1].size += record.count
             state.segments[state.segments.count - 1].last = change.sequence
@@ -337,9 +331,9 @@ final class StagingJournal: Sendable {
         "\(directory)/segment-\(String(first).leftPadded(to: 20))"
     }
 
-    private static func error(_ what: String) -> NetStoreError {
-        let code: ErrorCode = errno == ENOSPC ? .noSpace : .io
-        return NetStoreError(code, "cannot \(what): \(String(cString: strerror(errno)))")
+    private static func error(_ what: String, code number: Int32 = errno) -> NetStoreError {
+        let code: ErrorCode = number == ENOSPC ? .noSpace : .io
+        return NetStoreError(code, "cannot \(what): \(String(cString: strerror(number)))")
     }
 }
 
