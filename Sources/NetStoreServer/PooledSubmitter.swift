@@ -1,4 +1,5 @@
 import NIOPosix
+import NetStoreCore
 import NetStoreStorage
 
 /// Applies operations to the local store on the storage threads, off the event
@@ -9,5 +10,13 @@ struct PooledSubmitter: MutationSubmitter {
 
     func submit(_ operation: Mutation) async throws -> MutationResult {
         try await threadPool.runIfActive { [store] in try store.apply(operation) }
+    }
+
+    func submit(_ operation: Mutation, origin: UInt64?, storing blocks: [(id: BlockID, bytes: [UInt8])],
+                now: Int64) async throws -> MutationResult {
+        try await threadPool.runIfActive { [store] in
+            try store.putHashedSmallBlocks(blocks, now: now)
+            return try store.apply(operation)
+        }
     }
 }

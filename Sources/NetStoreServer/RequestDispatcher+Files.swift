@@ -69,10 +69,10 @@ extension RequestDispatcher {
         case let .commitInline(node, baseVersion, data):
             return try await commitInline(account: account, node: node, baseVersion: baseVersion, data: data, origin: origin)
         case let .createInline(parent, name, mode, uid, gid, data):
-            let id = try await storeInline(data)
+            let (ids, small) = try await inlineBlocks([data])
             return try await attributes(origin: origin, .createFile(
                 account: account, parent: parent, name: name, mode: mode & 0o7777, uid: uid, gid: gid,
-                size: UInt64(data.readableBytes), blocks: id.isHole ? [] : [id], now: now))
+                size: UInt64(data.readableBytes), blocks: ids[0].isHole ? [] : [ids[0]], now: now), storing: small)
         case let .createInlineBatch(files):
             return try await createInlineBatch(account: account, files: files, origin: origin)
         case let .removeBatch(entries):
@@ -115,58 +115,60 @@ extension RequestDispatcher {
         }
     }
 
-    /// A small file's whole content in one request: stored as its one block
-    /// (as PUT_BLOCK would), then committed (as COMMIT would). All zeros, or
-    /// nothing, needs no block: the file is a hole.
+    /// A small file's whole content in one request: its one block (as PUT_BLOCK
+    /// would store it) and the commit (as COMMIT would make it), stored in one
+    /// transaction. All zeros, or nothing, needs no block: the file is a hole.
     private func commitInline(account: AccountID, node: NodeID, baseVersion: UInt64, data: ByteBuffer, origin: UInt64?) async throws -> Response {
-        let id = try await storeInline(data)
+        let (ids, small) = try await inlineBlocks([data])
         return try await attributes(origin: origin, .commit(
             account: account, node: node, baseVersion: baseVersion, size: UInt64(data.readableBytes),
-            blocks: id.isHole ? [] : [id], now: now))
+            blocks: ids[0].isHole ? [] : [ids[0]], now: now), storing: small)
     }
 
-    /// New small files in one change: their blocks hashed once and stored in one
-    /// transaction (and kept for the append that will carry them to the
-    /// backups), then one `.createFiles` entry, each file made or refused on its own.
+    /// New small files in one change: their blocks hashed once and stored in the
+    /// transaction of one `.createFiles` entry, each file made or refused on its own.
     private func createInlineBatch(account: AccountID, files: [InlineFile], origin: UInt64?) async throws -> Response {
         guard !files.isEmpty else { return .outcomes([]) }
-        let store = self.store
-        let now = self.now
-        let blocks = try await storage { () throws -> [(id: BlockID, bytes: [UInt8])?] in
-            let blocks = files.map { Self.inlineBlock($0.data) }
-            try store.putHashedSmallBlocks(blocks.compactMap { $0 }, now: now)
-            return blocks
-        }
-        replication?.rememberCarriedBlocks(blocks.compactMap { $0 })
-        let ids = blocks.map { $0?.id ?? .hole }
+        let (ids, small) = try await inlineBlocks(files.map(\.data))
         let made = zip(files, ids).map { file, id in
             NewFile(parent: file.parent, name: file.name, mode: file.mode & 0o7777, uid: file.uid, gid: file.gid,
                     size: UInt64(file.data.readableBytes), blocks: id.isHole ? [] : [id])
         }
-        guard case .outcomes(let outcomes) = try await submitter.submit(.createFiles(account: account, files: made, now: now), origin: origin) else {
+        let now = self.now
+        guard case .outcomes(let outcomes) = try await submitter.submit(
+            .createFiles(account: account, files: made, now: now), origin: origin, storing: small, now: now)
+        else {
             preconditionFailure("createFiles returns each file's outcome")
         }
         return .outcomes(outcomes)
     }
 
-    /// Stores a file's whole content sent inline as its one block; all zeros, or
-    /// nothing, is the hole (no block). A small block is kept for the append
-    /// that will carry it to the backups.
-    private func storeInline(_ data: ByteBuffer) async throws -> BlockID {
-        let store = self.store
-        let now = self.now
-        let block = try await storage { () throws -> (id: BlockID, bytes: [UInt8])? in
-            guard let block = Self.inlineBlock(data) else { return nil }
-            if block.bytes.count <= Store.smallBlockLimit {
-                try store.putHashedSmallBlocks([block], now: now)  // hashed just now: no second check
+    /// The block ids of files' contents sent inline (the hole for all zeros or
+    /// nothing), and the small blocks among them, which the caller has stored
+    /// with its change (and which are kept for the append that will carry them
+    /// to the backups). Those are hashed here, in the request's task: a small
+    /// file makes no trip to a storage thread. A larger one (a commitInline of
+    /// up to a block) is stored now, as PUT_BLOCK would store it.
+    private func inlineBlocks(_ contents: [ByteBuffer]) async throws -> (ids: [BlockID], small: [(id: BlockID, bytes: [UInt8])]) {
+        var ids: [BlockID] = []
+        var small: [(id: BlockID, bytes: [UInt8])] = []
+        for data in contents {
+            if data.readableBytes > Store.smallBlockLimit {
+                let (store, now) = (self.store, self.now)
+                ids.append(try await storage { () throws -> BlockID in
+                    guard let block = Self.inlineBlock(data) else { return .hole }
+                    try block.bytes.withUnsafeBytes { try store.putBlock(block.id, bytes: $0, now: now) }
+                    return block.id
+                })
+            } else if let block = Self.inlineBlock(data) {
+                ids.append(block.id)
+                small.append(block)
             } else {
-                try block.bytes.withUnsafeBytes { try store.putBlock(block.id, bytes: $0, now: now) }
+                ids.append(.hole)
             }
-            return block
         }
-        guard let block else { return .hole }
-        if block.bytes.count <= Store.smallBlockLimit { replication?.rememberCarriedBlocks([block]) }
-        return block.id
+        replication?.rememberCarriedBlocks(small)
+        return (ids, small)
     }
 
     /// Content sent inline as its one block, hashed; nil for all zeros or
@@ -200,9 +202,14 @@ extension RequestDispatcher {
         return block
     }
 
-    /// Submits a mutation that answers with a node's attributes.
-    private func attributes(origin: UInt64?, _ operation: Mutation) async throws -> Response {
-        guard let attributes = try await submitter.submit(operation, origin: origin).attributes else {
+    /// Submits a mutation that answers with a node's attributes, with the small
+    /// blocks it refers to that are not stored yet.
+    private func attributes(origin: UInt64?, _ operation: Mutation,
+                            storing blocks: [(id: BlockID, bytes: [UInt8])] = []) async throws -> Response {
+        let result = blocks.isEmpty
+            ? try await submitter.submit(operation, origin: origin)
+            : try await submitter.submit(operation, origin: origin, storing: blocks, now: now)
+        guard let attributes = result.attributes else {
             preconditionFailure("\(operation.name) returns attributes")
         }
         return .attributes(attributes)

@@ -36,6 +36,12 @@ extension RequestDispatcher {
         } else {
             wanted = []
         }
+        // A small file's commit carries its block: checked here and stored with the
+        // entries, in their log write, with no trip to a storage thread.
+        if !carried.isEmpty, let blocks = Self.carriedSmallBlocks(carried, covering: wanted) {
+            replication.post(.receive(from: ReplicaID(from), message), storing: blocks, now: now)
+            return .blocksNeeded([])
+        }
         // Most entries name no block (mkdir, rename...): then no trip to a storage thread.
         if !wanted.isEmpty || !carried.isEmpty {
             let missing = try await storage { [store, now, logger] in
@@ -81,6 +87,23 @@ extension RequestDispatcher {
             for id in mutation.referencedBlocks where seen.insert(id).inserted { wanted.append(id) }
         }
         return wanted
+    }
+
+    /// The carried blocks, checked against their ids, if they are all small and
+    /// include every block in `wanted`; nil otherwise (the usual way then stores
+    /// them and asks for what is missing).
+    static func carriedSmallBlocks(_ carried: [CarriedBlock], covering wanted: [BlockID]) -> [(id: BlockID, bytes: [UInt8])]? {
+        guard carried.allSatisfy({ $0.data.readableBytes <= Store.smallBlockLimit }) else { return nil }
+        let ids = Set(carried.map(\.id))
+        guard wanted.allSatisfy({ ids.contains($0) }) else { return nil }
+        var blocks: [(id: BlockID, bytes: [UInt8])] = []
+        blocks.reserveCapacity(carried.count)
+        for block in carried {
+            let bytes = Array(block.data.readableBytesView)
+            guard BlockStore.id(of: bytes) == block.id else { return nil }  // damaged: the usual way reports it
+            blocks.append((block.id, bytes))
+        }
+        return blocks
     }
 
     /// Stores blocks carried with a replication message, each checked against

@@ -27,13 +27,18 @@ extension Store {
     /// fsync'd (as `putBlock`: the log entry that refers to them is).
     public func putHashedSmallBlocks(_ blocks: [(id: BlockID, bytes: [UInt8])], now: Int64) throws {
         guard !blocks.isEmpty else { return }
-        for block in blocks where block.bytes.count > Self.smallBlockLimit {
-            throw NetStoreError(.invalid, "block \(block.id.hex) has \(block.bytes.count) bytes, more than a small block's \(Self.smallBlockLimit)")
-        }
+        try Self.checkSmall(blocks)
         try writeWithoutSync { db in
             for block in blocks {
                 try block.bytes.withUnsafeBytes { try Self.storeSmall(db, block.id, bytes: $0, now: now) }
             }
+        }
+    }
+
+    /// Refuses blocks too large to be kept in the database.
+    public static func checkSmall(_ blocks: [(id: BlockID, bytes: [UInt8])]) throws(NetStoreError) {
+        for block in blocks where block.bytes.count > smallBlockLimit {
+            throw NetStoreError(.invalid, "block \(block.id.hex) has \(block.bytes.count) bytes, more than a small block's \(smallBlockLimit)")
         }
     }
 

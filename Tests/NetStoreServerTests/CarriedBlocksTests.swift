@@ -79,6 +79,51 @@ struct CarriedBlocksTests {
         #expect(carried == ids)
     }
 
+    @Test("carried blocks go with the append's log write only if all are small, sound, and include every block its entries need")
+    func carriedWithTheLogWrite() {
+        let (a, aData) = Self.block(1)
+        let (b, bData) = Self.block(2, count: 3000)
+        let (large, largeData) = Self.block(3, count: Store.smallBlockLimit + 1)
+        let both = RequestDispatcher.carriedSmallBlocks(
+            [CarriedBlock(id: a, data: aData), CarriedBlock(id: b, data: bData)], covering: [b, a])
+        #expect(both?.map(\.id) == [a, b])
+        #expect(both?.map(\.bytes) == [Array(aData.readableBytesView), Array(bData.readableBytesView)])
+        // More than the entries need is fine; less is not.
+        #expect(RequestDispatcher.carriedSmallBlocks([CarriedBlock(id: a, data: aData)], covering: [])?.count == 1)
+        #expect(RequestDispatcher.carriedSmallBlocks([CarriedBlock(id: a, data: aData)], covering: [a, b]) == nil)
+        #expect(RequestDispatcher.carriedSmallBlocks(
+            [CarriedBlock(id: a, data: aData), CarriedBlock(id: large, data: largeData)], covering: [a]) == nil)
+        #expect(RequestDispatcher.carriedSmallBlocks([CarriedBlock(id: a, data: bData)], covering: [a]) == nil)
+    }
+
+    @Test("a backup writes carried blocks in the log write of the entries that need them, then answers the primary")
+    func backupWritesCarriedBlocksWithEntries() async throws {
+        let h = try ReplicaHarness("carried-log", id: ReplicaID(2), replicas: [ReplicaID(1), ReplicaID(2), ReplicaID(3)], writeQuorum: 2)
+        let (store, dispatcher) = (h.store, h.dispatcher)
+        let primary = ConnectionSession(peer: "primary")
+        guard case .success = await dispatcher.handle(.auth(token: ReplicaHarness.clusterKey), session: primary) else {
+            throw NetStoreError(.accessDenied, "cluster key refused")
+        }
+        let (a, aData) = Self.block(5)
+        let (b, bData) = Self.block(6, count: 2000)
+        let answer = await dispatcher.handle(.replicateWithBlocks(
+            from: 1, blocks: [CarriedBlock(id: a, data: aData), CarriedBlock(id: b, data: bData)],
+            message: Self.append([[], Self.commit(size: 1000, [a]), Self.commit(size: 2000, [b])])), session: primary)
+        #expect(answer == .success(.blocksNeeded([])))
+        // The answer says the entries are durable: they are, with their blocks.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !h.transport.sent.withLock({ sent in
+            sent.contains { if case .appendResponse(let r) = $0.message, $0.to == ReplicaID(1) { r.durable == LogIndex(3) } else { false } }
+        }) {
+            try #require(ContinuousClock.now < deadline, "no answer durable through 3")
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(try store.loadReplicationState().entries.map(\.index) == [1, 2, 3])
+        #expect(try store.getBlock(a) == Array(aData.readableBytesView))
+        #expect(try store.getBlock(b) == Array(bData.readableBytesView))
+        try await h.close()
+    }
+
     @Test("a backup stores carried blocks before it checks the append; a carried block with wrong bytes is asked for")
     func backupStoresCarriedBlocks() async throws {
         let h = try ReplicaHarness("carried", id: ReplicaID(2), replicas: [ReplicaID(1), ReplicaID(2), ReplicaID(3)], writeQuorum: 2)

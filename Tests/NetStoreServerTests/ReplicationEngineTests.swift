@@ -81,6 +81,37 @@ struct ReplicationEngineTests {
         #expect(try h.store.digest().appliedIndex == status.lastIndex)
     }
 
+    @Test("blocks submitted with a mutation are stored with its log entry; one too large for the database is refused before the log, and the engine goes on")
+    func blocksWithTheirEntry() async throws {
+        let h = try EngineHarness()
+        await h.promote()
+        let user = try #require(try await h.engine.submit(Self.admin).user)
+        let bytes = [UInt8](repeating: 7, count: 3000)
+        let id = BlockStore.id(of: bytes)
+        let made = try await h.engine.submit(
+            .createFile(account: user.id, parent: user.rootNode, name: "f", mode: 0o644, uid: 0, gid: 0,
+                        size: 3000, blocks: [id], now: 20),
+            origin: nil, storing: [(id, bytes)], now: 20)
+        #expect(made.attributes?.size == 3000)
+        #expect(try h.store.getBlock(id) == bytes)
+        #expect(try h.store.content(account: user.id, node: #require(made.attributes).id).blocks == [id])
+
+        let large = [UInt8](repeating: 8, count: Store.smallBlockLimit + 1)
+        let lastBefore = h.engine.status.lastIndex
+        do {
+            _ = try await h.engine.submit(
+                .createFile(account: user.id, parent: user.rootNode, name: "g", mode: 0o644, uid: 0, gid: 0,
+                            size: UInt64(large.count), blocks: [BlockStore.id(of: large)], now: 21),
+                origin: nil, storing: [(BlockStore.id(of: large), large)], now: 21)
+            Issue.record("a block too large for the database was accepted")
+        } catch let error as NetStoreError {
+            #expect(error.code == .invalid)
+        }
+        #expect(h.engine.status.lastIndex == lastBefore)
+        let dir = try await h.engine.submit(.mkdir(account: user.id, parent: user.rootNode, name: "d", mode: 0o755, uid: 0, gid: 0, now: 22))
+        #expect(dir.attributes?.kind == .directory)
+    }
+
     @Test("entries durable in the log but not applied are applied when the server starts again")
     func reappliesTheLogOnStart() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("engine-\(UUID().uuidString)")

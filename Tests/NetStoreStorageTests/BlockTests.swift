@@ -116,6 +116,28 @@ struct BlockTests {
         }
     }
 
+    @Test("small blocks written with log entries are in the same transaction; a block too large for the database refuses the whole write")
+    func blocksWithLogEntries() throws {
+        try StoreFixture.with { fixture in
+            let bytes = pattern(100, seed: 7)
+            let id = BlockStore.id(of: bytes)
+            try fixture.store.writeLog(truncatingFrom: nil, entries: [StoredLogEntry(index: 1, term: 1, payload: [])],
+                                       blocks: [(id, bytes)], now: 5)
+            #expect(try fixture.store.getBlock(id) == bytes)
+            #expect(try fixture.smallBlocks() == [id])
+            #expect(try fixture.store.loadReplicationState().entries.map(\.index) == [1])
+
+            let large = pattern(Store.smallBlockLimit + 1, seed: 8)
+            let fresh = pattern(30, seed: 9)
+            expectError(.invalid) {
+                try fixture.store.writeLog(truncatingFrom: nil, entries: [StoredLogEntry(index: 2, term: 1, payload: [])],
+                                           blocks: [(BlockStore.id(of: fresh), fresh), (BlockStore.id(of: large), large)], now: 6)
+            }
+            #expect(try fixture.store.loadReplicationState().entries.map(\.index) == [1])
+            #expect(try fixture.store.hasBlocks([BlockStore.id(of: fresh)], now: 7) == [false])
+        }
+    }
+
     @Test("a flipped byte on disk is reported as corruption, never served")
     func corruption() throws {
         try StoreFixture.with { fixture in

@@ -44,6 +44,22 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
         var broken: NetStoreError?
         /// Notices of the entries applied in this pass, published once the pass is done.
         var applied: [AppliedChange] = []
+        /// Small blocks that came with this pass's proposals or appends, stored
+        /// by its first log write (which the entries that refer to them are in).
+        var unstoredBlocks = PendingBlocks()
+    }
+
+    /// Small blocks (ids computed from these bytes) waiting for a log write.
+    struct PendingBlocks: Sendable {
+        var blocks: [(id: BlockID, bytes: [UInt8])] = []
+        /// When they arrived: the time their rows record.
+        var now: Int64 = 0
+
+        mutating func add(_ more: [(id: BlockID, bytes: [UInt8])], now: Int64) {
+            guard !more.isEmpty else { return }
+            blocks += more
+            self.now = max(self.now, now)
+        }
     }
 
     /// An applied mutation's notices, and the proposal that made it (if made here).
@@ -56,6 +72,7 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
     struct Inbox: Sendable {
         var events: [ReplicaEvent] = []
         var proposals: [Proposal] = []
+        var blocks = PendingBlocks()
         var waiters: [ProposalToken: Waiter] = [:]
         var nextToken: UInt64 = 1
         var primaryWaiters: [CheckedContinuation<Void, Never>] = []
@@ -129,7 +146,16 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
     // MARK: posting events
 
     public func post(_ event: ReplicaEvent) {
-        inbox.withLock { $0.events.append(event) }
+        post(event, storing: [], now: 0)
+    }
+
+    /// Posts `event` (an append) with small blocks its entries refer to, checked
+    /// against their ids: stored in the same transaction as the entries.
+    public func post(_ event: ReplicaEvent, storing blocks: [(id: BlockID, bytes: [UInt8])], now: Int64) {
+        inbox.withLock { inbox in
+            inbox.events.append(event)
+            inbox.blocks.add(blocks, now: now)
+        }
         loop.wake()
     }
 
@@ -141,6 +167,14 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
 
     /// As `submit(_:)`, for a request of connection `origin`.
     public func submit(_ mutation: Mutation, origin: UInt64?) async throws -> MutationResult {
+        try await submit(mutation, origin: origin, storing: [], now: 0)
+    }
+
+    /// As `submit(_:origin:)`; `blocks` are stored in the transaction that writes
+    /// the mutation's log entry.
+    public func submit(_ mutation: Mutation, origin: UInt64?, storing blocks: [(id: BlockID, bytes: [UInt8])],
+                       now: Int64) async throws -> MutationResult {
+        try Store.checkSmall(blocks)  // refused here: the log write would fail on it, and stop the engine
         let payload = try MutationCodec.tryEncode(mutation)
         if let transport, status.isPrimary {
             // Refused before it enters the log: it cannot become durable on enough servers now.
@@ -156,6 +190,7 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
                 inbox.nextToken += 1
                 inbox.waiters[token] = Waiter(continuation: continuation, deadline: deadline, origin: origin)
                 inbox.proposals.append(Proposal(payload: payload, token: token))
+                inbox.blocks.add(blocks, now: now)
             }
             loop.wake()
         }
@@ -220,12 +255,12 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
     /// Takes everything queued at once and handles it, on the loop's own thread
     /// (it writes the log and applies: storage work, like the storage threads do).
     private func runPass() {
-        let (events, proposals) = inbox.withLock { inbox in
-            defer { inbox.events = []; inbox.proposals = [] }
-            return (inbox.events, inbox.proposals)
+        let (events, proposals, blocks) = inbox.withLock { inbox in
+            defer { inbox.events = []; inbox.proposals = []; inbox.blocks = PendingBlocks() }
+            return (inbox.events, inbox.proposals, inbox.blocks)
         }
         let batch = events + (proposals.isEmpty ? [] : [ReplicaEvent.propose(proposals)])
-        if !batch.isEmpty { process(batch) }
+        if !batch.isEmpty { process(batch, blocks: blocks) }
     }
 
     /// Handles events one at a time and carries out their actions in order; events
@@ -240,11 +275,17 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
     /// (what the primary waits for) before it applies older entries, instead of after.
     /// Applies still run in order, and before anything but sends, log writes and
     /// acknowledgements (which neither read nor change the applied state).
-    private func process(_ batch: [ReplicaEvent]) {
+    ///
+    /// `blocks` go into the pass's first log write. Blocks no log write took (a
+    /// refused proposal or append) are dropped: no entry here refers to them, and
+    /// an append refused is sent again with its blocks.
+    private func process(_ batch: [ReplicaEvent], blocks: PendingBlocks) {
         var answers: [Answer] = []
         var becamePrimary = false
         var promotions: [PromotionOutcome] = []
         let (applied, isPrimary) = machine.withLock { m in
+            m.unstoredBlocks = blocks
+            defer { m.unstoredBlocks = PendingBlocks() }
             var queue = batch[...]
             var deferred: [ReplicaAction] = []
             var held = HeldAnswers()
@@ -365,7 +406,9 @@ public final class ReplicationEngine: MutationSubmitter, Sendable {
             case .writeLog(let truncation, let entries):
                 try store.writeLog(
                     truncatingFrom: truncation?.rawValue,
-                    entries: entries.map { StoredLogEntry(index: $0.index.rawValue, term: $0.term.rawValue, payload: $0.payload) })
+                    entries: entries.map { StoredLogEntry(index: $0.index.rawValue, term: $0.term.rawValue, payload: $0.payload) },
+                    blocks: m.unstoredBlocks.blocks, now: m.unstoredBlocks.now)
+                m.unstoredBlocks = PendingBlocks()
                 // Written in order and durable now: the next event says so.
                 if let last = entries.last { followUps.append(.persisted(through: last.position)) }
                 else if truncation != nil { followUps.append(.persisted(through: m.replica.lastPosition)) }

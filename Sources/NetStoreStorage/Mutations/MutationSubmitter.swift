@@ -1,3 +1,5 @@
+import NetStoreCore
+
 /// Where mutations go: applied to the local store at once, or replicated first
 /// and applied once committed. Either way the caller gets the operation's result,
 /// or its error, after it is applied.
@@ -6,6 +8,12 @@ public protocol MutationSubmitter: Sendable {
     /// As `submit(_:)`, for a request of connection `origin` (its change
     /// notices skip that connection: docs/protocol.md, "Change notices").
     func submit(_ operation: Mutation, origin: UInt64?) async throws -> MutationResult
+    /// As `submit(_:origin:)`, for an operation that refers to small blocks not
+    /// stored yet (ids computed from these bytes): they are stored before it is
+    /// applied, with it where possible (replicated: in its log write), so a small
+    /// file costs one transaction instead of two.
+    func submit(_ operation: Mutation, origin: UInt64?, storing blocks: [(id: BlockID, bytes: [UInt8])],
+                now: Int64) async throws -> MutationResult
 }
 
 extension MutationSubmitter {
@@ -24,5 +32,11 @@ public struct LocalSubmitter: MutationSubmitter {
 
     public func submit(_ operation: Mutation) async throws -> MutationResult {
         try store.apply(operation)
+    }
+
+    public func submit(_ operation: Mutation, origin: UInt64?, storing blocks: [(id: BlockID, bytes: [UInt8])],
+                       now: Int64) async throws -> MutationResult {
+        try store.putHashedSmallBlocks(blocks, now: now)
+        return try store.apply(operation)
     }
 }

@@ -57,8 +57,17 @@ extension Store {
 
     /// Drops the log from `truncatingFrom` on (if set) and appends `entries`, in one
     /// durable transaction: several callers' entries share its one fsync.
-    public func writeLog(truncatingFrom: UInt64?, entries: [StoredLogEntry]) throws {
+    ///
+    /// `blocks` (small blocks whose ids were computed from these bytes, such as
+    /// the new files' contents the entries refer to) are stored in the same
+    /// transaction: durable with the entries, at no cost of their own.
+    public func writeLog(truncatingFrom: UInt64?, entries: [StoredLogEntry],
+                         blocks: [(id: BlockID, bytes: [UInt8])] = [], now: Int64 = 0) throws {
+        try Self.checkSmall(blocks)
         try write { db in
+            for block in blocks {
+                try block.bytes.withUnsafeBytes { try Self.storeSmall(db, block.id, bytes: $0, now: now) }
+            }
             if let from = truncatingFrom {
                 try db.execute(sql: "DELETE FROM log WHERE idx >= ?", arguments: [Int64(from)])
             }
