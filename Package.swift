@@ -182,6 +182,7 @@ let package = Package(
         .testTarget(name: "NetStoreVFSTests", dependencies: [
             "NetStoreVFS", "NetStoreServer", "NetStoreClient", "NetStoreCore",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Starts the real netstore-server and netstore-mount and works through a real FUSE mount.
         .testTarget(name: "MountTests", dependencies: [

@@ -122,12 +122,12 @@ extension NetStoreVFS {
         // Bounded memory: past the limit a close waits for the uploader.
         if staging.isOverLimit { await staging.drain() }
         do {
-            let (bytes, _) = try file.stage(now: Self.now())
+            let (bytes, id) = try file.stage(now: Self.now())
             guard let staged = file.creation else { return false }
             try staging.stage(
                 .file(StagedFile(sequence: 0, parent: creation.parent, name: creation.name, mode: staged.attributes.mode,
                                  uid: staged.attributes.uid, gid: staged.attributes.gid, modifiedNs: staged.attributes.mtimeNs,
-                                 bytes: bytes)),
+                                 bytes: bytes, contentID: id)),
                 inode: file.inode, openFile: file)
         } catch {
             logger.warning("a new file could not be journaled; it is made on the server at its close instead",
@@ -262,7 +262,7 @@ extension NetStoreVFS {
     }
 
     private func settle(_ entry: StagedUploads.Entry, _ staged: StagedFile, made: NodeAttributes) {
-        let id = OpenFile.blockID(of: staged.bytes)
+        let id = staged.contentID
         if !id.isHole { blocks.insertWritten(id, bytes: staged.bytes, fileSize: UInt64(staged.bytes.count)) }
         guard let file = entry.openFile, let creation = file.creation else { return }
         file.made(made)

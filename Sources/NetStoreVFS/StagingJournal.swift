@@ -18,6 +18,22 @@ struct StagedFile: Sendable, Hashable {
     var gid: UInt32
     var modifiedNs: Int64
     var bytes: [UInt8]
+    /// The content's block id (`OpenFile.blockID(of: bytes)`): computed once,
+    /// where the bytes are first known, and kept with them.
+    var contentID: BlockID
+
+    init(sequence: UInt64, parent: NodeID, name: String, mode: UInt32, uid: UInt32, gid: UInt32, modifiedNs: Int64,
+         bytes: [UInt8], contentID: BlockID? = nil) {
+        self.sequence = sequence
+        self.parent = parent
+        self.name = name
+        self.mode = mode
+        self.uid = uid
+        self.gid = gid
+        self.modifiedNs = modifiedNs
+        self.bytes = bytes
+        self.contentID = contentID ?? OpenFile.blockID(of: bytes)
+    }
 }
 
 /// A name removed in write-back mode (unlink, or rmdir of an empty
@@ -81,42 +97,53 @@ enum StagedChange: Sendable, Hashable {
     }
 }
 
-/// The record format: a u8 kind (0 a new file, 1 an unlink, 2 an rmdir) and a
-/// u24 payload length, the first 8 bytes of the payload's SHA-256, the payload
-/// (integers big-endian, names and content length-prefixed). A new file's
-/// payload: sequence, parent, name, mode, uid, gid, time, content; an
-/// unlink's: sequence, parent, name; an rmdir's: the same and the directory's
-/// node. A record cut short or not matching its hash ends
-/// what is read of a segment: it is a write the machine lost, never a
-/// half-made change.
+/// The record format: a u8 kind (3 a new file, 1 an unlink, 2 an rmdir) and a
+/// u24 payload length, the first 8 bytes of a SHA-256, the payload (integers
+/// big-endian, names and content length-prefixed). A new file's payload:
+/// sequence, parent, name, mode, uid, gid, time, its content's block id (32
+/// bytes), content; the hash covers all but the content, which its block id
+/// covers (so the content is not hashed twice). An unlink's payload: sequence,
+/// parent, name; an rmdir's: the same and the directory's node; the hash
+/// covers the whole payload. Kind 0 is a new file as earlier versions wrote it
+/// (no block id, the hash over the whole payload): still read. A record cut
+/// short or not matching its hash ends what is read of a segment: it is a write
+/// the machine lost, never a half-made change.
 enum StagedRecord {
     static let headerSize = 12
-    private static let fileKind: UInt32 = 0
+    private static let earlierFileKind: UInt32 = 0
     private static let removalKind: UInt32 = 1
     private static let directoryRemovalKind: UInt32 = 2
+    private static let fileKind: UInt32 = 3
 
     static func encode(_ change: StagedChange) -> [UInt8] {
-        var payload: [UInt8] = []
-        func integer<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.bigEndian) { payload.append(contentsOf: $0) } }
-        func name(_ name: String) { integer(UInt16(name.utf8.count)); payload.append(contentsOf: name.utf8) }
+        // Written in place after a header filled in at the end: the content is copied once.
+        var record = [UInt8](repeating: 0, count: headerSize)
+        func integer<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.bigEndian) { record.append(contentsOf: $0) } }
+        func name(_ name: String) { integer(UInt16(name.utf8.count)); record.append(contentsOf: name.utf8) }
         let kind: UInt32
+        let hashed: Int  // how much of the record after the header the hash covers
         switch change {
         case .file(let file):
             kind = fileKind
-            payload.reserveCapacity(48 + file.name.utf8.count + file.bytes.count)
+            record.reserveCapacity(headerSize + 80 + file.name.utf8.count + file.bytes.count)
             integer(file.sequence); integer(file.parent); name(file.name)
             integer(file.mode); integer(file.uid); integer(file.gid); integer(file.modifiedNs)
-            integer(UInt32(file.bytes.count)); payload.append(contentsOf: file.bytes)
+            record.append(contentsOf: file.contentID.bytes)
+            integer(UInt32(file.bytes.count))
+            hashed = record.count - headerSize
+            record.append(contentsOf: file.bytes)
         case .removal(let removal):
             kind = removal.directory == nil ? removalKind : directoryRemovalKind
             integer(removal.sequence); integer(removal.parent); name(removal.name)
             if let directory = removal.directory { integer(directory) }
+            hashed = record.count - headerSize
         }
-        var record: [UInt8] = []
-        record.reserveCapacity(headerSize + payload.count)
-        withUnsafeBytes(of: (kind << 24 | UInt32(payload.count)).bigEndian) { record.append(contentsOf: $0) }
-        record.append(contentsOf: SHA256.hash(data: payload).prefix(8))
-        record.append(contentsOf: payload)
+        let header = (kind << 24 | UInt32(record.count - headerSize)).bigEndian
+        let hash = SHA256.hash(data: record[headerSize..<(headerSize + hashed)])
+        record.withUnsafeMutableBytes { raw in
+            withUnsafeBytes(of: header) { raw.copyMemory(from: $0) }
+            hash.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: raw[4..<headerSize]).copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[..<8])) }
+        }
         return record
     }
 
@@ -130,12 +157,28 @@ enum StagedRecord {
             let start = at + headerSize
             guard length <= bytes.count - start else { break }
             let payload = bytes[start..<(start + length)]
-            guard Array(SHA256.hash(data: payload).prefix(8)) == Array(bytes[(at + 4)..<start]),
-                  let change = decodePayload(payload, kind: header >> 24) else { break }
+            let kind = header >> 24
+            guard let change = decodePayload(payload, kind: kind),
+                  Array(SHA256.hash(data: payload.prefix(hashedLength(of: change, in: payload, kind: kind))).prefix(8))
+                    == Array(bytes[(at + 4)..<start]),
+                  Self.contentMatches(change)
+            else { break }
             changes.append(change)
             at = start + length
         }
         return (changes, at)
+    }
+
+    /// How much of a record's payload its hash covers: a new file's, all but its content.
+    private static func hashedLength(of change: StagedChange, in payload: ArraySlice<UInt8>, kind: UInt32) -> Int {
+        guard kind == fileKind, let file = change.file else { return payload.count }
+        return payload.count - file.bytes.count
+    }
+
+    /// Whether a new file's content is the content its block id names.
+    private static func contentMatches(_ change: StagedChange) -> Bool {
+        guard let file = change.file else { return true }
+        return OpenFile.blockID(of: file.bytes) == file.contentID
     }
 
     private static func decodePayload(_ payload: ArraySlice<UInt8>, kind: UInt32) -> StagedChange? {
@@ -157,13 +200,17 @@ enum StagedRecord {
         }
         guard let sequence = integer(UInt64.self), let parent = integer(UInt64.self), let name = name() else { return nil }
         switch kind {
-        case fileKind:
+        case fileKind, earlierFileKind:
             guard let mode = integer(UInt32.self), let uid = integer(UInt32.self), let gid = integer(UInt32.self),
-                  let modified = integer(Int64.self), let count = integer(UInt32.self), let content = bytes(Int(count)),
-                  at == payload.endIndex
-            else { return nil }
+                  let modified = integer(Int64.self) else { return nil }
+            var contentID: BlockID?
+            if kind == fileKind {
+                guard let id = bytes(32).flatMap({ BlockID(bytes: $0) }) else { return nil }
+                contentID = id
+            }
+            guard let count = integer(UInt32.self), let content = bytes(Int(count)), at == payload.endIndex else { return nil }
             return .file(StagedFile(sequence: sequence, parent: parent, name: name, mode: mode, uid: uid, gid: gid,
-                                    modifiedNs: modified, bytes: content))
+                                    modifiedNs: modified, bytes: content, contentID: contentID))
         case removalKind:
             guard at == payload.endIndex else { return nil }
             return .removal(StagedRemoval(sequence: sequence, parent: parent, name: name))

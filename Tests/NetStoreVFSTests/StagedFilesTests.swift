@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import NetStoreCore
@@ -247,10 +248,37 @@ struct StagingJournalTests {
         var corrupt = bytes
         corrupt[lastStart + 20] ^= 1
         #expect(StagedRecord.decodeAll(corrupt).changes == Array(files.prefix(4)))
+        // A new file's content is covered by its block id: a flipped content byte ends what is read there.
+        var content = bytes
+        let fourthEnd = lastStart
+        content[fourthEnd - 100] ^= 1
+        #expect(StagedRecord.decodeAll(content).changes == Array(files.prefix(3)))
         // A kind this build does not know ends what is read, like a corrupt record.
         var unknown = StagedRecord.encode(files[1])
         unknown[0] = 7
         #expect(StagedRecord.decodeAll(unknown).changes.isEmpty)
+    }
+
+    @Test("a new file's record as earlier versions wrote it (kind 0: no block id, the hash over the whole payload) is still read")
+    func earlierFileRecordsAreRead() throws {
+        let content = pattern(3000, seed: 9)
+        var payload: [UInt8] = []
+        func integer<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.bigEndian) { payload.append(contentsOf: $0) } }
+        integer(UInt64(4)); integer(UInt64(7)); integer(UInt16(1)); payload.append(UInt8(ascii: "x"))
+        integer(UInt32(0o640)); integer(UInt32(1)); integer(UInt32(2)); integer(Int64(99))
+        integer(UInt32(content.count)); payload.append(contentsOf: content)
+        var record: [UInt8] = []
+        withUnsafeBytes(of: UInt32(payload.count).bigEndian) { record.append(contentsOf: $0) }
+        record.append(contentsOf: SHA256.hash(data: payload).prefix(8))
+        record.append(contentsOf: payload)
+        let next = StagedRecord.encode(.removal(StagedRemoval(sequence: 5, parent: 7, name: "y")))
+        let decoded = StagedRecord.decodeAll(record + next)
+        let expected = StagedFile(sequence: 4, parent: 7, name: "x", mode: 0o640, uid: 1, gid: 2, modifiedNs: 99, bytes: content)
+        #expect(decoded.changes == [.file(expected), .removal(StagedRemoval(sequence: 5, parent: 7, name: "y"))])
+        #expect(decoded.changes.first?.file?.contentID == OpenFile.blockID(of: content))
+        var corrupt = record
+        corrupt[record.count - 10] ^= 1
+        #expect(StagedRecord.decodeAll(corrupt).changes.isEmpty)
     }
 
     @Test func segmentsAreRecoveredInOrderAndDeletedOnceSettled() throws {
