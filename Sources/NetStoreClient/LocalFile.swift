@@ -63,20 +63,15 @@ final class LocalFile {
     /// Exactly `count` bytes from `offset`; a file that ends sooner has changed under us.
     func read(count: Int, at offset: UInt64, allocator: ByteBufferAllocator) throws(NetStoreError) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: count)
-        var done = 0
-        while done < count {
-            var failure: Int32 = 0
-            let got = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count - done) { raw -> Int in
-                let result = pread(descriptor, raw.baseAddress, count - done, off_t(offset) + off_t(done))
-                if result < 0 { failure = errno; return 0 }
-                return result
-            }
-            if failure == EINTR { continue }
-            if failure != 0 { throw Self.error(path, errno: failure) }
-            if got == 0 {
-                throw NetStoreError(.io, "\(path): the file shrank while it was being read: try again")
-            }
-            done += got
+        var failure: Int32 = 0
+        let got = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw -> Int in
+            let (read, error) = Descriptor.readFully(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: raw[..<count]), at: offset)
+            failure = error
+            return read
+        }
+        if failure != 0 { throw Self.error(path, errno: failure) }
+        if got < count {
+            throw NetStoreError(.io, "\(path): the file shrank while it was being read: try again")
         }
         return buffer
     }

@@ -13,16 +13,10 @@ public enum Terminal {
 
     public static var standardErrorIsTerminal: Bool { isatty(2) == 1 }
 
+    /// Writes `text` whole; a terminal or pipe that fails is left be (there is
+    /// nowhere else to report it).
     public static func writeAll(_ descriptor: Int32, _ text: String) {
-        var bytes = Array(text.utf8)[...]
-        while !bytes.isEmpty {
-            let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            bytes = bytes.dropFirst(written)
-        }
+        _ = Array(text.utf8).withUnsafeBytes { Descriptor.writeAll(descriptor, $0) }
     }
 
     /// Asks for a password on the terminal with echo off.

@@ -59,18 +59,7 @@ enum FileIO {
         var failure: Int32 = 0
         // Uninitialized: zeroing a block's worth first cost as much as a copy.
         let out = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
-            var offset = 0
-            while offset < size {
-                let got = read(fd, buffer.baseAddress! + offset, size - offset)
-                if got < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    break
-                }
-                if got == 0 { break }
-                offset += got
-            }
-            initialized = offset
+            (initialized, failure) = Descriptor.readFully(fd, into: UnsafeMutableRawBufferPointer(buffer))
         }
         if failure != 0 { throw error(failure, "read \(path)") }
         return out

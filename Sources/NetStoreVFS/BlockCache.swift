@@ -167,18 +167,10 @@ final class BlockCache: Sendable {
             return nil
         }
         defer { close(fd) }
-        var bytes = [UInt8](repeating: 0, count: range.count)
-        var done = 0
-        while done < range.count {
-            let n = bytes.withUnsafeMutableBytes { raw in
-                pread(fd, raw.baseAddress! + done, range.count - done, off_t(range.lowerBound + done))
-            }
-            if n < 0, errno == EINTR { continue }
-            if n <= 0 { break }
-            done += n
+        // What could be read: a short or failed read is a shorter block, which the caller checks.
+        return [UInt8](unsafeUninitializedCapacity: range.count) { buffer, initialized in
+            initialized = Descriptor.readFully(fd, into: UnsafeMutableRawBufferPointer(buffer), at: UInt64(range.lowerBound)).count
         }
-        bytes.removeSubrange(done...)
-        return bytes
     }
 
     /// Writes the block to a temporary name and renames it into place, so a

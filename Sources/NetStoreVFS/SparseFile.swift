@@ -63,17 +63,9 @@ final class SparseFile: Sendable {
 
     /// Reads into `raw` from `offset` until it is full or the file ends; how many bytes were read.
     private static func read(into raw: UnsafeMutableRawBufferPointer, at offset: UInt64, from descriptor: Int32) throws(NetStoreError) -> Int {
-        var done = 0
-        while done < raw.count {
-            let n = pread(descriptor, raw.baseAddress! + done, raw.count - done, off_t(offset) + off_t(done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw Self.error("read the write-back file")
-            }
-            if n == 0 { break }
-            done += n
-        }
-        return done
+        let (count, failure) = Descriptor.readFully(descriptor, into: raw, at: offset)
+        if failure != 0 { throw Self.error("read the write-back file", errno: failure) }
+        return count
     }
 
     func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(NetStoreError) {
@@ -195,8 +187,7 @@ final class SparseFile: Sendable {
         }
     }
 
-    private static func error(_ what: String) -> NetStoreError {
-        let code = errno
+    private static func error(_ what: String, errno code: Int32 = errno) -> NetStoreError {
         let message = "cannot \(what): \(String(cString: strerror(code)))"
         return NetStoreError(code == ENOSPC ? .noSpace : .io, message)
     }
