@@ -271,9 +271,14 @@ extension NetStoreVFS {
 
     private func setAside(_ entry: StagedUploads.Entry, _ staged: StagedFile, _ error: NetStoreError) {
         guard let staging else { return }
-        let path = staging.journal.setAside(staged, reason: error.message)
-        logger.error("a new file closed in write-back mode could not be made on the server; its content is kept in \(path)",
-                     metadata: ["name": "\(staged.name)", "directory": "\(staged.parent)", "error": "\(error)"])
+        if let path = staging.journal.setAside(staged, reason: error.message) {
+            logger.error("a new file closed in write-back mode could not be made on the server; its content is kept in \(path)",
+                         metadata: ["name": "\(staged.name)", "directory": "\(staged.parent)", "error": "\(error)"])
+        } else {
+            logger.critical("a new file closed in write-back mode could not be made on the server, and its content could not be kept in the journal's failed/ either (free space there): it is lost",
+                            metadata: ["name": "\(staged.name)", "directory": "\(staged.parent)", "error": "\(error)",
+                                       "journal": "\(staging.journal.directory)"])
+        }
         guard let file = entry.openFile, let creation = file.creation else { return }
         dropUnmade(file)
         entries.forget(parent: creation.parent, name: creation.name)

@@ -341,15 +341,17 @@ final class StagingJournal: Sendable {
 
     /// Keeps a file the server refused (it cannot be made where it was meant
     /// to be) in `failed/`, with a line in `failed/README` saying where it was
-    /// meant to go and why. Returns its path.
-    func setAside(_ file: StagedFile, reason: String) -> String {
+    /// meant to go and why. Returns its path, or nil if its content could not
+    /// be written there (a full disk): the README line then says so.
+    func setAside(_ file: StagedFile, reason: String) -> String? {
         let failed = "\(directory)/failed"
         try? BlockCache.makeDirectory(failed)
         let safeName = file.name.replacingOccurrences(of: "/", with: "_")
         let path = "\(failed)/\(file.sequence)-\(safeName)"
-        FileManager.default.createFile(atPath: path, contents: Data(file.bytes), attributes: [.posixPermissions: 0o600])
-        noteFailure("\(path)\tparent node \(file.parent), name '\(file.name)'\t\(reason)")
-        return path
+        let kept = FileManager.default.createFile(atPath: path, contents: Data(file.bytes), attributes: [.posixPermissions: 0o600])
+        let lost = kept ? "" : "\t(its \(file.bytes.count) bytes could not be written to \(path): \(String(cString: strerror(errno))))"
+        noteFailure("\(path)\tparent node \(file.parent), name '\(file.name)'\t\(reason)\(lost)")
+        return kept ? path : nil
     }
 
     /// Notes in `failed/README` a removal the server refused (the name is
@@ -364,7 +366,7 @@ final class StagingJournal: Sendable {
         try? BlockCache.makeDirectory(failed)
         let readme = "\(failed)/README"
         if let handle = FileHandle(forWritingAtPath: readme) ?? {
-            FileManager.default.createFile(atPath: readme, contents: nil)
+            _ = FileManager.default.createFile(atPath: readme, contents: nil)
             return FileHandle(forWritingAtPath: readme)
         }() {
             handle.seekToEndOfFile()

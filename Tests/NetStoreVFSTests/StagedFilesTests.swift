@@ -305,6 +305,21 @@ struct StagingJournalTests {
         #expect(try journalSegments(directory).isEmpty)
     }
 
+    @Test("a refused file whose content cannot be written to failed/ is reported as not kept, not as kept")
+    func setAsideThatCannotWrite() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("journal-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let journal = try StagingJournal(directory: directory)
+        guard case .file(let refused) = Self.file(1, "a", 10) else { return }
+        #expect(journal.setAside(refused, reason: "taken") == "\(directory)/failed/1-a")
+        #expect(FileManager.default.contents(atPath: "\(directory)/failed/1-a") == Data(refused.bytes))
+        // failed/ is not a directory that can be written to (root ignores permissions: a file in its place).
+        try FileManager.default.removeItem(atPath: "\(directory)/failed")
+        #expect(FileManager.default.createFile(atPath: "\(directory)/failed", contents: Data()))
+        guard case .file(let second) = Self.file(2, "b", 10) else { return }
+        #expect(journal.setAside(second, reason: "taken") == nil)
+    }
+
     @Test("netstore status's summary: changes not yet on the servers, and those refused")
     func summary() throws {
         let cache = FileManager.default.temporaryDirectory.appendingPathComponent("cache-\(UUID().uuidString.prefix(8))").path
