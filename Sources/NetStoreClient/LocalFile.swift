@@ -78,22 +78,8 @@ final class LocalFile {
 
     /// Writes all of `bytes` at `offset`, or at the current position when `offset` is nil.
     func write(_ bytes: ByteBuffer, at offset: UInt64?) throws(NetStoreError) {
-        var done = 0
-        let total = bytes.readableBytes
-        while done < total {
-            let result = bytes.withUnsafeReadableBytes { raw -> Int in
-                let start = raw.baseAddress! + done
-                if let offset {
-                    return pwrite(descriptor, start, total - done, off_t(offset) + off_t(done))
-                }
-                return systemWrite(descriptor, start, total - done)
-            }
-            if result < 0 {
-                if errno == EINTR { continue }
-                throw Self.error(path)
-            }
-            done += result
-        }
+        let code = bytes.withUnsafeReadableBytes { Descriptor.writeAll(descriptor, $0, at: offset) }
+        if code != 0 { throw Self.error(path, errno: code) }
     }
 
     func truncate(to size: UInt64) throws(NetStoreError) {
@@ -115,11 +101,7 @@ final class LocalFile {
     }
 }
 
-// The module's own names (read, write, close) hide the C functions inside the class.
+// The class's own names (read, write, close) hide the C functions inside it.
 private func systemClose(_ descriptor: Int32) -> Int32 {
     close(descriptor)
-}
-
-private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
-    write(descriptor, bytes, count)
 }

@@ -3,18 +3,21 @@ import Glibc
 
 /// Loops over POSIX calls that may do only part of what was asked.
 public enum Descriptor {
-    /// Writes all of `bytes` at the file's offset, going on after an
-    /// interruption or a short write; 0, or the errno that stopped it.
-    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
-        var offset = 0
-        while offset < bytes.count {
-            let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+    /// Writes all of `bytes`, going on after an interruption or a short write:
+    /// at `offset` (pwrite), or at the file's position when nil. 0, or the
+    /// errno that stopped it.
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: UInt64? = nil) -> Int32 {
+        var done = 0
+        while done < bytes.count {
+            let start = bytes.baseAddress! + done
+            let written = offset.map { pwrite(fd, start, bytes.count - done, off_t($0) + off_t(done)) }
+                ?? write(fd, start, bytes.count - done)
             if written < 0 {
                 if errno == EINTR { continue }
                 return errno
             }
             if written == 0 { return EIO }
-            offset += written
+            done += written
         }
         return 0
     }

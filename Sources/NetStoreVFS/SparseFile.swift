@@ -176,15 +176,8 @@ final class SparseFile: Sendable {
     }
 
     private static func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64, to descriptor: Int32) throws(NetStoreError) {
-        var done = 0
-        while done < bytes.count {
-            let n = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw error("write the write-back file")
-            }
-            done += n
-        }
+        let code = Descriptor.writeAll(descriptor, bytes, at: offset)
+        if code != 0 { throw error("write the write-back file", errno: code) }
     }
 
     private static func error(_ what: String, errno code: Int32 = errno) -> NetStoreError {

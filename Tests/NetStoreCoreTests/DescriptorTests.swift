@@ -42,6 +42,7 @@ import Testing
         #expect(buffer.withUnsafeMutableBytes { Descriptor.readFully(-1, into: $0, at: 0) } == (0, EBADF))
         #expect(buffer.withUnsafeMutableBytes { Descriptor.readFully(-1, into: $0) } == (0, EBADF))
         #expect(buffer.withUnsafeBytes { Descriptor.writeAll(-1, $0) } == EBADF)
+        #expect(buffer.withUnsafeBytes { Descriptor.writeAll(-1, $0, at: 0) } == EBADF)
         let (path, cleanup) = try Self.temporaryFile([])
         defer { cleanup() }
         let readOnly = open(path, O_RDONLY | O_CLOEXEC)
@@ -57,8 +58,15 @@ import Testing
         let fd = open(path, O_WRONLY | O_CLOEXEC)
         try #require(fd >= 0)
         let code = bytes.withUnsafeBytes { Descriptor.writeAll(fd, $0) }
+        // At an offset: those bytes replaced, the position left where it was.
+        let patch = [UInt8](repeating: 0xAB, count: 70_000)
+        let patched = patch.withUnsafeBytes { Descriptor.writeAll(fd, $0, at: 1_000_000) }
+        let position = lseek(fd, 0, SEEK_CUR)
         close(fd)
-        #expect(code == 0)
-        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(bytes))
+        #expect(code == 0 && patched == 0)
+        #expect(position == off_t(bytes.count))
+        var expected = bytes
+        expected.replaceSubrange(1_000_000..<1_070_000, with: patch)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(expected))
     }
 }
