@@ -48,10 +48,7 @@ struct BlockForwardingDispatchTests {
         let refused = await dispatcher.handle(.putBlock(id: other, data: goodData), session: client)
         #expect(refused != .success(.empty), "bytes that do not match their id are refused")
 
-        let replica = ConnectionSession(peer: "replica")
-        guard case .success = await dispatcher.handle(.auth(token: ReplicaHarness.clusterKey), session: replica) else {
-            throw NetStoreError(.accessDenied, "cluster key refused")
-        }
+        let replica = try await h.replicaSession("replica")
         let (replicated, replicatedData) = Self.block(4)
         #expect(await dispatcher.handle(.replicaPutBlock(id: replicated, data: replicatedData), session: replica) == .success(.empty))
 

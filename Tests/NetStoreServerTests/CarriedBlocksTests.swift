@@ -100,10 +100,7 @@ struct CarriedBlocksTests {
     func backupWritesCarriedBlocksWithEntries() async throws {
         let h = try ReplicaHarness("carried-log", id: ReplicaID(2), replicas: [ReplicaID(1), ReplicaID(2), ReplicaID(3)], writeQuorum: 2)
         let (store, dispatcher) = (h.store, h.dispatcher)
-        let primary = ConnectionSession(peer: "primary")
-        guard case .success = await dispatcher.handle(.auth(token: ReplicaHarness.clusterKey), session: primary) else {
-            throw NetStoreError(.accessDenied, "cluster key refused")
-        }
+        let primary = try await h.replicaSession("primary")
         let (a, aData) = Self.block(5)
         let (b, bData) = Self.block(6, count: 2000)
         let answer = await dispatcher.handle(.replicateWithBlocks(
@@ -128,10 +125,7 @@ struct CarriedBlocksTests {
     func backupStoresCarriedBlocks() async throws {
         let h = try ReplicaHarness("carried", id: ReplicaID(2), replicas: [ReplicaID(1), ReplicaID(2), ReplicaID(3)], writeQuorum: 2)
         let (store, dispatcher) = (h.store, h.dispatcher)
-        let primary = ConnectionSession(peer: "primary")
-        guard case .success = await dispatcher.handle(.auth(token: ReplicaHarness.clusterKey), session: primary) else {
-            throw NetStoreError(.accessDenied, "cluster key refused")
-        }
+        let primary = try await h.replicaSession("primary")
 
         let (good, goodData) = Self.block(1)
         let (bad, _) = Self.block(2)

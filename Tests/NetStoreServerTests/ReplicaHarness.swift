@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOPosix
 import NetStoreAuth
+import NetStoreCore
 import NetStoreReplication
 import NetStoreServer
 import NetStoreStorage
@@ -35,6 +36,15 @@ final class ReplicaHarness: Sendable {
         accounts = AccountService(store: store, submitter: engine)
         dispatcher = RequestDispatcher(store: store, accounts: accounts, threadPool: pool, submitter: engine,
                                        replication: engine, clusterKey: Self.clusterKey, logger: logger)
+    }
+
+    /// A connection of another server of the cluster, authenticated with the cluster key.
+    func replicaSession(_ peer: String) async throws -> ConnectionSession {
+        let session = ConnectionSession(peer: peer)
+        guard case .success = await dispatcher.handle(.auth(token: Self.clusterKey), session: session) else {
+            throw NetStoreError(.accessDenied, "cluster key refused")
+        }
+        return session
     }
 
     func close() async throws {
