@@ -161,7 +161,7 @@ enum StagedRecord {
             guard let change = decodePayload(payload, kind: kind),
                   Array(SHA256.hash(data: payload.prefix(hashedLength(of: change, in: payload, kind: kind))).prefix(8))
                     == Array(bytes[(at + 4)..<start]),
-                  Self.contentMatches(change)
+                  kind != fileKind || Self.contentMatches(change)  // an earlier record's hash covers its content
             else { break }
             changes.append(change)
             at = start + length
