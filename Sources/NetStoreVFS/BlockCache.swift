@@ -14,6 +14,16 @@ import Synchronization
 /// file created, written and renamed for each would cost more than the file
 /// it caches, and a small file's open brings its block along anyway.
 final class BlockCache: Sendable {
+    /// What becomes of a block fetched for a reader.
+    enum Retention: Sendable {
+        /// Cached: in its file (in memory if small), and among the recent blocks.
+        case keep
+        /// Among the recent blocks only: a file much larger than the cache read
+        /// from start to end would otherwise push out everything else for
+        /// bytes read once (and the kernel keeps the pages it read anyway).
+        case passing
+    }
+
     private struct Item {
         var size: UInt64
         var lastUse: UInt64
@@ -26,7 +36,7 @@ final class BlockCache: Sendable {
         var total: UInt64 = 0
         var memoryTotal: UInt64 = 0
         var clock: UInt64 = 0
-        var fetching: [BlockID: Task<Void, any Error>] = [:]
+        var fetching: [BlockID: Task<[UInt8], any Error>] = [:]
         /// The large blocks fetched last, also kept in memory, oldest first: a
         /// sequential reader (and read-ahead) reads each one just after its
         /// fetch, and reading it back from its file cost a copy more per byte.
@@ -46,6 +56,10 @@ final class BlockCache: Sendable {
             guard let index = recent.firstIndex(where: { $0.id == id }) else { return }
             recentTotal -= recent[index].bytes.count
             recent.remove(at: index)
+        }
+
+        func isRecent(_ id: BlockID) -> Bool {
+            recent.contains(where: { $0.id == id })
         }
 
         /// A block's bytes if they are in memory.
@@ -84,21 +98,28 @@ final class BlockCache: Sendable {
         try scan()
     }
 
+    /// How to keep the blocks a reader fetches from a file of `fileSize`
+    /// bytes: passing when it reads sequentially a file larger than an eighth
+    /// of the cache (as `insertWritten` leaves out such a file written here).
+    func retention(fileSize: UInt64, sequential: Bool) -> Retention {
+        sequential && fileSize > limit / 8 ? .passing : .keep
+    }
+
     /// Bytes `range` of block `id` (fewer if the block is shorter), fetching it if needed.
-    func read(_ id: BlockID, range: Range<Int>) async throws(NetStoreError) -> [UInt8] {
+    func read(_ id: BlockID, range: Range<Int>, retention: Retention = .keep) async throws(NetStoreError) -> [UInt8] {
         precondition(!id.isHole, "holes are not cached")
         for _ in 0..<2 {
-            try await ensure(id)
+            if let fetched = try await ensure(id, retention: retention) { return Self.slice(fetched, range) }
             if let bytes = readLocal(id, range: range) { return bytes }
-            // Evicted between the fetch and the read: fetch again.
+            // Evicted between the check and the read: fetch it.
         }
         throw NetStoreError(.io, "block \(id) keeps disappearing from the cache in \(directory)")
     }
 
     /// Starts fetching a block in the background (read-ahead); errors are left to the reader.
-    func prefetch(_ id: BlockID) {
-        guard !id.isHole, !contains(id) else { return }
-        Task { try? await ensure(id) }
+    func prefetch(_ id: BlockID, retention: Retention = .keep) {
+        guard !id.isHole, !state.withLock({ $0.items[id] != nil || $0.isRecent(id) }) else { return }
+        Task { _ = try? await ensure(id, retention: retention) }
     }
 
     func contains(_ id: BlockID) -> Bool {
@@ -130,8 +151,10 @@ final class BlockCache: Sendable {
 
     private func path(_ id: BlockID) -> String { "\(directory)/\(id.hex)" }
 
-    private func ensure(_ id: BlockID) async throws(NetStoreError) {
-        let task = state.withLock { state -> Task<Void, any Error>? in
+    /// Makes block `id` readable here. Returns its bytes when it had to be
+    /// fetched (by this call or one under way), nil when it was here already.
+    private func ensure(_ id: BlockID, retention: Retention) async throws(NetStoreError) -> [UInt8]? {
+        let task = state.withLock { state -> Task<[UInt8], any Error>? in
             if var item = state.items[id] {
                 state.clock += 1
                 item.lastUse = state.clock
@@ -139,26 +162,46 @@ final class BlockCache: Sendable {
                 return nil
             }
             if let running = state.fetching[id] { return running }
+            if state.isRecent(id) { return nil }
             let task = Task {
                 defer { _ = self.state.withLock { $0.fetching.removeValue(forKey: id) } }
-                let data = try await self.client.readBlock(id)
-                try self.store(id, bytes: Array(data.readableBytesView), keepRecent: true)
+                let bytes = Array(try await self.client.readBlock(id).readableBytesView)
+                self.keep(id, bytes, retention)
+                return bytes
             }
             state.fetching[id] = task
             return task
         }
-        guard let task else { return }
+        guard let task else { return nil }
         do {
-            try await task.value
+            return try await task.value
         } catch {
             throw NetStoreError.wrapping(error)
         }
     }
 
-    private func readLocal(_ id: BlockID, range: Range<Int>) -> [UInt8]? {
-        if let bytes = state.withLock({ $0.inMemory(id) }) {
-            return range.lowerBound < bytes.count ? Array(bytes[range.lowerBound..<min(range.upperBound, bytes.count)]) : []
+    /// Keeps a block just fetched as `retention` says. A block that cannot
+    /// be stored (a full disk) is still read: the cache is only a cache.
+    private func keep(_ id: BlockID, _ bytes: [UInt8], _ retention: Retention) {
+        switch retention {
+        case .keep:
+            do {
+                try store(id, bytes: bytes, keepRecent: true)
+            } catch {
+                logger.warning("cannot cache a block", metadata: ["block": "\(id)", "error": "\(error)"])
+                state.withLock { $0.keepRecent(id, bytes, limit: Self.recentLimit) }
+            }
+        case .passing:
+            state.withLock { $0.keepRecent(id, bytes, limit: Self.recentLimit) }
         }
+    }
+
+    private static func slice(_ bytes: [UInt8], _ range: Range<Int>) -> [UInt8] {
+        range.lowerBound < bytes.count ? Array(bytes[range.lowerBound..<min(range.upperBound, bytes.count)]) : []
+    }
+
+    private func readLocal(_ id: BlockID, range: Range<Int>) -> [UInt8]? {
+        if let bytes = state.withLock({ $0.inMemory(id) }) { return Self.slice(bytes, range) }
         let fd = open(path(id), O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             state.withLock { state in

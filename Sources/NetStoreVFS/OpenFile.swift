@@ -140,6 +140,10 @@ final class OpenFile: Sendable {
         let state = snapshot
         guard offset < state.size, count > 0 else { return [] }
         let end = min(offset + UInt64(count), state.size)
+        let first = Int(offset / blockSize)
+        let last = Int((end - 1) / blockSize)
+        let sequential = state.lastRead.map { $0 == first || $0 + 1 == first } ?? (first == 0)
+        let retention = cache.retention(fileSize: state.size, sequential: sequential)
         var out: [UInt8] = []
         var position = offset
         while position < end {
@@ -149,7 +153,7 @@ final class OpenFile: Sendable {
             let length = Int(segmentEnd - position)
             let segment = state.local.contains(index)
                 ? try sparseFile().read(count: length, at: position)
-                : try await readBase(state, index: index, from: position, count: length, cache: cache)
+                : try await readBase(state, index: index, from: position, count: length, cache: cache, retention: retention)
             if position == offset, segmentEnd == end {
                 out = segment  // within one block, as most reads are: no copy
             } else {
@@ -158,22 +162,20 @@ final class OpenFile: Sendable {
             }
             position = segmentEnd
         }
-        let first = Int(offset / blockSize)
-        let last = Int((end - 1) / blockSize)
-        let sequential = state.lastRead.map { $0 == first || $0 + 1 == first } ?? (first == 0)
         self.state.withLock { $0.lastRead = last }
         if sequential, readAhead > 0 {
             for index in (last + 1)..<(last + 1 + readAhead) {
                 guard index < state.base.blocks.count, UInt64(index) * blockSize < state.validBase,
                       !state.local.contains(index) else { break }
-                cache.prefetch(state.base.blocks[index])
+                cache.prefetch(state.base.blocks[index], retention: retention)
             }
         }
         return out
     }
 
     /// Bytes of base block `index`: zeros past `validBase`, past a short block, or in a hole.
-    func readBase(_ state: State, index: Int, from position: UInt64, count: Int, cache: BlockCache) async throws(NetStoreError) -> [UInt8] {
+    func readBase(_ state: State, index: Int, from position: UInt64, count: Int, cache: BlockCache,
+                  retention: BlockCache.Retention = .keep) async throws(NetStoreError) -> [UInt8] {
         let blockStart = UInt64(index) * blockSize
         let readable = min(position + UInt64(count), state.validBase)
         guard index < state.base.blocks.count, position < readable, !state.base.blocks[index].isHole else {
@@ -181,7 +183,7 @@ final class OpenFile: Sendable {
         }
         let lower = Int(position - blockStart)
         let upper = Int(readable - blockStart)
-        var bytes = try await cache.read(state.base.blocks[index], range: lower..<upper)
+        var bytes = try await cache.read(state.base.blocks[index], range: lower..<upper, retention: retention)
         if bytes.count < count { bytes += [UInt8](repeating: 0, count: count - bytes.count) }
         return bytes
     }

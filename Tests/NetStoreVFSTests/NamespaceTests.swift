@@ -155,4 +155,60 @@ struct NamespaceTests {
         #expect(reads["getBlock"] == nil, "\(reads)")
         try await other.release(inode, handle: opened.handle)
     }
+
+    @Test("a file larger than an eighth of the cache read from start to end passes through memory: no block of it is stored, none fetched twice")
+    func sequentialScanNotCached() async throws {
+        let h = try await VFSHarness()
+        defer { Task { await h.close() } }
+        let data = pattern(6 * Limits.blockSize, seed: 6)
+        let inode = try await h.writeFile("big", data)
+        // An eighth of 4 MiB is less than the 6 MiB file.
+        let (other, blocks) = try await h.coldLayer("scan", readAheadBlocks: 2, cacheLimit: 4 << 20)
+        let opened = try await other.open(inode, flags: O_RDONLY)
+        var read: [UInt8] = []
+        let chunk = 128 << 10
+        let requests = try await h.requests {
+            while read.count < data.count {
+                read += try await other.read(inode, handle: opened.handle, offset: UInt64(read.count), count: chunk)
+            }
+        }
+        #expect(read == data)
+        #expect(requests["getBlock"] == 6, "each block fetched once: \(requests)")
+        let stored = try FileManager.default.contentsOfDirectory(atPath: blocks.path).filter { !$0.hasSuffix(".tmp") }
+        #expect(stored.isEmpty, "\(stored)")
+        try await other.release(inode, handle: opened.handle)
+    }
+
+    @Test("a block the cache cannot store (its directory gone, a full disk) is still read")
+    func unstorableBlockRead() async throws {
+        let h = try await VFSHarness()
+        defer { Task { await h.close() } }
+        let data = pattern(2 * Limits.blockSize + 5, seed: 8)
+        let inode = try await h.writeFile("f", data)
+        let (other, blocks) = try await h.coldLayer("unstorable", readAheadBlocks: 0)
+        try FileManager.default.removeItem(at: blocks)
+        try Data("not a directory".utf8).write(to: blocks)
+        let opened = try await other.open(inode, flags: O_RDONLY)
+        let offset = Limits.blockSize + 7
+        #expect(try await other.read(inode, handle: opened.handle, offset: UInt64(offset), count: 4096) == Array(data[offset..<(offset + 4096)]))
+        try await other.release(inode, handle: opened.handle)
+    }
+
+    @Test("blocks a reader jumps to are cached, also of a file larger than an eighth of the cache")
+    func randomReadsCached() async throws {
+        let h = try await VFSHarness()
+        defer { Task { await h.close() } }
+        let size = Limits.blockSize
+        let data = pattern(6 * size, seed: 7)
+        let inode = try await h.writeFile("big", data)
+        let (other, blocks) = try await h.coldLayer("jumps", readAheadBlocks: 2, cacheLimit: 4 << 20)
+        let opened = try await other.open(inode, flags: O_RDONLY)
+        for index in [4, 1] {
+            let offset = index * size + 100
+            #expect(try await other.read(inode, handle: opened.handle, offset: UInt64(offset), count: 4096) == Array(data[offset..<(offset + 4096)]))
+        }
+        let stored = try FileManager.default.contentsOfDirectory(atPath: blocks.path).filter { !$0.hasSuffix(".tmp") }
+        #expect(stored.count == 2, "\(stored)")
+        try await other.release(inode, handle: opened.handle)
+    }
 }

@@ -93,11 +93,11 @@ final class VFSHarness: @unchecked Sendable {
     /// A second file-system layer over the same session with a block cache of
     /// its own in `name`, empty (the first layer kept the blocks it uploaded);
     /// returns it and its cache's block directory.
-    func coldLayer(_ name: String, readAheadBlocks: Int) async throws -> (vfs: NetStoreVFS, blocks: URL) {
+    func coldLayer(_ name: String, readAheadBlocks: Int, cacheLimit: UInt64 = 1 << 30) async throws -> (vfs: NetStoreVFS, blocks: URL) {
         let cache = directory.appendingPathComponent(name)
         let layer = try await NetStoreVFS.start(
             client: client,
-            configuration: VFSConfiguration(cacheDirectory: cache.path, readAheadBlocks: readAheadBlocks),
+            configuration: VFSConfiguration(cacheDirectory: cache.path, blockCacheLimit: cacheLimit, readAheadBlocks: readAheadBlocks),
             logger: .init(label: "cold"))
         return (layer, cache.appendingPathComponent("blocks"))
     }
