@@ -24,6 +24,13 @@ final class BlockCache: Sendable {
         case passing
     }
 
+    private struct Recent {
+        let id: BlockID
+        let bytes: [UInt8]
+        let passing: Bool
+        var readToEnd = false
+    }
+
     private struct Item {
         var size: UInt64
         var lastUse: UInt64
@@ -39,16 +46,32 @@ final class BlockCache: Sendable {
         var fetching: [BlockID: Task<[UInt8], any Error>] = [:]
         /// The large blocks fetched last, also kept in memory, oldest first: a
         /// sequential reader (and read-ahead) reads each one just after its
-        /// fetch, and reading it back from its file cost a copy more per byte.
-        var recent: [(id: BlockID, bytes: [UInt8])] = []
+        /// fetch, and reading it back from its file cost a copy more per byte
+        /// (a passing block has no file: fetching it again would cost more).
+        var recent: [Recent] = []
         var recentTotal = 0
 
-        mutating func keepRecent(_ id: BlockID, _ bytes: [UInt8], limit: Int) {
-            recent.append((id, bytes))
+        /// Keeps a fetched block in memory; the blocks read to their end go
+        /// first (a sequential reader is past them), then the oldest.
+        mutating func keepRecent(_ id: BlockID, _ bytes: [UInt8], passing: Bool = false, limit: Int) {
+            recent.append(Recent(id: id, bytes: bytes, passing: passing))
             recentTotal += bytes.count
-            while recentTotal > limit, let oldest = recent.first {
-                recentTotal -= oldest.bytes.count
-                recent.removeFirst()
+            while recentTotal > limit {
+                let index = recent.firstIndex(where: { $0.readToEnd }) ?? 0
+                recentTotal -= recent[index].bytes.count
+                recent.remove(at: index)
+            }
+        }
+
+        /// A passing block read to its end is dropped: its reader is past it,
+        /// and the kernel keeps the pages.
+        mutating func readToEnd(_ id: BlockID) {
+            guard let index = recent.lastIndex(where: { $0.id == id }) else { return }
+            if recent[index].passing {
+                recentTotal -= recent[index].bytes.count
+                recent.remove(at: index)
+            } else {
+                recent[index].readToEnd = true
             }
         }
 
@@ -78,8 +101,8 @@ final class BlockCache: Sendable {
     /// Blocks up to this size are kept in memory.
     static let smallBlock = Limits.inlineContentLimit
     /// How much of the large blocks fetched last stays in memory too: more
-    /// than the read-ahead (8 blocks) fetches ahead of a reader.
-    static let recentLimit = 16 << 20
+    /// than the read-ahead (8 blocks) fetches ahead of three sequential readers.
+    static let recentLimit = 32 << 20
 
     let directory: String
     private let limit: UInt64
@@ -109,7 +132,7 @@ final class BlockCache: Sendable {
     func read(_ id: BlockID, range: Range<Int>, retention: Retention = .keep) async throws(NetStoreError) -> [UInt8] {
         precondition(!id.isHole, "holes are not cached")
         for _ in 0..<2 {
-            if let fetched = try await ensure(id, retention: retention) { return Self.slice(fetched, range) }
+            if let fetched = try await ensure(id, retention: retention) { return slice(id, fetched, range) }
             if let bytes = readLocal(id, range: range) { return bytes }
             // Evicted between the check and the read: fetch it.
         }
@@ -192,16 +215,18 @@ final class BlockCache: Sendable {
                 state.withLock { $0.keepRecent(id, bytes, limit: Self.recentLimit) }
             }
         case .passing:
-            state.withLock { $0.keepRecent(id, bytes, limit: Self.recentLimit) }
+            state.withLock { $0.keepRecent(id, bytes, passing: true, limit: Self.recentLimit) }
         }
     }
 
-    private static func slice(_ bytes: [UInt8], _ range: Range<Int>) -> [UInt8] {
-        range.lowerBound < bytes.count ? Array(bytes[range.lowerBound..<min(range.upperBound, bytes.count)]) : []
+    /// Bytes `range` of a block in memory; a read to the block's end marks it read to its end.
+    private func slice(_ id: BlockID, _ bytes: [UInt8], _ range: Range<Int>) -> [UInt8] {
+        if range.upperBound >= bytes.count { state.withLock { $0.readToEnd(id) } }
+        return range.lowerBound < bytes.count ? Array(bytes[range.lowerBound..<min(range.upperBound, bytes.count)]) : []
     }
 
     private func readLocal(_ id: BlockID, range: Range<Int>) -> [UInt8]? {
-        if let bytes = state.withLock({ $0.inMemory(id) }) { return Self.slice(bytes, range) }
+        if let bytes = state.withLock({ $0.inMemory(id) }) { return slice(id, bytes, range) }
         let fd = open(path(id), O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             state.withLock { state in

@@ -179,6 +179,36 @@ struct NamespaceTests {
         try await other.release(inode, handle: opened.handle)
     }
 
+    @Test("three sequential readers of files larger than an eighth of the cache, read-ahead 8: each block is fetched once")
+    func interleavedScansFetchOnce() async throws {
+        let h = try await VFSHarness()
+        defer { Task { await h.close() } }
+        let blocks = 12
+        var files: [(inode: UInt64, data: [UInt8])] = []
+        for seed in 1...3 {
+            let data = pattern(blocks * Limits.blockSize, seed: UInt64(20 + 2 * seed))
+            files.append((try await h.writeFile("big\(seed)", data), data))
+        }
+        let (other, _) = try await h.coldLayer("scans", readAheadBlocks: 8, cacheLimit: 8 << 20)
+        var handles: [UInt64] = []
+        for file in files { handles.append(try await other.open(file.inode, flags: O_RDONLY).handle) }
+        var read = Array(repeating: [UInt8](), count: files.count)
+        let chunk = 128 << 10
+        let requests = try await h.requests {
+            // In turns, as three programs copying three files at once would.
+            while read[0].count < files[0].data.count {
+                for (index, file) in files.enumerated() {
+                    read[index] += try await other.read(file.inode, handle: handles[index], offset: UInt64(read[index].count), count: chunk)
+                }
+            }
+        }
+        for (index, file) in files.enumerated() {
+            #expect(read[index] == file.data)
+            try await other.release(file.inode, handle: handles[index])
+        }
+        #expect(requests["getBlock"] == files.count * blocks, "\(requests)")
+    }
+
     @Test("a block the cache cannot store (its directory gone, a full disk) is still read")
     func unstorableBlockRead() async throws {
         let h = try await VFSHarness()
