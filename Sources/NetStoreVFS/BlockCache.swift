@@ -110,6 +110,8 @@ final class BlockCache: Sendable {
     private let client: NetStoreClient
     private let logger: Logger
     private let state = Mutex(State())
+    /// Whether the last block fetched could not be stored: said once in the log, not per block.
+    private let storeFailing = Atomic<Bool>(false)
 
     init(directory: String, limit: UInt64, client: NetStoreClient, logger: Logger) throws(NetStoreError) {
         self.directory = directory
@@ -210,8 +212,14 @@ final class BlockCache: Sendable {
         case .keep:
             do {
                 try store(id, bytes: bytes, keepRecent: true)
+                if storeFailing.exchange(false, ordering: .relaxed) {
+                    logger.notice("blocks are cached again", metadata: ["directory": "\(directory)"])
+                }
             } catch {
-                logger.warning("cannot cache a block", metadata: ["block": "\(id)", "error": "\(error)"])
+                if !storeFailing.exchange(true, ordering: .relaxed) {
+                    logger.warning("blocks read are not cached until the cache can be written; they are read all the same", metadata: [
+                        "block": "\(id)", "error": "\(error.message)"])
+                }
                 state.withLock { $0.keepRecent(id, bytes, limit: Self.recentLimit) }
             }
         case .passing:
