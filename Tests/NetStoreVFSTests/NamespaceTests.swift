@@ -120,7 +120,7 @@ struct NamespaceTests {
         let deadline = clock.now + .seconds(20)
         var count = 0
         while clock.now < deadline {
-            count = try FileManager.default.contentsOfDirectory(atPath: blocks.path).filter { !$0.hasSuffix(".tmp") }.count
+            count = try h.storedBlocks(in: blocks).count
             if count >= 5 { break }
             try await Task.sleep(for: .milliseconds(20))
         }
@@ -174,7 +174,7 @@ struct NamespaceTests {
         }
         #expect(read == data)
         #expect(requests["getBlock"] == 6, "each block fetched once: \(requests)")
-        let stored = try FileManager.default.contentsOfDirectory(atPath: blocks.path).filter { !$0.hasSuffix(".tmp") }
+        let stored = try h.storedBlocks(in: blocks)
         #expect(stored.isEmpty, "\(stored)")
         try await other.release(inode, handle: opened.handle)
     }
@@ -237,7 +237,7 @@ struct NamespaceTests {
             let offset = index * size + 100
             #expect(try await other.read(inode, handle: opened.handle, offset: UInt64(offset), count: 4096) == Array(data[offset..<(offset + 4096)]))
         }
-        let stored = try FileManager.default.contentsOfDirectory(atPath: blocks.path).filter { !$0.hasSuffix(".tmp") }
+        let stored = try h.storedBlocks(in: blocks)
         #expect(stored.count == 2, "\(stored)")
         try await other.release(inode, handle: opened.handle)
     }

@@ -90,6 +90,11 @@ final class VFSHarness: @unchecked Sendable {
         return attributes.id
     }
 
+    /// The blocks stored in a cache's block directory (not those being written).
+    func storedBlocks(in blocks: URL) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: blocks.path).filter { !$0.hasSuffix(".tmp") }
+    }
+
     /// A second file-system layer over the same session with a block cache of
     /// its own in `name`, empty (the first layer kept the blocks it uploaded);
     /// returns it and its cache's block directory.
