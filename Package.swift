@@ -175,7 +175,7 @@ let package = Package(
         // Starts the real netstore-server and netstore binaries on 127.0.0.1.
         .testTarget(name: "IntegrationTests", dependencies: [
             "NetStoreTestSupport",
-            "NetStoreCore", "NetStoreProtocol",
+            "NetStoreCore", "NetStoreProtocol", "NetStoreStorage",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),

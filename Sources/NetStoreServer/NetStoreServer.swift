@@ -246,58 +246,62 @@ public final class NetStoreServer: Sendable {
         let metrics = self.metrics
         let maxInFlight = configuration.maxRequestsInFlightPerConnection
         let logger = self.logger
+        // The connection's tasks run on its channel's loop (see EventLoopTaskExecutor).
+        let onChannelLoop = EventLoopTaskExecutor(channel.eventLoop)
         do {
-            try await connection.executeThenClose { inbound, outbound in
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    // Unasked CHANGES frames, once the connection WATCHes; ends with the connection.
-                    defer { session.outbox.close() }
-                    group.addTask {
-                        try await dispatcher.sendNotices(of: session) { notices in
-                            try await outbound.write(ResponseFrame(
-                                requestID: ChangeNotice.frameRequestID, opcode: .changes, result: .success(.changes(notices))))
-                        }
-                    }
-                    var unfinished = 0
-                    do {
-                        for try await frame in inbound {
-                            if frame.request.opcode == .replicateNotice {
-                                // Handled here, not in a task of its own, so notices reach the
-                                // replica in the order sent. No reply; a refusal ends the connection.
-                                let result = await metrics.measure(frame.request.opcode) {
-                                    await dispatcher.handle(frame.request, session: session)
-                                }
-                                if case .failure(let error) = result {
-                                    logger.warning("closing connection after a refused replicate notice",
-                                                   metadata: ["peer": "\(peer)", "error": "\(error)"])
-                                    try await outbound.write(ResponseFrame(requestID: 0, opcode: .replicateNotice, result: .failure(error)))
-                                    break
-                                }
-                                continue
-                            }
-                            if unfinished >= maxInFlight {
-                                try await group.next()
-                                unfinished -= 1
-                            }
-                            unfinished += 1
-                            group.addTask {
-                                let result = await metrics.measure(frame.request.opcode) {
-                                    await dispatcher.handle(frame.request, session: session)
-                                }
+            try await withTaskExecutorPreference(onChannelLoop) {
+                try await connection.executeThenClose { inbound, outbound in
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        // Unasked CHANGES frames, once the connection WATCHes; ends with the connection.
+                        defer { session.outbox.close() }
+                        group.addTask {
+                            try await dispatcher.sendNotices(of: session) { notices in
                                 try await outbound.write(ResponseFrame(
-                                    requestID: frame.requestID, opcode: frame.request.opcode, result: result))
+                                    requestID: ChangeNotice.frameRequestID, opcode: .changes, result: .success(.changes(notices))))
                             }
                         }
-                    } catch let error as ProtocolError {
+                        var unfinished = 0
+                        do {
+                            for try await frame in inbound {
+                                if frame.request.opcode == .replicateNotice {
+                                    // Handled here, not in a task of its own, so notices reach the
+                                    // replica in the order sent. No reply; a refusal ends the connection.
+                                    let result = await metrics.measure(frame.request.opcode) {
+                                        await dispatcher.handle(frame.request, session: session)
+                                    }
+                                    if case .failure(let error) = result {
+                                        logger.warning("closing connection after a refused replicate notice",
+                                                       metadata: ["peer": "\(peer)", "error": "\(error)"])
+                                        try await outbound.write(ResponseFrame(requestID: 0, opcode: .replicateNotice, result: .failure(error)))
+                                        break
+                                    }
+                                    continue
+                                }
+                                if unfinished >= maxInFlight {
+                                    try await group.next()
+                                    unfinished -= 1
+                                }
+                                unfinished += 1
+                                group.addTask {
+                                    let result = await metrics.measure(frame.request.opcode) {
+                                        await dispatcher.handle(frame.request, session: session)
+                                    }
+                                    try await outbound.write(ResponseFrame(
+                                        requestID: frame.requestID, opcode: frame.request.opcode, result: result))
+                                }
+                            }
+                        } catch let error as ProtocolError {
+                            session.outbox.close()
+                            try await group.waitForAll()
+                            logger.warning("closing connection after a malformed frame",
+                                           metadata: ["peer": "\(peer)", "reason": "\(error.reason)"])
+                            try? await outbound.write(ResponseFrame(
+                                requestID: 0, opcode: .ping,
+                                result: .failure(NetStoreError(.protocolError, error.reason))))
+                        }
                         session.outbox.close()
                         try await group.waitForAll()
-                        logger.warning("closing connection after a malformed frame",
-                                       metadata: ["peer": "\(peer)", "reason": "\(error.reason)"])
-                        try? await outbound.write(ResponseFrame(
-                            requestID: 0, opcode: .ping,
-                            result: .failure(NetStoreError(.protocolError, error.reason))))
                     }
-                    session.outbox.close()
-                    try await group.waitForAll()
                 }
             }
         } catch where TLSFailure.isTLSError(error) && !TLSFailure.isUncleanShutdown(error) {

@@ -32,7 +32,7 @@ extension RequestDispatcher {
         let wanted: [BlockID]
         if case .append(let append) = message, !append.entries.isEmpty {
             let applied = replication.status.appliedIndex
-            wanted = Self.referencedBlocks(of: append.entries.filter { $0.index.rawValue > applied })
+            wanted = EntryBlocks.referenced(by: append.entries.filter { $0.index.rawValue > applied })
         } else {
             wanted = []
         }
@@ -75,18 +75,6 @@ extension RequestDispatcher {
         let replication = try peerReplication(from)
         let bytes = Array(data.readableBytesView)
         return try await storage { try replication.snapshots.append(sha256: sha256, offset: offset, data: bytes) }
-    }
-
-    /// The blocks the entries refer to, each once, in order.
-    static func referencedBlocks(of entries: [LogEntry]) -> [BlockID] {
-        var wanted: [BlockID] = []
-        var seen = Set<BlockID>()
-        for entry in entries where !entry.isTermStart {
-            // A malformed entry refers to nothing; it applies as an error everywhere.
-            guard let mutation = try? MutationCodec.decode(entry.payload) else { continue }
-            for id in mutation.referencedBlocks where seen.insert(id).inserted { wanted.append(id) }
-        }
-        return wanted
     }
 
     /// The carried blocks, checked against their ids, if they are all small and

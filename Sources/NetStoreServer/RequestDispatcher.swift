@@ -91,8 +91,13 @@ public final class RequestDispatcher: Sendable {
             return try await receiveReplication(from: from, message, carrying: blocks)
         case let .replicateNotice(from, message):
             try await requireReplica(session)
-            guard case .appendResponse = message else {
-                throw NetStoreError(.invalid, "only a backup's answer may be sent as a replicate notice: other messages need their reply")
+            switch message {
+            case .appendResponse:
+                break
+            case .append(let append) where EntryBlocks.noneReferenced(by: append.entries):
+                break
+            default:
+                throw NetStoreError(.invalid, "only a backup's answer, or an append whose entries name no block, may be sent as a replicate notice: other messages need their reply")
             }
             return try await receiveReplication(from: from, message)
         case let .snapshotBegin(from, offer):

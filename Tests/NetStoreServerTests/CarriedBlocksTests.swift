@@ -48,6 +48,24 @@ struct CarriedBlocksTests {
             term: Term(1), success: true, index: .zero, durable: .zero, hint: .zero))).isEmpty)
     }
 
+    @Test("appends whose entries name no block, and answers, go as notices; the rest await their reply")
+    func notices() {
+        let (small, _) = Self.block(1)
+        let mkdir = MutationCodec.encode(.mkdir(account: 1, parent: 1, name: "d", mode: 0o755, uid: 0, gid: 0, now: 1))
+        let unlink = MutationCodec.encode(.unlink(account: 1, parent: 1, name: "f", now: 1))
+        let holes = Self.commit(size: 64 << 10, [.hole])
+        #expect(TCPReplicationTransport.needsNoReply(Self.append([])))  // a heartbeat
+        #expect(TCPReplicationTransport.needsNoReply(Self.append([[], mkdir, unlink, holes, [0xFF, 0xFF]])))
+        #expect(!TCPReplicationTransport.needsNoReply(Self.append([mkdir, Self.commit(size: 1000, [small]), unlink])))
+        #expect(TCPReplicationTransport.needsNoReply(.appendResponse(AppendResponse(
+            term: Term(1), success: true, index: .zero, durable: .zero, hint: .zero))))
+        #expect(!TCPReplicationTransport.needsNoReply(.voteRequest(VoteRequest(
+            term: Term(2), last: .zero, preVote: false))))
+        #expect(EntryBlocks.referenced(by: [
+            LogEntry(term: Term(1), index: LogIndex(1), payload: Self.commit(size: 9, [small, .hole, small])),
+        ]) == [small])
+    }
+
     @Test("no more than the byte budget goes with one append")
     func budget() {
         let perFile = CarriedBlocks.fileSizeLimit

@@ -14,8 +14,9 @@ import Synchronization
 /// connection per peer (each server sends on its own connection; answers come back
 /// on the peer's), reconnecting after a failure.
 ///
-/// Messages to one peer go out in order, each awaited (a backup's answers are
-/// notices, which have no reply), so the receiver posts them to its replica in order. An append carries the blocks of the small files it
+/// Messages to one peer go out in order, each awaited (a backup's answers, and
+/// appends that name no block, are notices, which have no reply), so the
+/// receiver posts them to its replica in order. An append carries the blocks of the small files it
 /// commits; the peer answers it with the blocks its entries refer to that it
 /// still lacks; those are sent and the append again, so a backup never holds an
 /// entry whose blocks it lacks.
@@ -45,6 +46,9 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
     final class Peer: Sendable {
         let id: ReplicaID
         let address: ServerAddress
+        /// The loop its connection and its sender run on: a message leaves on the
+        /// thread that takes it from the queue (see EventLoopTaskExecutor).
+        let eventLoop: any EventLoop
         let queue: AsyncStream<Outgoing>
         let continuation: AsyncStream<Outgoing>.Continuation
         /// Whether the last exchange with the peer succeeded.
@@ -55,6 +59,7 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
         init(id: ReplicaID, address: ServerAddress) {
             self.id = id
             self.address = address
+            eventLoop = MultiThreadedEventLoopGroup.singleton.next()
             // Dropping messages when a peer is slow is fine: the replica retransmits.
             (queue, continuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingOldest(1024))
         }
@@ -113,24 +118,27 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
 
     private func runSender(_ peer: Peer) async {
         var connection: Connection?
-        await withTaskCancellationHandler {
-            for await item in peer.queue {
-                switch item {
-                case .message(let message):
-                    do {
-                        let open = try await connected(connection, to: peer)
-                        connection = open
-                        for part in Self.split(message) { try await deliver(part, to: peer, over: open) }
-                        peer.reachable.withLock { $0 = true }
-                    } catch {
-                        await lost(&connection, peer, error)
+        let onPeerLoop = EventLoopTaskExecutor(peer.eventLoop)
+        await withTaskExecutorPreference(onPeerLoop) {
+            await withTaskCancellationHandler {
+                for await item in peer.queue {
+                    switch item {
+                    case .message(let message):
+                        do {
+                            let open = try await connected(connection, to: peer)
+                            connection = open
+                            for part in Self.split(message) { try await deliver(part, to: peer, over: open) }
+                            peer.reachable.withLock { $0 = true }
+                        } catch {
+                            await lost(&connection, peer, error)
+                        }
+                    case .snapshot(let snapshot, let header):
+                        await sendSnapshot(snapshot, header: header, to: peer, connection: &connection)
                     }
-                case .snapshot(let snapshot, let header):
-                    await sendSnapshot(snapshot, header: header, to: peer, connection: &connection)
                 }
+            } onCancel: {
+                peer.continuation.finish()
             }
-        } onCancel: {
-            peer.continuation.finish()
         }
         await connection?.close()
     }
@@ -140,7 +148,8 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
         if let connection { return connection }
         let opened: Connection
         do {
-            opened = try await Connection.connect(to: peer.address, timeout: .seconds(2), tls: tls, logger: logger)
+            opened = try await Connection.connect(
+                to: peer.address, timeout: .seconds(2), group: peer.eventLoop, tls: tls, logger: logger)
         } catch {
             if peer.lastFailure.withLock({ last in defer { last = error.message }; return last != error.message }) {
                 logger.notice("cannot open the replication connection", metadata: ["peer": "\(peer.id) \(peer.address)", "error": "\(error.message)"])
@@ -179,8 +188,8 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
     /// after they were sent.
     @discardableResult
     func deliver(_ message: ReplicationMessage, to peer: Peer, over connection: Connection) async throws -> Int? {
-        if case .appendResponse = message {
-            // Refers to no block, so there is nothing to wait for: the next goes out at once.
+        if Self.needsNoReply(message) {
+            // Nothing to wait for: the next goes out at once.
             try connection.notify(.replicateNotice(from: selfID.rawValue, message: message))
             return 0
         }
@@ -203,6 +212,18 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
         }
         logger.warning("\(peer.address) still lacks blocks after they were sent; the message is left to retransmission")
         return nil
+    }
+
+    /// A backup's answer, and an append whose entries name no block (a
+    /// heartbeat, mkdir, unlink, rename...), which the peer cannot refuse for
+    /// missing blocks: sent as notices, they cost the peer no reply and this
+    /// server no wake-up to read one.
+    static func needsNoReply(_ message: ReplicationMessage) -> Bool {
+        switch message {
+        case .appendResponse: true
+        case .append(let append): EntryBlocks.noneReferenced(by: append.entries)
+        default: false
+        }
     }
 
     /// The verified bytes of the small files' blocks an append commits, to go with
