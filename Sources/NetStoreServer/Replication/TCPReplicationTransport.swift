@@ -34,7 +34,7 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
     /// Where snapshot bodies are written before they are streamed.
     let outgoingDirectory: URL
     /// Each block a commit needs goes to every backup: read and hashed once.
-    private let sentBlocks = SentBlockCache()
+    private let sentBlocks: SentBlockCache
     /// Per peer: client blocks sent ahead of their commit, on a connection of their own.
     private let forwarders: [BlockForwarder]
 
@@ -74,6 +74,7 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
         self.threadPool = threadPool
         self.logger = logger
         self.peers = peers.mapValues { $0 }.reduce(into: [:]) { $0[$1.key] = Peer(id: $1.key, address: $1.value) }
+        sentBlocks = SentBlockCache(takers: peers.count)
         forwarders = peers.sorted { $0.key.rawValue < $1.key.rawValue }.map {
             BlockForwarder(peer: $0.key, address: $0.value, clusterKey: clusterKey, tls: tls, metrics: metrics, logger: logger)
         }
