@@ -128,14 +128,19 @@ public final class Connection: Sendable {
         }
     }
 
-    /// Sends a request that has no reply (`replicateNotice`) without waiting; a
-    /// refusal comes back as the server's last word and closes the connection,
-    /// failing what is pending. Throws if the request cannot be encoded, or if the
-    /// connection is closed or lost already.
-    public func notify(_ request: Request) throws(NetStoreError) {
+    /// Sends a request that has no reply (`replicateNotice`), returning once it
+    /// is written to the socket: a peer that stops reading holds the caller back
+    /// instead of frames piling up here. A refusal comes back as the server's
+    /// last word and closes the connection, failing what is pending. Throws if
+    /// the request cannot be encoded, or if the connection is closed or lost.
+    public func notify(_ request: Request) async throws(NetStoreError) {
         if let failure = pending.failure { throw failure }
         let frame = try FrameCodec.tryEncodeParts(RequestFrame(requestID: 0, request: request), allocator: channel.allocator)
-        channel.writeAndFlush(frame, promise: nil)
+        do {
+            try await channel.writeAndFlush(frame).get()
+        } catch {
+            throw NetStoreError(.io, "lost the connection to \(address): cannot send: \(Self.describe(error))")
+        }
     }
 
     /// True until the connection is closed or lost.

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NetStoreCore
 import NetStoreProtocol
@@ -207,4 +208,84 @@ struct ConnectionTests {
         #expect(error?.code == .io)
         #expect(error?.message.contains("cannot connect to 127.0.0.1:\(port)") == true)
     }
+
+    @Test("a notice returns once it is written: a peer that reads nothing holds the sender back, and its loss fails it")
+    func noticeWaitsForTheSocket() async throws {
+        let listener = try SilentListener()
+        let connection = try await Connection.connect(to: ServerAddress(host: "127.0.0.1", port: listener.port))
+        let block = ByteBuffer(repeating: 7, count: 1 << 20)
+        let total = 64  // MiB: far more than loopback's socket buffers hold
+        let written = Atomic<Int>(0)
+        let sender = Task {
+            for _ in 0..<total {
+                try await connection.notify(.putBlock(id: BlockID(bytes: [UInt8](repeating: 1, count: 32))!, data: block))
+                written.add(1, ordering: .relaxed)
+            }
+        }
+        // Once the socket's buffers are full, the count stops moving (checked over half a second).
+        var last = -1
+        var steady = 0
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(20)
+        while steady < 10, clock.now < deadline {
+            let now = written.load(ordering: .relaxed)
+            steady = now == last ? steady + 1 : 0
+            last = now
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(steady >= 10 && last < total, "\(last) of \(total) notices written to a peer that reads nothing")
+
+        listener.close()
+        let error = await #expect(throws: NetStoreError.self) { try await sender.value }
+        #expect(error?.code == .io, "\(String(describing: error))")
+        await connection.close()
+    }
+}
+
+/// A TCP listener on 127.0.0.1 that accepts connections and never reads from them.
+final class SilentListener: Sendable {
+    let port: Int
+    private let descriptor: Int32
+    private let accepted = Mutex<[Int32]>([])
+    private let closed = Atomic<Bool>(false)
+
+    init() throws {
+        let listening = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+                bind(listening, generic, length) == 0 && listen(listening, 4) == 0
+                    && getsockname(listening, generic, &length) == 0
+            }
+        }
+        guard bound else {
+            Glibc.close(listening)
+            throw NetStoreError(.io, "cannot listen on 127.0.0.1: errno \(errno)")
+        }
+        descriptor = listening
+        port = Int(UInt16(bigEndian: address.sin_port))
+        Thread.detachNewThread { [self] in acceptUntilClosed() }
+    }
+
+    /// Accepts (so each connection is whole) but never reads.
+    private func acceptUntilClosed() {
+        while true {
+            let client = accept(descriptor, nil, nil)
+            guard client >= 0 else { return }
+            accepted.withLock { $0.append(client) }
+        }
+    }
+
+    /// Closes the listener and every accepted connection (the peer's loss).
+    func close() {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        for client in accepted.withLock({ $0 }) { Glibc.close(client) }
+        shutdown(descriptor, Int32(SHUT_RDWR))
+        Glibc.close(descriptor)
+    }
+
+    deinit { close() }
 }

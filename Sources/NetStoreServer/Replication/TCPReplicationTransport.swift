@@ -191,7 +191,7 @@ public final class TCPReplicationTransport: ReplicationTransport, Sendable {
     func deliver(_ message: ReplicationMessage, to peer: Peer, over connection: Connection) async throws -> Int? {
         if Self.needsNoReply(message) {
             // Nothing to wait for: the next goes out at once.
-            try connection.notify(.replicateNotice(from: selfID.rawValue, message: message))
+            try await connection.notify(.replicateNotice(from: selfID.rawValue, message: message))
             return 0
         }
         var previous: [BlockID] = []
