@@ -22,7 +22,8 @@ final class ReplicaHarness: Sendable {
     let dispatcher: RequestDispatcher
     private let loop: Task<Void, Never>
 
-    init(_ label: String, id: ReplicaID, replicas: [ReplicaID], writeQuorum: Int) throws {
+    init(_ label: String, id: ReplicaID, replicas: [ReplicaID], writeQuorum: Int,
+         backupApplyBatch: Int = ReplicationEngine.defaultBackupApplyBatch, tickMilliseconds: Int = 10) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let logger = Logger(label: "test")
@@ -31,8 +32,8 @@ final class ReplicaHarness: Sendable {
         store = try Store(directory: directory, logger: logger)
         engine = try ReplicationEngine(
             id: id, configuration: ReplicationConfiguration(replicas: replicas, writeQuorum: writeQuorum),
-            store: store, transport: transport, logger: logger)
-        loop = Task { [engine] in await engine.run(tickMilliseconds: 10) }
+            store: store, transport: transport, backupApplyBatch: backupApplyBatch, logger: logger)
+        loop = Task { [engine] in await engine.run(tickMilliseconds: tickMilliseconds) }
         accounts = AccountService(store: store, submitter: engine)
         dispatcher = RequestDispatcher(store: store, accounts: accounts, threadPool: pool, submitter: engine,
                                        replication: engine, clusterKey: Self.clusterKey, logger: logger)
