@@ -3,12 +3,17 @@ import NetStoreCore
 /// How far each server is behind the primary, in log entries, from the
 /// STATUS replies of one health probe.
 public struct ReplicationLag: Sendable, Hashable {
-    /// Entries in the primary's log this server has not applied.
+    /// Entries in the primary's log that this server's log lacks: what it
+    /// would be without if the primary were lost now.
     public var behindLog: UInt64
-    /// Entries the primary knows committed that this server has not applied.
+    /// Entries the primary knows committed that this server has not applied
+    /// yet. A backup holds committed entries while new ones stream in and
+    /// applies them together, so under load this is often above 0 while
+    /// `behindLog` is 0.
     public var behindCommit: UInt64
 
-    public var inSync: Bool { behindLog == 0 && behindCommit == 0 }
+    /// Its log holds everything the primary's does.
+    public var inSync: Bool { behindLog == 0 }
 
     /// The primary among the reachable servers: the one saying so in the
     /// highest term (an old primary that has not heard of a promotion yet
@@ -18,13 +23,14 @@ public struct ReplicationLag: Sendable, Hashable {
     }
 
     public init(of server: ServerStatus, primary: ServerStatus) {
-        behindLog = primary.lastIndex > server.appliedIndex ? primary.lastIndex - server.appliedIndex : 0
+        behindLog = primary.lastIndex > server.lastIndex ? primary.lastIndex - server.lastIndex : 0
         behindCommit = primary.commitIndex > server.appliedIndex ? primary.commitIndex - server.appliedIndex : 0
     }
 
     public var description: String {
-        if inSync { return "in sync" }
+        let toApply = behindCommit == 0 ? nil : "\(behindCommit) committed to apply"
+        guard !inSync else { return ["in sync", toApply].compactMap { $0 }.joined(separator: ", ") }
         let entries = behindLog == 1 ? "1 entry" : "\(behindLog) entries"
-        return "\(entries) behind (\(behindCommit) committed)"
+        return ["\(entries) behind", toApply].compactMap { $0 }.joined(separator: ", ")
     }
 }

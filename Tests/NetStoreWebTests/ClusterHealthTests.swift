@@ -54,17 +54,27 @@ struct ClusterHealthTests {
         }
     }
 
-    @Test("a backup behind the primary shows how many entries; an old primary in an earlier term is not the reference")
+    @Test("lag: the entries a server's log lacks, and the committed ones it has yet to apply; an old primary in an earlier term is not the reference")
     func lagging() {
         let primary = ServerStatus(role: "primary", softwareVersion: "1", uptimeSeconds: 5, nodeCount: 1, userCount: 1,
                                    blockCount: 0, blockBytes: 0, term: 3, lastIndex: 120, commitIndex: 118, appliedIndex: 118)
         var backup = primary
         backup.role = "backup"
+        backup.lastIndex = 100
         backup.appliedIndex = 100
         let lag = ReplicationLag(of: backup, primary: primary)
         #expect(lag.behindLog == 20 && lag.behindCommit == 18 && !lag.inSync)
-        #expect(ReplicationLag(of: backup, primary: primary).description == "20 entries behind (18 committed)")
-        #expect(ReplicationLag(of: primary, primary: primary).description == "2 entries behind (0 committed)")
+        #expect(lag.description == "20 entries behind, 18 committed to apply")
+        // Its log complete, committed entries held to apply together: in sync.
+        var holding = backup
+        holding.lastIndex = 120
+        #expect(ReplicationLag(of: holding, primary: primary).inSync)
+        #expect(ReplicationLag(of: holding, primary: primary).description == "in sync, 18 committed to apply")
+        backup.lastIndex = 119
+        backup.appliedIndex = 118
+        #expect(ReplicationLag(of: backup, primary: primary).description == "1 entry behind")
+        // The primary is the reference: its uncommitted entries are no lag.
+        #expect(ReplicationLag(of: primary, primary: primary).description == "in sync")
         // An old primary from an earlier term is not the one the lag is measured against.
         var stale = primary
         stale.term = 2

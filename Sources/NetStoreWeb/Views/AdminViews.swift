@@ -78,7 +78,7 @@ enum AdminViews {
             <th class="num">Blocks</th><th class="num">Stored</th><th class="num">Nodes</th><th class="num">Accounts</th>
             <th>Version</th><th class="num">Uptime</th></tr></thead>
             <tbody>\(rows)</tbody></table></div>
-            <p class="hint">Lag counts log entries the primary has (and has committed) that a server has not applied yet.</p>
+            <p class="hint">Lag counts the entries of the primary's log that a server's log lacks (what it would be without if the primary were lost now), and the committed entries it has yet to apply (a backup applies them in batches).</p>
             """)
     }
 
