@@ -160,6 +160,7 @@ let package = Package(
         ]),
         .testTarget(name: "NetStoreServerTests", dependencies: [
             "NetStoreServer", "NetStoreClient", "NetStoreProtocol", "NetStoreReplication", "NetStoreStorage",
+            "NetStoreTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),

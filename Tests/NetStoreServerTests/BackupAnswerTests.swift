@@ -6,11 +6,15 @@ import Testing
 struct BackupAnswerTests {
     static let primary = ReplicaID(1)
 
-    static func append(_ indexes: ClosedRange<UInt64>, term: UInt64 = 1) -> ReplicationMessage {
+    /// Entries `indexes` of `term` after an entry of `previousTerm` (`term` if
+    /// nil); index 1 starts the term, the others carry bytes that are no
+    /// mutation (applied as refused, the same everywhere).
+    static func append(_ indexes: ClosedRange<UInt64>, term: UInt64 = 1, previousTerm: UInt64? = nil,
+                       commit: UInt64 = 0) -> ReplicationMessage {
         let first = LogIndex(indexes.lowerBound)
-        let previous = LogPosition(index: first.previous, term: first.previous.rawValue == 0 ? Term(0) : Term(term))
+        let previous = LogPosition(index: first.previous, term: first.previous.rawValue == 0 ? Term(0) : Term(previousTerm ?? term))
         let entries = indexes.map { LogEntry(term: Term(term), index: LogIndex($0), payload: $0 == 1 ? [] : [UInt8($0)]) }
-        return .append(AppendEntries(term: Term(term), previous: previous, entries: entries, commit: LogIndex(0)))
+        return .append(AppendEntries(term: Term(term), previous: previous, entries: entries, commit: LogIndex(commit)))
     }
 
     static func answer(_ index: UInt64, durable: UInt64, term: UInt64 = 1, success: Bool = true) -> ReplicaAction {

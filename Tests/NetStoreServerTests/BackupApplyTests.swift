@@ -1,5 +1,6 @@
 import NetStoreReplication
 import NetStoreStorage
+import NetStoreTestSupport
 import Testing
 @testable import NetStoreServer
 
@@ -13,26 +14,25 @@ struct BackupApplyTests {
                            backupApplyBatch: batch, tickMilliseconds: ticks ? 10 : 3_600_000)
     }
 
-    /// Entries `indexes` of `term` (index 1 starts the term; the others carry
-    /// bytes that are no mutation: applied as refused, the same everywhere).
+    /// Entries `indexes` from the primary; every entry before them is of term 1.
     static func append(_ indexes: ClosedRange<UInt64>, term: UInt64 = 1, commit: UInt64) -> ReplicaEvent {
-        let first = LogIndex(indexes.lowerBound)
-        let previous = LogPosition(index: first.previous, term: first.previous.rawValue == 0 ? Term(0) : Term(1))
-        let entries = indexes.map { LogEntry(term: Term(term), index: LogIndex($0), payload: $0 == 1 ? [] : [UInt8($0)]) }
-        return .receive(from: primary, .append(AppendEntries(
-            term: Term(term), previous: previous, entries: entries, commit: LogIndex(commit))))
+        .receive(from: primary, BackupAnswerTests.append(indexes, term: term, previousTerm: 1, commit: commit))
     }
 
     /// Waits until `condition` holds; generous, since the whole suite runs at once.
     static func waitUntil(_ what: String, _ condition: () throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while try !condition() {
-            try #require(ContinuousClock.now < deadline, "not within 30 s: \(what)")
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        try #require(try await NetStoreTestSupport.waitUntil(condition), "not within 30 s: \(what)")
     }
 
     static func storedApplied(_ h: ReplicaHarness) throws -> UInt64 { try h.store.loadReplicationState().appliedIndex }
+
+    /// Entries 1-4 in the log, 1-3 committed: held, none applied.
+    static func holdingThreeCommitted(_ h: ReplicaHarness) async throws {
+        h.engine.post(Self.append(1...3, commit: 0))
+        h.engine.post(Self.append(4...4, commit: 3))
+        try await Self.waitUntil("commit 3 known") { h.engine.status.commitIndex == 3 && h.engine.status.lastIndex == 4 }
+        #expect(try Self.storedApplied(h) == 0)
+    }
 
     /// A heartbeat: no entries, the commit index.
     static func heartbeat(after last: UInt64, term: UInt64 = 1, commit: UInt64) -> ReplicaEvent {
@@ -43,12 +43,8 @@ struct BackupApplyTests {
     @Test("committed entries are held while new ones come, until a batch is full, then applied together; STATUS reports what the store holds")
     func heldUntilTheBatchIsFull() async throws {
         let h = try Self.backup(batch: 5)
-        h.engine.post(Self.append(1...3, commit: 0))
-        try await Self.waitUntil("entries 1-3 durable") { h.engine.status.lastIndex == 3 }
-        h.engine.post(Self.append(4...4, commit: 3))
-        try await Self.waitUntil("commit 3 known") { h.engine.status.commitIndex == 3 && h.engine.status.lastIndex == 4 }
         // Three committed entries, fewer than a batch: in the log, not applied.
-        #expect(try Self.storedApplied(h) == 0)
+        try await Self.holdingThreeCommitted(h)
         #expect(h.engine.status.appliedIndex == 0, "STATUS says what the store has applied")
         #expect(try h.store.loadReplicationState().entries.count == 4)
 
@@ -61,10 +57,7 @@ struct BackupApplyTests {
     @Test("a heartbeat applies what is held: an idle primary's last changes are applied at once")
     func heartbeatApplies() async throws {
         let h = try Self.backup(batch: 1000)
-        h.engine.post(Self.append(1...3, commit: 0))
-        h.engine.post(Self.append(4...4, commit: 3))
-        try await Self.waitUntil("commit 3 known") { h.engine.status.commitIndex == 3 && h.engine.status.lastIndex == 4 }
-        #expect(try Self.storedApplied(h) == 0)
+        try await Self.holdingThreeCommitted(h)
         h.engine.post(Self.heartbeat(after: 4, commit: 4))
         try await Self.waitUntil("entries applied") { try Self.storedApplied(h) == 4 }
         #expect(h.engine.status.appliedIndex == 4)
@@ -84,10 +77,7 @@ struct BackupApplyTests {
     @Test("a new term applies the held entries before the backup saves it, though new entries come with it")
     func newTermAppliesFirst() async throws {
         let h = try Self.backup(batch: 1000)
-        h.engine.post(Self.append(1...3, commit: 0))
-        h.engine.post(Self.append(4...4, commit: 3))
-        try await Self.waitUntil("commit 3 known") { h.engine.status.commitIndex == 3 && h.engine.status.lastIndex == 4 }
-        #expect(try Self.storedApplied(h) == 0)
+        try await Self.holdingThreeCommitted(h)
         // A new entry of the next term, from the primary that won it: a pass that
         // writes the log, which would hold the entries but for the new term.
         h.engine.post(Self.append(5...5, term: 2, commit: 3))
