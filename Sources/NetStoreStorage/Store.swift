@@ -55,7 +55,15 @@ public final class Store: Sendable {
             database = try DatabasePool(path: path, configuration: configuration)
             // An acknowledged change must survive power loss: fsync the WAL on every
             // commit. Set after the pool's own WAL setup, which chooses NORMAL.
-            try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            try database.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                // A batch applies each change in a savepoint of its own, and SQLite
+                // keeps the pages a savepoint may restore in a statement journal:
+                // past 64 KiB a temporary file, written page by page (more bytes
+                // than the WAL itself in a batch of new files). In memory it costs
+                // no system call; it holds only the pages of the savepoint open.
+                try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            }
             try Schema.migrator.migrate(database)
         } catch let error as DatabaseError {
             throw Self.storeError(error, "open the metadata database \(path)")

@@ -39,17 +39,19 @@ struct PersistenceTests {
         #expect(try reopened.file("new").id > link.id)
     }
 
-    @Test("the database runs in WAL mode with synchronous FULL and foreign keys")
+    @Test("the database runs in WAL mode with synchronous FULL and foreign keys, savepoints journaled in memory")
     func durabilitySettings() throws {
         try StoreFixture.with { fixture in
             let settings = try fixture.store.database.write { db in
                 (try String.fetchOne(db, sql: "PRAGMA journal_mode"),
                  try Int.fetchOne(db, sql: "PRAGMA synchronous"),
-                 try Int.fetchOne(db, sql: "PRAGMA foreign_keys"))
+                 try Int.fetchOne(db, sql: "PRAGMA foreign_keys"),
+                 try Int.fetchOne(db, sql: "PRAGMA temp_store"))
             }
             #expect(settings.0 == "wal")
             #expect(settings.1 == 2)
             #expect(settings.2 == 1)
+            #expect(settings.3 == 2)  // MEMORY
         }
     }
 
