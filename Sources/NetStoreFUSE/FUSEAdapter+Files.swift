@@ -7,12 +7,14 @@ import NetStoreVFS
 
 extension FUSEAdapter {
     func open(_ req: fuse_req_t?, _ inode: fuse_ino_t, _ flags: Int32) {
+        raiseReadAheadIfPending()
         serve(req, "open") { [vfs] request throws(NetStoreError) in
             request.open(try await vfs.open(inode, flags: flags))
         }
     }
 
     func create(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: String, _ mode: mode_t, _ flags: Int32) {
+        raiseReadAheadIfPending()
         serve(req, "create") { [vfs, timeout] request throws(NetStoreError) in
             let (attributes, opened) = try await vfs.create(
                 parent: parent, name: name, mode: UInt32(mode), flags: flags, context: request.context)

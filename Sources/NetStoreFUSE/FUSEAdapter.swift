@@ -14,6 +14,10 @@ final class FUSEAdapter: Sendable {
     let vfs: NetStoreVFS
     let logger: Logger
     private let inFlight = Atomic<Int>(0)
+    /// The mount point whose read-ahead the first open or create raises: after INIT,
+    /// whose answer would lower it again (ReadAhead).
+    private let readAheadMountpoint = Mutex<String?>(nil)
+    private let readAheadPending = Atomic<Bool>(false)
 
     init(vfs: NetStoreVFS, logger: Logger) {
         self.vfs = vfs
@@ -26,6 +30,27 @@ final class FUSEAdapter: Sendable {
 
     /// Requests whose reply has not been sent yet.
     var requestsInFlight: Int { inFlight.load(ordering: .acquiring) }
+
+    func raiseReadAheadAtFirstOpen(mountpoint: String) {
+        readAheadMountpoint.withLock { $0 = mountpoint }
+        readAheadPending.store(true, ordering: .releasing)
+    }
+
+    /// Raises the mount's read-ahead once, from the first open or create.
+    func raiseReadAheadIfPending() {
+        guard readAheadPending.load(ordering: .acquiring),
+              let mountpoint = readAheadMountpoint.withLock({ value -> String? in
+                  defer { value = nil }
+                  return value
+              })
+        else { return }
+        readAheadPending.store(false, ordering: .releasing)
+        if let failure = ReadAhead.raise(mountpoint: mountpoint) {
+            logger.debug("the kernel's read-ahead stays as it was", metadata: ["reason": "\(failure)"])
+        } else {
+            logger.debug("read-ahead raised", metadata: ["kibibytes": "\(ReadAhead.kibibytes)"])
+        }
+    }
 
     static func from(_ req: fuse_req_t?) -> FUSEAdapter {
         Unmanaged<FUSEAdapter>.fromOpaque(fuse_req_userdata(req)!).takeUnretainedValue()

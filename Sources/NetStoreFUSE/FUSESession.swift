@@ -51,6 +51,11 @@ public final class FUSESession: @unchecked Sendable {
         guard let created else {
             throw NetStoreError(.invalid, "libfuse refused the mount options \(options.joined(separator: ",")): see its message above")
         }
+        // Resolved before the mount covers it (a lookup after would ask this mount).
+        if let resolved = realpath(mountpoint, nil) {
+            adapter.raiseReadAheadAtFirstOpen(mountpoint: String(cString: resolved))
+            free(resolved)
+        }
         guard fuse_session_mount(created, mountpoint) == 0 else {
             fuse_session_destroy(created)
             throw NetStoreError(.io, "cannot mount on \(mountpoint): see the message above (is /dev/fuse there, and fusermount3 installed?)")

@@ -9,11 +9,11 @@ final class SecondMount: @unchecked Sendable {
     private let process: Process
     private let fixture: MountFixture
 
-    init(of fixture: MountFixture, options: [String] = []) async throws {
+    init(of fixture: MountFixture, options: [String] = [], mountpointName: String = "mnt") async throws {
         self.fixture = fixture
         let base = fixture.root.appendingPathComponent("second")
-        mountpoint = base.appendingPathComponent("mnt").path
-        for dir in ["mnt", "config", "cache"] {
+        mountpoint = base.appendingPathComponent(mountpointName).path
+        for dir in [mountpointName, "config", "cache"] {
             try FileManager.default.createDirectory(at: base.appendingPathComponent(dir), withIntermediateDirectories: true)
         }
         var env = fixture.environment

@@ -115,9 +115,16 @@ final class MountFixture: @unchecked Sendable {
             + options.flatMap { ["-o", $0] }
         process.environment = environment
         try log.launch(process)
-        try await waitFor("the mount on \(mountpoint) to appear", log: log) { Self.isMounted(mountpoint) || !process.isRunning }
-        guard process.isRunning, Self.isMounted(mountpoint) else {
-            throw TestFailure("MOUNT FAILED: netstore-mount did not mount \(mountpoint):\n\(log.value)")
+        do {
+            try await waitFor("the mount on \(mountpoint) to appear", log: log) { Self.isMounted(mountpoint) || !process.isRunning }
+            guard process.isRunning, Self.isMounted(mountpoint) else {
+                throw TestFailure("MOUNT FAILED: netstore-mount did not mount \(mountpoint):\n\(log.value)")
+            }
+        } catch {
+            // Not left behind, mounted or not, when the test goes on to fail.
+            if Self.isMounted(mountpoint) || process.isRunning { _ = run("fusermount3", ["-uz", mountpoint]) }
+            await unmount(mountpoint, process: process)
+            throw error
         }
         return process
     }
@@ -126,7 +133,10 @@ final class MountFixture: @unchecked Sendable {
 
     static func isMounted(_ mountpoint: String) -> Bool {
         guard let table = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }
-        return table.split(separator: "\n").contains { $0.split(separator: " ").count > 4 && $0.split(separator: " ")[4] == mountpoint }
+        // mountinfo writes a space, tab, newline or backslash in a path as \ooo.
+        let escaped = mountpoint.replacingOccurrences(of: "\\", with: "\\134").replacingOccurrences(of: " ", with: "\\040")
+            .replacingOccurrences(of: "\t", with: "\\011").replacingOccurrences(of: "\n", with: "\\012")
+        return table.split(separator: "\n").contains { $0.split(separator: " ").count > 4 && $0.split(separator: " ")[4] == escaped }
     }
 
     func path(_ relative: String) -> String { "\(mountpoint)/\(relative)" }
