@@ -230,6 +230,7 @@ final class BlockCache: Sendable {
     /// Bytes `range` of a block in memory; a read to the block's end marks it read to its end.
     private func slice(_ id: BlockID, _ bytes: [UInt8], _ range: Range<Int>) -> [UInt8] {
         if range.upperBound >= bytes.count { state.withLock { $0.readToEnd(id) } }
+        if range.lowerBound == 0, range.upperBound >= bytes.count { return bytes }  // the whole block, as a 1 MiB read asks: no copy
         return range.lowerBound < bytes.count ? Array(bytes[range.lowerBound..<min(range.upperBound, bytes.count)]) : []
     }
 
