@@ -51,6 +51,7 @@ public final class Connection: Sendable {
             .connectTimeout(TimeAmount(timeout))
             .channelOption(.socketOption(.so_keepalive), value: 1)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.recvAllocator, value: SocketReads.allocator)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls, let handshake {
