@@ -46,7 +46,7 @@ public enum DirectIO {
     }
 
     private static let pooledSize = Limits.blockSize
-    /// As many as a busy server or mount has in use at once, about.
+    /// As many as a busy server has in use at once, about.
     private static let pooledLimit = 16
     /// Free buffers, by address (a pointer is not Sendable).
     private static let pool = Mutex<[UInt]>([])

@@ -15,9 +15,8 @@ final class FUSEAdapter: Sendable {
     let logger: Logger
     private let inFlight = Atomic<Int>(0)
     /// The mount point whose read-ahead the first open or create raises: after INIT,
-    /// whose answer would lower it again (ReadAhead).
+    /// whose answer would lower it again (ReadAhead); nil once done.
     private let readAheadMountpoint = Mutex<String?>(nil)
-    private let readAheadPending = Atomic<Bool>(false)
 
     init(vfs: NetStoreVFS, logger: Logger) {
         self.vfs = vfs
@@ -33,18 +32,14 @@ final class FUSEAdapter: Sendable {
 
     func raiseReadAheadAtFirstOpen(mountpoint: String) {
         readAheadMountpoint.withLock { $0 = mountpoint }
-        readAheadPending.store(true, ordering: .releasing)
     }
 
     /// Raises the mount's read-ahead once, from the first open or create.
     func raiseReadAheadIfPending() {
-        guard readAheadPending.load(ordering: .acquiring),
-              let mountpoint = readAheadMountpoint.withLock({ value -> String? in
-                  defer { value = nil }
-                  return value
-              })
-        else { return }
-        readAheadPending.store(false, ordering: .releasing)
+        guard let mountpoint = readAheadMountpoint.withLock({ value -> String? in
+            defer { value = nil }
+            return value
+        }) else { return }
         if let failure = ReadAhead.raise(mountpoint: mountpoint) {
             logger.debug("the kernel's read-ahead stays as it was", metadata: ["reason": "\(failure)"])
         } else {

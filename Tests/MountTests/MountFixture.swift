@@ -122,7 +122,6 @@ final class MountFixture: @unchecked Sendable {
             }
         } catch {
             // Not left behind, mounted or not, when the test goes on to fail.
-            if Self.isMounted(mountpoint) || process.isRunning { _ = run("fusermount3", ["-uz", mountpoint]) }
             await unmount(mountpoint, process: process)
             throw error
         }
