@@ -69,7 +69,7 @@ extension FUSEAdapter {
         }
     }
 
-    /// Fills one reply buffer of `size` bytes with entries after `offset`.
+    /// Fills one reply of at most `size` bytes with entries after `offset`.
     /// With `plus`, every entry but "." and ".." carries attributes and the
     /// kernel takes a lookup on it, so it is counted only once it fits.
     func readdir(_ req: fuse_req_t?, _ inode: fuse_ino_t, _ size: Int, _ offset: off_t, _ handle: UInt64, plus: Bool) {
@@ -77,31 +77,39 @@ extension FUSEAdapter {
             // The smallest entry takes 24 bytes (32 with attributes... far more): ask for no more than fit.
             let limit = max(1, size / (plus ? 160 : 32))
             let items = try await vfs.readdir(inode, handle: handle, offset: Int64(offset), limit: limit)
-            var buffer = [CChar](repeating: 0, count: size)
-            var used = 0
-            buffer.withUnsafeMutableBufferPointer { raw in
-                for item in items {
-                    let room = size - used
-                    let needed: Int
-                    if plus {
-                        var entry = FUSEReplies.entryParameter(item.attributes, timeout: timeout)
-                        if item.isDot {
-                            entry = fuse_entry_param()
-                            entry.attr.st_ino = UInt(item.attributes.id)
-                            entry.attr.st_mode = mode_t(Glibc.S_IFDIR)
-                        }
-                        needed = fuse_add_direntry_plus(request.raw, raw.baseAddress! + used, room, item.name, &entry, off_t(item.offset))
-                        if needed <= room, !item.isDot { vfs.remember(item.attributes.id) }
-                    } else {
-                        var info = FUSEReplies.stat(item.attributes)
-                        needed = fuse_add_direntry(request.raw, raw.baseAddress! + used, room, item.name, &info, off_t(item.offset))
+            /// Writes `item` at `destination` if it fits in `room` bytes; returns the bytes it takes
+            /// (with no destination, only counts them).
+            func add(_ item: NetStoreVFS.DirectoryItem, at destination: UnsafeMutablePointer<CChar>?, room: Int) -> Int {
+                if plus {
+                    var entry = FUSEReplies.entryParameter(item.attributes, timeout: timeout)
+                    if item.isDot {
+                        entry = fuse_entry_param()
+                        entry.attr.st_ino = UInt(item.attributes.id)
+                        entry.attr.st_mode = mode_t(Glibc.S_IFDIR)
                     }
-                    if needed > room { break }
-                    used += needed
+                    return fuse_add_direntry_plus(request.raw, destination, room, item.name, &entry, off_t(item.offset))
+                }
+                var info = FUSEReplies.stat(item.attributes)
+                return fuse_add_direntry(request.raw, destination, room, item.name, &info, off_t(item.offset))
+            }
+            // Counted first, so that the buffer is only as large as the reply: the kernel's `size`
+            // can be a megabyte, and zeroing that for each call took a third of an `rm -rf`'s CPU.
+            var total = 0
+            var fitting = 0
+            for item in items {
+                let needed = add(item, at: nil, room: 0)
+                if total + needed > size { break }
+                total += needed
+                fitting += 1
+            }
+            let reply = [CChar](unsafeUninitializedCapacity: total) { raw, count in
+                for item in items.prefix(fitting) {
+                    count += add(item, at: raw.baseAddress! + count, room: total - count)
+                    if plus, !item.isDot { vfs.remember(item.attributes.id) }
                 }
             }
-            buffer.withUnsafeBufferPointer { raw in
-                _ = fuse_reply_buf(request.raw, raw.baseAddress, used)
+            reply.withUnsafeBufferPointer { raw in
+                _ = fuse_reply_buf(request.raw, raw.baseAddress, raw.count)
             }
         }
     }

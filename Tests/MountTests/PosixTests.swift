@@ -82,6 +82,25 @@ struct PosixTests {
         }
     }
 
+    @Test("a directory whose listing overflows one reply (3,500 names of 200 bytes): each name listed once, by readdir, ls -l and rm -r")
+    func longListing() async throws {
+        try await MountFixture.with { m in
+            // The kernel asks for up to 1 MiB per reply; with attributes these names take about 1.2 MB.
+            let names = (0..<3_500).map { "\(String(format: "%05d", $0))-" + String(repeating: "n", count: 194) }
+            let make = "import os,sys\nd=sys.argv[1]\nos.mkdir(d)\nfor n in sys.stdin.read().split():\n  open(os.path.join(d,n),'w').close()"
+            let directory = m.path("long")
+            let input = m.root.appendingPathComponent("names").path
+            try names.joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
+            let output = LogBuffer()
+            #expect(m.run("sh", ["-c", "python3 -c \"$1\" \"$2\" < \"$3\"", "sh", make, directory, input], output: output) == 0, "\(output.value)")
+            #expect(try Posix.list(directory).get() == names)
+            #expect(m.run("sh", ["-c", "ls -l \"$1\" | grep -c -- '-n'", "sh", directory], output: output) == 0)
+            #expect(output.value.split(separator: "\n").last == "3500", "\(output.value)")
+            #expect(m.run("rm", ["-r", directory], output: output) == 0, "\(output.value)")
+            #expect(try Posix.list(m.mountpoint).get().contains("long") == false)
+        }
+    }
+
     @Test("kill -9 of the mount after fsync loses nothing: a new mount sees the data")
     func killAfterFsync() async throws {
         try await MountFixture.with { m in
