@@ -76,10 +76,12 @@ extension Store {
     /// Storing a block again is cheap and moves an unreferenced block's `stored_ns`
     /// to `now`, so the collector's grace period covers the commit it is sent for.
     ///
-    /// A small block's transaction is not fsync'd: nothing refers to the block
-    /// until a log entry does, and that entry's write, later in the same WAL, is
-    /// fsync'd, which makes every commit before it durable too. A crash before
-    /// then loses the block and the entry alike.
+    /// The transaction that records a block is not fsync'd: nothing refers to
+    /// the block until a log entry does, and that entry's write, later in the
+    /// same WAL, is fsync'd, which makes every commit before it durable too. A
+    /// crash before then loses a small block and the entry alike; a large
+    /// block's file is durable already (fsync'd), and `hasBlocks` records it
+    /// again when it is asked for.
     public func putBlock(_ id: BlockID, bytes: UnsafeRawBufferPointer, now: Int64) throws {
         try BlockStore.validate(id, bytes: bytes)
         if bytes.count <= Self.smallBlockLimit {
@@ -89,7 +91,7 @@ extension Store {
         // The slow part (write and fsync) runs outside the lock, in parallel with other uploads.
         try blocks.store(id, verifiedBytes: bytes)
         try blockFiles.withLock { _ in
-            try write { db in try Self.record(db, id, size: bytes.count, now: now) }
+            try writeWithoutSync { db in try Self.record(db, id, size: bytes.count, now: now) }
             // The collector may have removed the file between the write above and the
             // record; now that the row is committed, no collection can touch it.
             if !blocks.contains(id) { try blocks.store(id, verifiedBytes: bytes) }
