@@ -34,9 +34,6 @@ public final class Connection: Sendable {
         self.logger = logger
     }
 
-    /// Opens a connection, failing with `.timedOut` or `.io` when the server
-    /// cannot be reached within `timeout`. With `tls`, the connection is TLS and
-    /// returns once the handshake has verified the server's certificate.
     /// How much one socket read may take. NIO's default stops at 64 KiB, so a
     /// reply carrying a 1 MiB block arrived in sixteen reads or more, each
     /// appended to the decoder's buffer; reads grow (and shrink again) up to
@@ -47,6 +44,9 @@ public final class Connection: Sendable {
         AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 2 << 20)
     }
 
+    /// Opens a connection, failing with `.timedOut` or `.io` when the server
+    /// cannot be reached within `timeout`. With `tls`, the connection is TLS and
+    /// returns once the handshake has verified the server's certificate.
     public static func connect(
         to address: ServerAddress,
         timeout: Duration = .seconds(5),

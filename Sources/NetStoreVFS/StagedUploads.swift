@@ -42,8 +42,8 @@ final class StagedUploads: Sendable {
     /// A batch sent and not yet settled.
     fileprivate struct Sent {
         var entries: [Entry]
-        var isFiles: Bool
         var settled = false
+        var isFiles: Bool { entries.first?.change.file != nil }
         var last: UInt64 { entries.last?.change.sequence ?? 0 }
     }
 
@@ -176,10 +176,9 @@ final class StagedUploads: Sendable {
             let taken = state.withLock { state -> [Entry]?? in
                 if state.stopped { return .some(nil) }
                 guard state.maySend, let first = state.pending.first else { return nil }
-                let isFiles = first.change.file != nil
                 var count = 0
                 var bytes = 0
-                if isFiles {
+                if first.change.file != nil {
                     for entry in state.pending {
                         guard let file = entry.change.file, count < Limits.maxFilesPerBatch,
                               bytes + file.bytes.count <= Limits.maxBatchContent else { break }
@@ -195,7 +194,7 @@ final class StagedUploads: Sendable {
                 let batch = Array(state.pending.prefix(count))
                 state.pending.removeFirst(count)
                 state.pendingBytes -= batch.reduce(0) { $0 + $1.change.byteCount }
-                state.inFlight.append(Sent(entries: batch, isFiles: isFiles))
+                state.inFlight.append(Sent(entries: batch))
                 return .some(batch)
             }
             if let taken { return taken }
