@@ -145,7 +145,7 @@ public final class NetStoreServer: Sendable {
                     }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RequestFrameDecoder()))
                     try channel.pipeline.syncOperations.addHandler(ResponseFrameWriter())
-                    return try NIOAsyncChannel<RequestFrame, ResponseFrame>(wrappingChannelSynchronously: channel)
+                    return try Self.finishedOnClose(NIOAsyncChannel<RequestFrame, ResponseFrame>(wrappingChannelSynchronously: channel))
                 }
             }
         if !open.setListener(listener.channel) { try? await listener.channel.close() }
@@ -228,7 +228,7 @@ public final class NetStoreServer: Sendable {
     private func serve(_ connection: NIOAsyncChannel<RequestFrame, ResponseFrame>) async {
         let channel = connection.channel
         guard open.add(channel) else {
-            try? await channel.close()
+            await Self.refuse(connection)
             return
         }
         defer { open.remove(channel) }
@@ -236,7 +236,8 @@ public final class NetStoreServer: Sendable {
         let certificate = configuration.tls == nil
             ? nil : try? await channel.pipeline.handler(type: PeerCertificateRecorder.self).map(\.certificate).get()
         if configuration.tls != nil && certificate == nil {
-            try? await channel.close()
+            // The channel closed before its handshake's record could be read.
+            await Self.refuse(connection)
             return
         }
         let session = ConnectionSession(peer: peer, certificate: certificate)
@@ -310,6 +311,25 @@ public final class NetStoreServer: Sendable {
         } catch {
             logger.debug("connection ended", metadata: ["peer": "\(peer)", "error": "\(error)"])
         }
+    }
+
+    /// Closes a connection that is not served, through `executeThenClose`, which
+    /// finishes the channel's writer: a writer dropped unfinished stops the
+    /// process (a precondition of NIOAsyncChannel).
+    static func refuse<Inbound, Outbound>(_ connection: NIOAsyncChannel<Inbound, Outbound>) async {
+        try? await connection.executeThenClose { _, _ in }
+    }
+
+    /// `connection`, kept until its channel closes and then finished. A
+    /// connection accepted as the listener closes is dropped by the listener
+    /// before `serve` sees it; without this its writer went unfinished, which
+    /// stopped the process (found by connecting while a server shut down).
+    /// After `serve`, finishing again does nothing.
+    static func finishedOnClose<Inbound, Outbound>(_ connection: NIOAsyncChannel<Inbound, Outbound>) -> NIOAsyncChannel<Inbound, Outbound> {
+        connection.channel.closeFuture.whenComplete { _ in
+            Task { await refuse(connection) }
+        }
+        return connection
     }
 
     private func collectGarbagePeriodically() async {

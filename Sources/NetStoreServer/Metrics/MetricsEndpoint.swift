@@ -34,8 +34,8 @@ public final class MetricsEndpoint: Sendable {
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
-                        wrappingChannelSynchronously: channel)
+                    return try NetStoreServer.finishedOnClose(NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
+                        wrappingChannelSynchronously: channel))
                 }
             }
         if !open.setListener(listener.channel) { try? await listener.channel.close() }
@@ -62,7 +62,7 @@ public final class MetricsEndpoint: Sendable {
     private func answer(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
         let channel = connection.channel
         guard open.add(channel) else {
-            try? await channel.close()
+            await NetStoreServer.refuse(connection)
             return
         }
         defer { open.remove(channel) }

@@ -1,0 +1,69 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import NetStoreServer
+
+@Suite("Shutting down while clients connect")
+struct ShutdownTests {
+    @Test("connections arriving while a server shuts down are closed, and the process goes on")
+    func connectionsDuringShutdown() async throws {
+        // A connection accepted just before the shutdown and served just after it
+        // used to stop the process (its channel's writer was dropped unfinished).
+        // The window is narrow: several rounds, each with connections arriving throughout.
+        var connectedDuringShutdown = 0
+        for _ in 0..<8 {
+            let server = try await WatchServer()
+            let hammer = ConnectionHammer(port: server.port)
+            hammer.start()
+            #expect(try await until { hammer.connections > 20 })
+            let before = hammer.connections
+            await server.close()
+            hammer.stop()
+            connectedDuringShutdown += hammer.connections - before
+        }
+        #expect(connectedDuringShutdown > 0, "no connection arrived while a server shut down: the race was not exercised")
+    }
+}
+
+/// Opens and at once closes TCP connections to a port, on a thread of its own, until stopped.
+final class ConnectionHammer: Sendable {
+    let port: Int
+    private let count = Atomic<Int>(0)
+    private let stopped = Atomic<Bool>(false)
+    private let finished = Mutex<Bool>(false)
+
+    init(port: Int) { self.port = port }
+
+    var connections: Int { count.load(ordering: .relaxed) }
+
+    func start() {
+        let thread = Thread { [self] in
+            while !stopped.load(ordering: .relaxed) {
+                if connectOnce() { count.add(1, ordering: .relaxed) }
+            }
+            finished.withLock { $0 = true }
+        }
+        thread.start()
+    }
+
+    func stop() {
+        stopped.store(true, ordering: .relaxed)
+        while !finished.withLock({ $0 }) { usleep(1_000) }
+    }
+
+    private func connectOnce() -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+    }
+}
