@@ -178,7 +178,7 @@ struct WebHTTPSTests {
             "--tls-ca", certificates.ca, "--log-level", "warning",
         ]
         let log = dir.path("web.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let logHandle = try FileHandle(forWritingTo: log)
         web.standardOutput = logHandle
         web.standardError = logHandle

@@ -71,7 +71,7 @@ struct ApplyTests {
             #expect(digestA == digestB)
 
             // One more change on one side shows in the digest.
-            try first.apply(.setattr(account: 1, node: 3, changes: SetAttributes(uid: 7), now: 200), index: 18, term: 2).get()
+            _ = try first.apply(.setattr(account: 1, node: 3, changes: SetAttributes(uid: 7), now: 200), index: 18, term: 2).get()
             #expect(try first.digest().sha256 != digestB)
         }
     }
@@ -166,7 +166,7 @@ struct ApplyTests {
             let block = BlockStore.id(of: bytes)
             for store in [first, second] {
                 try bytes.withUnsafeBytes { try store.putBlock(block, bytes: $0, now: 1) }
-                try store.apply(.addUser(name: "alice", role: .user, passwordHash: Self.hash, now: 1), index: 1, term: 1).get()
+                _ = try store.apply(.addUser(name: "alice", role: .user, passwordHash: Self.hash, now: 1), index: 1, term: 1).get()
             }
             let batch = Mutation.createFiles(account: 1, files: [
                 NewFile(parent: 1, name: "one", mode: 0o640, uid: 1, gid: 1, size: 7, blocks: [block]),
@@ -196,7 +196,7 @@ struct ApplyTests {
     func aBatchOfRemovalsRemovesEachOrSaysWhyNot() throws {
         try Self.withTwoStores { first, second in
             for store in [first, second] {
-                try store.apply(.addUser(name: "alice", role: .user, passwordHash: Self.hash, now: 1), index: 1, term: 1).get()
+                _ = try store.apply(.addUser(name: "alice", role: .user, passwordHash: Self.hash, now: 1), index: 1, term: 1).get()
             }
             let setup: [Mutation] = [
                 .mkdir(account: 1, parent: 1, name: "d", mode: 0o755, uid: 1, gid: 1, now: 2),

@@ -48,7 +48,7 @@ final class Fixture: @unchecked Sendable {
 /// Writes `size` bytes of seeded pseudo-random data; returns their SHA-256 (hex).
 @discardableResult
 func writeRandomFile(_ url: URL, size: Int, seed: UInt64) throws -> String {
-    FileManager.default.createFile(atPath: url.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: url.path, contents: nil)
     let handle = try FileHandle(forWritingTo: url)
     defer { try? handle.close() }
     var state = seed | 1
