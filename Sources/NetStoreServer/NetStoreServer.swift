@@ -228,7 +228,7 @@ public final class NetStoreServer: Sendable {
     private func serve(_ connection: NIOAsyncChannel<RequestFrame, ResponseFrame>) async {
         let channel = connection.channel
         guard open.add(channel) else {
-            await Self.refuse(connection)
+            try? await channel.close()
             return
         }
         defer { open.remove(channel) }
@@ -236,8 +236,7 @@ public final class NetStoreServer: Sendable {
         let certificate = configuration.tls == nil
             ? nil : try? await channel.pipeline.handler(type: PeerCertificateRecorder.self).map(\.certificate).get()
         if configuration.tls != nil && certificate == nil {
-            // The channel closed before its handshake's record could be read.
-            await Self.refuse(connection)
+            try? await channel.close()
             return
         }
         let session = ConnectionSession(peer: peer, certificate: certificate)
@@ -313,21 +312,16 @@ public final class NetStoreServer: Sendable {
         }
     }
 
-    /// Closes a connection that is not served, through `executeThenClose`, which
-    /// finishes the channel's writer: a writer dropped unfinished stops the
-    /// process (a precondition of NIOAsyncChannel).
-    static func refuse<Inbound, Outbound>(_ connection: NIOAsyncChannel<Inbound, Outbound>) async {
-        try? await connection.executeThenClose { _, _ in }
-    }
-
-    /// `connection`, kept until its channel closes and then finished. A
-    /// connection accepted as the listener closes is dropped by the listener
-    /// before `serve` sees it; without this its writer went unfinished, which
-    /// stopped the process (found by connecting while a server shut down).
-    /// After `serve`, finishing again does nothing.
+    /// `connection`, finished once its channel closes (through
+    /// `executeThenClose`, which finishes its writer; after `serve`'s, a second
+    /// does nothing). A writer dropped unfinished stops the process (a
+    /// precondition of NIOAsyncChannel), and a connection can be dropped
+    /// unserved: one accepted as the listener closes never reaches `serve`
+    /// (found by connecting while a server shut down), and `serve` closes
+    /// the channel of one it refuses.
     static func finishedOnClose<Inbound, Outbound>(_ connection: NIOAsyncChannel<Inbound, Outbound>) -> NIOAsyncChannel<Inbound, Outbound> {
         connection.channel.closeFuture.whenComplete { _ in
-            Task { await refuse(connection) }
+            Task { try? await connection.executeThenClose { _, _ in } }
         }
         return connection
     }

@@ -62,7 +62,7 @@ public final class MetricsEndpoint: Sendable {
     private func answer(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
         let channel = connection.channel
         guard open.add(channel) else {
-            await NetStoreServer.refuse(connection)
+            try? await channel.close()
             return
         }
         defer { open.remove(channel) }
