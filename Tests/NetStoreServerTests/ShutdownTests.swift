@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import NetStoreTestSupport
 import Testing
 
 @testable import NetStoreServer
@@ -40,7 +41,9 @@ final class ConnectionHammer: Sendable {
     func start() {
         let thread = Thread { [self] in
             while !stopped.load(ordering: .relaxed) {
-                if connectOnce() { count.add(1, ordering: .relaxed) }
+                guard let fd = try? connectLoopback(port: port, timeoutSeconds: 1) else { continue }
+                close(fd)
+                count.add(1, ordering: .relaxed)
             }
             finished.withLock { $0 = true }
         }
@@ -50,20 +53,5 @@ final class ConnectionHammer: Sendable {
     func stop() {
         stopped.store(true, ordering: .relaxed)
         while !finished.withLock({ $0 }) { usleep(1_000) }
-    }
-
-    private func connectOnce() -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
     }
 }

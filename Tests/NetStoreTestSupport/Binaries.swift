@@ -68,6 +68,28 @@ public func freePorts(_ count: Int) throws -> [Int] {
     return ports
 }
 
+/// A blocking TCP socket connected to 127.0.0.1:`port`, whose reads give up after `timeoutSeconds`.
+public func connectLoopback(port: Int, timeoutSeconds: Int) throws -> Int32 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw TestFailure("socket() failed") }
+    var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let result = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
+    }
+    guard result == 0 else {
+        close(fd)
+        throw TestFailure("connect to port \(port) failed: errno \(errno)")
+    }
+    return fd
+}
+
 /// Polls `condition` until it holds or the deadline passes.
 public func waitUntil(
     timeout: Duration = .seconds(30), interval: Duration = .milliseconds(20),

@@ -48,13 +48,9 @@ struct StagedUploadsTests {
         var started: [String] { state.withLock { $0.started } }
 
         func waitUntilStarted(_ count: Int) async throws {
-            let deadline = ContinuousClock.now + .seconds(10)
-            while started.count < count {
-                guard ContinuousClock.now < deadline else {
-                    Issue.record("only \(started) started")
-                    throw CancellationError()
-                }
-                try await Task.sleep(for: .milliseconds(2))
+            guard try await until(.seconds(10), { self.started.count >= count }) else {
+                Issue.record("only \(started) started")
+                throw CancellationError()
             }
         }
     }
