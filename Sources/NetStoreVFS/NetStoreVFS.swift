@@ -135,13 +135,13 @@ public final class NetStoreVFS: Sendable {
 
     /// Server attributes as the kernel should see them: cached (unless they
     /// came from the cache, whose timeout counts from the server's answer),
-    /// with an open file's local changes overlaid, under the kernel's inode number.
+    /// never older than content already seen, with an open file's local
+    /// changes overlaid, under the kernel's inode number.
     func present(_ raw: NodeAttributes, cached: Bool = false) -> NodeAttributes {
-        if !cached { attributes.put(raw) }
+        var result = cached ? attributes.newest(raw) : attributes.put(raw)
         let inode = inodes.inode(of: raw.id)
-        var result = raw
         if raw.kind == .file, let file = openFile(inode) {
-            result = file.overlay(raw)
+            result = file.overlay(result)
             // The hidden name is not one a program can see.
             if isUnlinked(inode) { result.nlink = result.nlink > 0 ? result.nlink - 1 : 0 }
         }

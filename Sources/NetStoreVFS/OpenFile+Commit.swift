@@ -140,6 +140,7 @@ extension OpenFile {
             // Writes made during the upload stay dirty (none can be: callers hold the lock).
             now.dirty.subtract(state.dirty)
             now.modifiedNs = nil
+            now.lastCommitted = attributes
             // The commit references them now; later writes make new blocks.
             now.uploaded = [:]
         }

@@ -21,6 +21,8 @@ final class OpenFile: Sendable {
         var dirty: Set<Int> = []
         /// Local modification time of uncommitted changes.
         var modifiedNs: Int64?
+        /// The server's answer to the last commit from this mount.
+        var lastCommitted: NodeAttributes?
         var handles = 0
         /// The last block read, to recognise a sequential reader.
         var lastRead: Int?
@@ -102,11 +104,16 @@ final class OpenFile: Sendable {
         }
     }
 
-    /// Overlays local changes on attributes from the server.
+    /// Overlays local changes on attributes from the server. An answer given
+    /// before this file's last commit here (a listing that raced the commit)
+    /// shows that commit's content.
     func overlay(_ attributes: NodeAttributes) -> NodeAttributes {
         let state = snapshot
-        guard state.needsCommit else { return attributes }
         var result = attributes
+        if let committed = state.lastCommitted, committed.version > attributes.version {
+            result = attributes.withContent(of: committed)
+        }
+        guard state.needsCommit else { return result }
         result.size = state.size
         if let modified = state.modifiedNs {
             result.mtimeNs = modified
