@@ -141,10 +141,13 @@ final class BlockCache: Sendable {
         throw NetStoreError(.io, "block \(id) keeps disappearing from the cache in \(directory)")
     }
 
-    /// Starts fetching a block in the background (read-ahead); errors are left to the reader.
+    /// Starts fetching a block in the background (read-ahead); errors are left
+    /// to the reader. The fetch is registered before this returns: one started
+    /// later, by a task that ran late, could find its block already read and
+    /// dropped and fetch it a second time.
     func prefetch(_ id: BlockID, retention: Retention = .keep) {
-        guard !id.isHole, !state.withLock({ $0.items[id] != nil || $0.isRecent(id) }) else { return }
-        Task { _ = try? await ensure(id, retention: retention) }
+        guard !id.isHole else { return }
+        _ = fetch(id, retention: retention)
     }
 
     func contains(_ id: BlockID) -> Bool {
@@ -179,7 +182,18 @@ final class BlockCache: Sendable {
     /// Makes block `id` readable here. Returns its bytes when it had to be
     /// fetched (by this call or one under way), nil when it was here already.
     private func ensure(_ id: BlockID, retention: Retention) async throws(NetStoreError) -> [UInt8]? {
-        let task = state.withLock { state -> Task<[UInt8], any Error>? in
+        guard let task = fetch(id, retention: retention) else { return nil }
+        do {
+            return try await task.value
+        } catch {
+            throw NetStoreError.wrapping(error)
+        }
+    }
+
+    /// The fetch of block `id`, started now or under way; nil when the block
+    /// is here (its use counts as one).
+    private func fetch(_ id: BlockID, retention: Retention) -> Task<[UInt8], any Error>? {
+        state.withLock { state -> Task<[UInt8], any Error>? in
             if var item = state.items[id] {
                 state.clock += 1
                 item.lastUse = state.clock
@@ -196,12 +210,6 @@ final class BlockCache: Sendable {
             }
             state.fetching[id] = task
             return task
-        }
-        guard let task else { return nil }
-        do {
-            return try await task.value
-        } catch {
-            throw NetStoreError.wrapping(error)
         }
     }
 
