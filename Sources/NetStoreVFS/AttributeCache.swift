@@ -6,19 +6,32 @@ import Synchronization
 /// elsewhere, which are then dropped). Keyed by node id.
 ///
 /// Answers can arrive out of order: a listing the server answered before a
-/// commit from this mount may be handled after the commit's answer. So the
-/// newest content seen of each node (its version, size and times) outlives
-/// expiry and removal, and an answer with an older version shows that content
-/// instead of its own.
+/// commit or a chmod from this mount may be handled after that change's
+/// answer. So the cache remembers, past expiry and removal, the latest
+/// attributes of each node and when this mount last changed it (a count of
+/// its changes, `stamp`), and reconciles every answer with them:
+/// - an answer asked for before a change made here was answered may not show
+///   it, and the change's answer stands instead (unless the answer's content
+///   is newer);
+/// - an answer whose version (a count of content changes) is older than one
+///   seen shows that newer content (version, size, mtime).
 final class AttributeCache: Sendable {
     private struct Item {
         var attributes: NodeAttributes
         var expires: ContinuousClock.Instant
     }
 
+    private struct Latest {
+        var attributes: NodeAttributes
+        /// The stamp of the last change made here (0: none).
+        var changedHere: UInt64
+    }
+
     private struct State {
         var items: [NodeID: Item] = [:]
-        var newestContent: [NodeID: NodeAttributes] = [:]
+        var latest: [NodeID: Latest] = [:]
+        /// Counts the changes made here.
+        var clock: UInt64 = 0
     }
 
     private let timeout: @Sendable () -> Duration
@@ -29,6 +42,9 @@ final class AttributeCache: Sendable {
     init(timeout: @escaping @Sendable () -> Duration) {
         self.timeout = timeout
     }
+
+    /// Take before asking the server; hand to `put` or `reconciled` with the answer.
+    var stamp: UInt64 { state.withLock { $0.clock } }
 
     func get(_ node: NodeID) -> NodeAttributes? {
         let now = ContinuousClock.now
@@ -42,42 +58,65 @@ final class AttributeCache: Sendable {
         }
     }
 
-    /// Caches `attributes` from a server answer and returns them as the kernel
-    /// should see them: with the newest content seen of the node, when the
-    /// answer's is older.
+    /// Caches an answer asked for at `stamp`, reconciled; returns it as the kernel should see it.
     @discardableResult
-    func put(_ attributes: NodeAttributes) -> NodeAttributes {
+    func put(_ attributes: NodeAttributes, asOf stamp: UInt64) -> NodeAttributes {
         let expires = ContinuousClock.now + timeout()
         return state.withLock { state in
-            if state.items.count >= capacity { state.items.removeAll(keepingCapacity: true) }
-            let current = newest(attributes, &state)
-            state.items[current.id] = Item(attributes: current, expires: expires)
+            let current = reconcile(attributes, asOf: stamp, &state)
+            cache(current, expires, &state)
             return current
         }
     }
 
-    /// `attributes` (from a listing held since an earlier answer) with the
-    /// newest content seen of the node, when theirs is older; caches nothing.
-    func newest(_ attributes: NodeAttributes) -> NodeAttributes {
-        state.withLock { newest(attributes, &$0) }
-    }
-
-    private func newest(_ attributes: NodeAttributes, _ state: inout State) -> NodeAttributes {
-        if let seen = state.newestContent[attributes.id], seen.version > attributes.version {
-            return attributes.withContent(of: seen)
+    /// Caches the answer to a change made here; answers asked for before now give way to it.
+    @discardableResult
+    func changedHere(_ attributes: NodeAttributes) -> NodeAttributes {
+        let expires = ContinuousClock.now + timeout()
+        return state.withLock { state in
+            state.clock += 1
+            if state.latest.count >= capacity { state.latest.removeAll(keepingCapacity: true) }
+            state.latest[attributes.id] = Latest(attributes: attributes, changedHere: state.clock)
+            cache(attributes, expires, &state)
+            return attributes
         }
-        if state.newestContent.count >= capacity { state.newestContent.removeAll(keepingCapacity: true) }
-        state.newestContent[attributes.id] = attributes
-        return attributes
     }
 
-    /// Changes cached attributes in place, keeping their expiry (nothing if none are cached).
+    /// Attributes held since `stamp` (a listing read earlier; `.max` for the
+    /// cache's own), reconciled; caches nothing.
+    func reconciled(_ attributes: NodeAttributes, asOf stamp: UInt64) -> NodeAttributes {
+        state.withLock { reconcile(attributes, asOf: stamp, &$0) }
+    }
+
+    private func reconcile(_ answer: NodeAttributes, asOf stamp: UInt64, _ state: inout State) -> NodeAttributes {
+        if let known = state.latest[answer.id] {
+            if known.changedHere > stamp, answer.version <= known.attributes.version {
+                return known.attributes
+            }
+            if answer.version < known.attributes.version {
+                return answer.withContent(of: known.attributes)
+            }
+        }
+        if state.latest.count >= capacity { state.latest.removeAll(keepingCapacity: true) }
+        state.latest[answer.id] = Latest(attributes: answer, changedHere: state.latest[answer.id]?.changedHere ?? 0)
+        return answer
+    }
+
+    private func cache(_ attributes: NodeAttributes, _ expires: ContinuousClock.Instant, _ state: inout State) {
+        if state.items.count >= capacity { state.items.removeAll(keepingCapacity: true) }
+        state.items[attributes.id] = Item(attributes: attributes, expires: expires)
+    }
+
+    /// Changes cached attributes in place after a change made here, keeping
+    /// their expiry (nothing if none are cached).
     func update(_ node: NodeID, _ change: (inout NodeAttributes) -> Void) {
         let now = ContinuousClock.now
         state.withLock { state in
             guard var item = state.items[node], item.expires >= now else { return }
             change(&item.attributes)
             state.items[node] = item
+            state.clock += 1
+            state.latest[node] = Latest(attributes: item.attributes, changedHere: state.clock)
         }
     }
 

@@ -116,7 +116,7 @@ extension NetStoreVFS {
             tables.seenVersions[inode] = raw.version
             return Opened(handle: number, keepCache: false)
         }
-        return (entry(raw), opened)
+        return (entry(raw, .changedHere), opened)
     }
 
     public func read(_ inode: UInt64, handle number: UInt64, offset: UInt64, count: Int) async throws(NetStoreError) -> [UInt8] {
@@ -203,7 +203,7 @@ extension NetStoreVFS {
                 if file.fitsInline(limit: configuration.inlineCommitLimit) {
                     if await stageLocked(file, creation) { return nil }
                     let made = try await makeWithContentLocked(file, creation)
-                    attributes.put(made)
+                    attributes.changedHere(made)
                     return made
                 }
                 try await makeLocked(file)
@@ -211,7 +211,7 @@ extension NetStoreVFS {
             guard let committed = try await file.commit(
                 client: client, cache: blocks, parallelism: configuration.uploadParallelism,
                 inlineLimit: configuration.inlineCommitLimit) else { return nil }
-            attributes.put(committed)
+            attributes.changedHere(committed)
             tables.withLock { $0.seenVersions[file.inode] = committed.version }
             return committed
         } catch where error.code == .noEntry {

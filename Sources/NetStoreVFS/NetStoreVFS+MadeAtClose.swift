@@ -36,7 +36,7 @@ extension NetStoreVFS {
         unmadeCount.add(1, ordering: .releasing)
         // Known absent until now: the next lookup of the name asks (and makes the file first).
         entries.replaced(parent: parent, name: name)
-        return (entry(raw), opened)
+        return (entry(raw, .changedHere), opened)
     }
 
     /// The file not yet made whose provisional inode is `inode`.

@@ -6,7 +6,7 @@ extension NetStoreVFS {
     public func lookup(parent: UInt64, name: String) async throws(NetStoreError) -> NodeAttributes {
         if let unmade = unmadeFile(parent: inodes.node(of: parent), name: name) {
             // Staged: what it is was settled at its close, and this mount tells it.
-            if isStaged(unmade.inode), let creation = unmade.creation { return entry(creation.attributes) }
+            if isStaged(unmade.inode), let creation = unmade.creation { return entry(creation.attributes, .changedHere) }
             try await unmade.lock.run { () async throws(NetStoreError) in try await makeLocked(unmade) }
         }
         if let cached = try cachedLookup(parent: parent, name: name) { return cached }
@@ -16,9 +16,10 @@ extension NetStoreVFS {
             if let cached = try cachedLookup(parent: parent, name: name) { return cached }
         }
         let seen = entries.seen
+        let stamp = attributes.stamp
         let found = try await client.lookup(parent: node, name: name)
         entries.put(parent: node, name: name, node: found.id, seen: seen)
-        return entry(found)
+        return entry(found, .answer(asOf: stamp))
     }
 
     /// Reads the first page of `directory`'s listing into the caches: names
@@ -26,8 +27,9 @@ extension NetStoreVFS {
     /// A failure only leaves the lookups to ask one by one.
     func listAhead(_ directory: NodeID) async {
         let seen = entries.seen
+        let stamp = attributes.stamp
         guard let page = try? await client.readdir(directory) else { return }
-        for entry in page.entries { attributes.put(entry.attributes) }
+        for entry in page.entries { attributes.put(entry.attributes, asOf: stamp) }
         entries.listed(parent: directory, names: page.entries.map { ($0.name, $0.attributes.id) },
                        complete: page.isLast, seen: seen)
     }
@@ -45,7 +47,7 @@ extension NetStoreVFS {
         if isRemovalStaged(parent: node, name: name) { throw NetStoreError(.noEntry, "\(name) is not there") }
         switch entries.find(parent: node, name: name) {
         case .node(let child):
-            return attributes.get(child).map { entry($0, cached: true) }
+            return attributes.get(child).map { entry($0, .cache) }
         case .absent:
             throw NetStoreError(.noEntry, "\(name) is not there")
         case .unknown:
@@ -55,13 +57,14 @@ extension NetStoreVFS {
 
     public func getattr(_ inode: UInt64) async throws(NetStoreError) -> NodeAttributes {
         if let cached = cachedGetattr(inode) { return cached }
-        if let creation = unmadeFile(inode)?.creation { return present(creation.attributes) }
-        return present(try await client.getattr(inodes.node(of: inode)))
+        if let creation = unmadeFile(inode)?.creation { return present(creation.attributes, .changedHere) }
+        let stamp = attributes.stamp
+        return present(try await client.getattr(inodes.node(of: inode)), .answer(asOf: stamp))
     }
 
     /// `getattr`'s answer when the attribute cache holds it, found without waiting; else nil.
     public func cachedGetattr(_ inode: UInt64) -> NodeAttributes? {
-        attributes.get(inodes.node(of: inode)).map { present($0, cached: true) }
+        attributes.get(inodes.node(of: inode)).map { present($0, .cache) }
     }
 
     /// Changes attributes. A size change of an open file is made in its
@@ -73,7 +76,7 @@ extension NetStoreVFS {
         let node = inodes.node(of: inode)
         attributes.remove(node)
         guard let file = openFile(inode) else {
-            return present(try await client.setattr(node, changes))
+            return present(try await client.setattr(node, changes), .changedHere)
         }
         let committed = try await file.lock.run { () async throws(NetStoreError) -> NodeAttributes? in
             if let size = changes.size {
@@ -84,10 +87,11 @@ extension NetStoreVFS {
         var rest = changes
         rest.size = nil
         if rest == SetAttributes() {
-            if let committed { return present(committed) }
-            return present(try await client.getattr(node))
+            if let committed { return present(committed, .changedHere) }
+            let stamp = attributes.stamp
+            return present(try await client.getattr(node), .answer(asOf: stamp))
         }
-        return present(try await client.setattr(node, rest))
+        return present(try await client.setattr(node, rest), .changedHere)
     }
 
     public func readlink(_ inode: UInt64) async throws(NetStoreError) -> String {
@@ -154,7 +158,7 @@ extension NetStoreVFS {
         }
         entries.added(parent: node, name: name, node: raw.id)
         directoryGained(node, raw)
-        return entry(raw)
+        return entry(raw, .changedHere)
     }
 
     /// `parent` gained an entry for `child`: the server set the directory's
@@ -217,7 +221,7 @@ extension NetStoreVFS {
         }
         // The kernel asks for the directory's attributes next (it dropped its
         // own): the server's answer to the removal has them.
-        if let directory { attributes.put(directory) } else { attributes.remove(parent) }
+        if let directory { attributes.changedHere(directory) } else { attributes.remove(parent) }
         if let child = entries.removed(parent: parent, name: name) {
             attributes.remove(child)
         } else {
@@ -318,9 +322,9 @@ extension NetStoreVFS {
         if offset < 2 { items.append(dot("..", directory.inode, 2)) }
         let wanted = limit - items.count
         guard wanted > 0 else { return items }
-        let (listed, first, seen) = try await directory.entries(
+        let (listed, first, seen, stamp) = try await directory.entries(
             from: max(0, Int(offset) - 2), limit: wanted, client: client, restart: offset == 0,
-            known: offset == 0 ? knownListing(directory.node) : nil, seen: entries.seen)
+            known: offset == 0 ? knownListing(directory.node) : nil, seen: entries.seen, stamp: attributes.stamp)
         // A later lookup of a name (stat after ls) needs no request: each page's
         // names are recorded, and once the listing is whole, that there are no others
         // (an rmdir after removing each can then be staged).
@@ -332,7 +336,7 @@ extension NetStoreVFS {
         }
         for (i, entry) in listed.enumerated() where !isHidden(parent: directory.node, name: entry.name) {
             if recordEach { entries.put(parent: directory.node, name: entry.name, node: entry.attributes.id, seen: seen) }
-            items.append(DirectoryItem(name: entry.name, attributes: present(entry.attributes, cached: cached), offset: Int64(first + i + 3)))
+            items.append(DirectoryItem(name: entry.name, attributes: present(entry.attributes, cached ? .cache : .answer(asOf: stamp)), offset: Int64(first + i + 3)))
         }
         return items
     }

@@ -133,12 +133,28 @@ public final class NetStoreVFS: Sendable {
 
     // MARK: - Helpers
 
-    /// Server attributes as the kernel should see them: cached (unless they
-    /// came from the cache, whose timeout counts from the server's answer),
-    /// never older than content already seen, with an open file's local
-    /// changes overlaid, under the kernel's inode number.
-    func present(_ raw: NodeAttributes, cached: Bool = false) -> NodeAttributes {
-        var result = cached ? attributes.newest(raw) : attributes.put(raw)
+    /// Where attributes handed to the kernel come from, which says what they
+    /// may be older than (AttributeCache).
+    enum AttributeSource {
+        /// The server's answer to a request asked for at this stamp of the
+        /// attribute cache (for a listing, the stamp of its first page).
+        case answer(asOf: UInt64)
+        /// The server's answer to a change made here (or this mount's own
+        /// attributes of a file it has not made on the server yet).
+        case changedHere
+        /// The attribute cache.
+        case cache
+    }
+
+    /// Attributes as the kernel should see them: cached if they are an answer,
+    /// reconciled with newer ones seen and changes made here, with an open
+    /// file's local changes overlaid, under the kernel's inode number.
+    func present(_ raw: NodeAttributes, _ source: AttributeSource) -> NodeAttributes {
+        var result = switch source {
+        case .answer(let stamp): attributes.put(raw, asOf: stamp)
+        case .changedHere: attributes.changedHere(raw)
+        case .cache: attributes.reconciled(raw, asOf: .max)
+        }
         let inode = inodes.inode(of: raw.id)
         if raw.kind == .file, let file = openFile(inode) {
             result = file.overlay(result)
@@ -150,8 +166,8 @@ public final class NetStoreVFS: Sendable {
     }
 
     /// Like `present`, and the kernel holds one more lookup on it.
-    func entry(_ raw: NodeAttributes, cached: Bool = false) -> NodeAttributes {
-        let result = present(raw, cached: cached)
+    func entry(_ raw: NodeAttributes, _ source: AttributeSource) -> NodeAttributes {
+        let result = present(raw, source)
         inodes.remember(result.id)
         return result
     }

@@ -1,5 +1,6 @@
 import Foundation
 import NetStoreTestSupport
+import Synchronization
 import Testing
 
 /// The same seeded sequence of operations on the mount and on a local
@@ -10,8 +11,22 @@ struct DifferentialTests {
 
     @Test("a seeded random sequence gives the same results on both", arguments: [UInt64(0x5eed_0001), UInt64(0x5eed_0002)])
     func sameResults(seed: UInt64) async throws {
+        try await Self.compare(seed: seed)
+    }
+
+    /// Listings answered before a change made through the mount and handled
+    /// after it must not undo it (a chmod, a utimens, a write) in what a stat
+    /// or the next listing shows.
+    @Test("the same while two threads walk the mount's tree all along", arguments: [UInt64(0x7eed_0003), UInt64(0x7eed_0004)])
+    func sameResultsWhileWalked(seed: UInt64) async throws {
+        try await Self.compare(seed: seed, walkers: 2)
+    }
+
+    static func compare(seed: UInt64, walkers: Int = 0) async throws {
         print("differential test seed: \(String(seed, radix: 16))")
         try await MountFixture.with { m in
+            let walking = Walkers(root: m.mountpoint, threads: walkers)
+            defer { walking.stop() }
             let local = m.root.appendingPathComponent("local").path
             try FileManager.default.createDirectory(atPath: local, withIntermediateDirectories: true)
             var random = SeededRandom(seed: seed)
@@ -28,7 +43,35 @@ struct DifferentialTests {
             // A sequence that only ever fails would prove nothing.
             #expect(outcomes["success", default: 0] >= 50)
             #expect(Snapshot.take(m.mountpoint) == Snapshot.take(local), "seed \(String(seed, radix: 16)): final trees differ")
+            #expect(walkers == 0 || walking.stop() > 0, "the walkers walked")
         }
+    }
+}
+
+/// Threads walking a tree (listing each directory and stat-ing each entry,
+/// as `find` and `ls -lR` do), over and over until stopped.
+final class Walkers: Sendable {
+    private let stopped = Atomic<Bool>(false)
+    private let count = Atomic<Int>(0)
+    private let group = DispatchGroup()
+
+    init(root: String, threads: Int) {
+        for _ in 0..<threads {
+            DispatchQueue.global().async(group: group) { [self] in
+                while !stopped.load(ordering: .relaxed) {
+                    _ = FileManager.default.enumerator(atPath: root)?.allObjects.count
+                    count.add(1, ordering: .relaxed)
+                }
+            }
+        }
+    }
+
+    /// Stops the threads (again: no-op), waits for them, and returns how many walks they made.
+    @discardableResult
+    func stop() -> Int {
+        stopped.store(true, ordering: .relaxed)
+        group.wait()
+        return count.load(ordering: .relaxed)
     }
 }
 

@@ -1,6 +1,5 @@
 import Foundation
 import NetStoreTestSupport
-import Synchronization
 import Testing
 
 /// A listing the server answers before a commit can reach the mount after the
@@ -14,7 +13,7 @@ struct ListingRaceTests {
         try await MountFixture.with { m in
             let directory = m.path("d")
             #expect(mkdir(directory, 0o755) == 0)
-            let listers = Listers(directory: directory, threads: 2)
+            let listers = Walkers(root: directory, threads: 2)
             var random = SeededRandom(seed: 11)
             var wrong: [String] = []
             let rounds = 600
@@ -33,32 +32,5 @@ struct ListingRaceTests {
             #expect(listings > 0, "the listers listed")
             #expect(wrong.isEmpty, "\(wrong.count) of \(rounds) closes not seen: \(wrong.prefix(5).joined(separator: "; "))")
         }
-    }
-}
-
-/// Threads listing a directory and stat-ing each entry (as `ls -l` and
-/// `find` do), over and over until stopped.
-private final class Listers: Sendable {
-    private let stopped = Atomic<Bool>(false)
-    private let count = Atomic<Int>(0)
-    private let group = DispatchGroup()
-
-    init(directory: String, threads: Int) {
-        for _ in 0..<threads {
-            DispatchQueue.global().async(group: group) { [self] in
-                while !stopped.load(ordering: .relaxed) {
-                    guard case .success(let names) = Posix.list(directory) else { continue }
-                    for name in names { _ = Posix.stat("\(directory)/\(name)") }
-                    count.add(1, ordering: .relaxed)
-                }
-            }
-        }
-    }
-
-    /// Stops the threads, waits for them, and returns how many listings they made.
-    func stop() -> Int {
-        stopped.store(true, ordering: .relaxed)
-        group.wait()
-        return count.load(ordering: .relaxed)
     }
 }
