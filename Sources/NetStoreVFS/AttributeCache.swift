@@ -7,9 +7,9 @@ import Synchronization
 ///
 /// Answers can arrive out of order: a listing the server answered before a
 /// commit or a chmod from this mount may be handled after that change's
-/// answer. So the cache remembers, past expiry and removal, the latest
-/// attributes of each node and when this mount last changed it (a count of
-/// its changes, `stamp`), and reconciles every answer with them:
+/// answer. So the cache remembers, past expiry and removal, the newest
+/// content seen of each node and the last change this mount made to it (when,
+/// as a count of its changes, `stamp`), and reconciles every answer with them:
 /// - an answer asked for before a change made here was answered may not show
 ///   it, and the change's answer stands instead (unless the answer's content
 ///   is newer);
@@ -21,15 +21,18 @@ final class AttributeCache: Sendable {
         var expires: ContinuousClock.Instant
     }
 
-    private struct Latest {
+    private struct Change {
+        /// The clock when its answer arrived.
+        var stamp: UInt64
         var attributes: NodeAttributes
-        /// The stamp of the last change made here (0: none).
-        var changedHere: UInt64
     }
 
     private struct State {
         var items: [NodeID: Item] = [:]
-        var latest: [NodeID: Latest] = [:]
+        /// The newest content seen of each node (small: one per node listed).
+        var content: [NodeID: NodeContent] = [:]
+        /// The last change made here to each node.
+        var changes: [NodeID: Change] = [:]
         /// Counts the changes made here.
         var clock: UInt64 = 0
     }
@@ -74,9 +77,7 @@ final class AttributeCache: Sendable {
     func changedHere(_ attributes: NodeAttributes) -> NodeAttributes {
         let expires = ContinuousClock.now + timeout()
         return state.withLock { state in
-            state.clock += 1
-            if state.latest.count >= capacity { state.latest.removeAll(keepingCapacity: true) }
-            state.latest[attributes.id] = Latest(attributes: attributes, changedHere: state.clock)
+            recordChange(attributes, &state)
             cache(attributes, expires, &state)
             return attributes
         }
@@ -89,17 +90,27 @@ final class AttributeCache: Sendable {
     }
 
     private func reconcile(_ answer: NodeAttributes, asOf stamp: UInt64, _ state: inout State) -> NodeAttributes {
-        if let known = state.latest[answer.id] {
-            if known.changedHere > stamp, answer.version <= known.attributes.version {
-                return known.attributes
-            }
-            if answer.version < known.attributes.version {
-                return answer.withContent(of: known.attributes)
-            }
+        var result = answer
+        if let change = state.changes[answer.id], change.stamp > stamp, answer.version <= change.attributes.version {
+            result = change.attributes
         }
-        if state.latest.count >= capacity { state.latest.removeAll(keepingCapacity: true) }
-        state.latest[answer.id] = Latest(attributes: answer, changedHere: state.latest[answer.id]?.changedHere ?? 0)
-        return answer
+        if let seen = state.content[answer.id], seen.version > result.version {
+            result = seen.applied(to: result)
+        } else {
+            if state.content.count >= capacity { state.content.removeAll(keepingCapacity: true) }
+            state.content[answer.id] = NodeContent(result)
+        }
+        return result
+    }
+
+    private func recordChange(_ attributes: NodeAttributes, _ state: inout State) {
+        state.clock += 1
+        if state.changes.count >= capacity { state.changes.removeAll(keepingCapacity: true) }
+        state.changes[attributes.id] = Change(stamp: state.clock, attributes: attributes)
+        if attributes.version >= state.content[attributes.id]?.version ?? 0 {
+            if state.content.count >= capacity { state.content.removeAll(keepingCapacity: true) }
+            state.content[attributes.id] = NodeContent(attributes)
+        }
     }
 
     private func cache(_ attributes: NodeAttributes, _ expires: ContinuousClock.Instant, _ state: inout State) {
@@ -115,8 +126,7 @@ final class AttributeCache: Sendable {
             guard var item = state.items[node], item.expires >= now else { return }
             change(&item.attributes)
             state.items[node] = item
-            state.clock += 1
-            state.latest[node] = Latest(attributes: item.attributes, changedHere: state.clock)
+            recordChange(item.attributes, &state)
         }
     }
 
@@ -130,16 +140,36 @@ final class AttributeCache: Sendable {
     }
 }
 
+/// What a node's version says of it: its content, and when that changed.
+private struct NodeContent {
+    var version: UInt64
+    var size: UInt64
+    var mtimeNs: Int64
+    var ctimeNs: Int64
+
+    init(_ attributes: NodeAttributes) {
+        version = attributes.version
+        size = attributes.size
+        mtimeNs = attributes.mtimeNs
+        ctimeNs = attributes.ctimeNs
+    }
+
+    /// `attributes` with this content (the rest, such as mode and link count, stays).
+    func applied(to attributes: NodeAttributes) -> NodeAttributes {
+        var result = attributes
+        result.version = version
+        result.size = size
+        result.mtimeNs = mtimeNs
+        result.ctimeNs = max(attributes.ctimeNs, ctimeNs)
+        return result
+    }
+}
+
 extension NodeAttributes {
     /// These attributes with the content of `newer`, a later version of the
     /// same node: its version, size and modification time (the rest, such as
     /// mode and link count, stays as answered).
     func withContent(of newer: NodeAttributes) -> NodeAttributes {
-        var result = self
-        result.version = newer.version
-        result.size = newer.size
-        result.mtimeNs = newer.mtimeNs
-        result.ctimeNs = max(ctimeNs, newer.ctimeNs)
-        return result
+        NodeContent(newer).applied(to: self)
     }
 }
