@@ -94,28 +94,32 @@ final class AttributeCache: Sendable {
         if let change = state.changes[answer.id], change.stamp > stamp, answer.version <= change.attributes.version {
             result = change.attributes
         }
-        if let seen = state.content[answer.id], seen.version > result.version {
-            result = seen.applied(to: result)
-        } else {
-            if state.content.count >= capacity { state.content.removeAll(keepingCapacity: true) }
-            state.content[answer.id] = NodeContent(result)
-        }
+        if let newer = noteContent(result, &state) { result = newer.applied(to: result) }
         return result
     }
 
     private func recordChange(_ attributes: NodeAttributes, _ state: inout State) {
         state.clock += 1
-        if state.changes.count >= capacity { state.changes.removeAll(keepingCapacity: true) }
-        state.changes[attributes.id] = Change(stamp: state.clock, attributes: attributes)
-        if attributes.version >= state.content[attributes.id]?.version ?? 0 {
-            if state.content.count >= capacity { state.content.removeAll(keepingCapacity: true) }
-            state.content[attributes.id] = NodeContent(attributes)
-        }
+        keep(Change(stamp: state.clock, attributes: attributes), for: attributes.id, in: &state.changes)
+        _ = noteContent(attributes, &state)
+    }
+
+    /// Records the content of `attributes` unless newer content of the node
+    /// was seen; returns that newer content.
+    private func noteContent(_ attributes: NodeAttributes, _ state: inout State) -> NodeContent? {
+        if let seen = state.content[attributes.id], seen.version > attributes.version { return seen }
+        keep(NodeContent(attributes), for: attributes.id, in: &state.content)
+        return nil
     }
 
     private func cache(_ attributes: NodeAttributes, _ expires: ContinuousClock.Instant, _ state: inout State) {
-        if state.items.count >= capacity { state.items.removeAll(keepingCapacity: true) }
-        state.items[attributes.id] = Item(attributes: attributes, expires: expires)
+        keep(Item(attributes: attributes, expires: expires), for: attributes.id, in: &state.items)
+    }
+
+    /// Stores `value`, emptying `table` first when it is full.
+    private func keep<Value>(_ value: Value, for node: NodeID, in table: inout [NodeID: Value]) {
+        if table.count >= capacity { table.removeAll(keepingCapacity: true) }
+        table[node] = value
     }
 
     /// Changes cached attributes in place after a change made here, keeping
