@@ -1,6 +1,5 @@
 import Foundation
 import NetStoreTestSupport
-import Synchronization
 import Testing
 
 /// The same seeded sequence of operations on the mount and on a local
@@ -25,7 +24,7 @@ struct DifferentialTests {
     static func compare(seed: UInt64, walkers: Int = 0) async throws {
         print("differential test seed: \(String(seed, radix: 16))")
         try await MountFixture.with { m in
-            let walking = Walkers(root: m.mountpoint, threads: walkers)
+            let walking = treeWalkers(of: m.mountpoint, threads: walkers)
             defer { walking.stop() }
             let local = m.root.appendingPathComponent("local").path
             try FileManager.default.createDirectory(atPath: local, withIntermediateDirectories: true)
@@ -50,28 +49,10 @@ struct DifferentialTests {
 
 /// Threads walking a tree (listing each directory and stat-ing each entry,
 /// as `find` and `ls -lR` do), over and over until stopped.
-final class Walkers: Sendable {
-    private let stopped = Atomic<Bool>(false)
-    private let count = Atomic<Int>(0)
-    private let group = DispatchGroup()
-
-    init(root: String, threads: Int) {
-        for _ in 0..<threads {
-            DispatchQueue.global().async(group: group) { [self] in
-                while !stopped.load(ordering: .relaxed) {
-                    _ = FileManager.default.enumerator(atPath: root)?.allObjects.count
-                    count.add(1, ordering: .relaxed)
-                }
-            }
-        }
-    }
-
-    /// Stops the threads (again: no-op), waits for them, and returns how many walks they made.
-    @discardableResult
-    func stop() -> Int {
-        stopped.store(true, ordering: .relaxed)
-        group.wait()
-        return count.load(ordering: .relaxed)
+func treeWalkers(of root: String, threads: Int) -> RepeatingThreads {
+    RepeatingThreads(threads: threads) {
+        _ = FileManager.default.enumerator(atPath: root)?.allObjects.count
+        return true
     }
 }
 

@@ -13,7 +13,7 @@ struct ListingRaceTests {
         try await MountFixture.with { m in
             let directory = m.path("d")
             #expect(mkdir(directory, 0o755) == 0)
-            let listers = Walkers(root: directory, threads: 2)
+            let listers = treeWalkers(of: directory, threads: 2)
             var random = SeededRandom(seed: 11)
             var wrong: [String] = []
             let rounds = 600

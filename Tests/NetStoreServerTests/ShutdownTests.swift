@@ -14,40 +14,20 @@ struct ShutdownTests {
         // The window is narrow: several rounds, each with connections arriving throughout.
         for _ in 0..<8 {
             let server = try await WatchServer()
-            let hammer = ConnectionHammer(port: server.port)
-            hammer.start()
-            #expect(try await until { hammer.connections > 20 })
+            let hammer = connectionHammer(port: server.port)
+            #expect(try await until { hammer.rounds > 20 })
             await server.close()
             hammer.stop()
         }
     }
 }
 
-/// Opens and at once closes TCP connections to a port, on a thread of its own, until stopped.
-final class ConnectionHammer: Sendable {
-    let port: Int
-    private let count = Atomic<Int>(0)
-    private let stopped = Atomic<Bool>(false)
-    private let finished = Mutex<Bool>(false)
-
-    init(port: Int) { self.port = port }
-
-    var connections: Int { count.load(ordering: .relaxed) }
-
-    func start() {
-        let thread = Thread { [self] in
-            while !stopped.load(ordering: .relaxed) {
-                guard let fd = try? connectLoopback(port: port, timeoutSeconds: 1) else { continue }
-                close(fd)
-                count.add(1, ordering: .relaxed)
-            }
-            finished.withLock { $0 = true }
-        }
-        thread.start()
-    }
-
-    func stop() {
-        stopped.store(true, ordering: .relaxed)
-        while !finished.withLock({ $0 }) { usleep(1_000) }
+/// A thread opening and at once closing TCP connections to `port` until
+/// stopped; its rounds are the connections made.
+func connectionHammer(port: Int) -> RepeatingThreads {
+    RepeatingThreads(threads: 1) {
+        guard let fd = try? connectLoopback(port: port, timeoutSeconds: 1) else { return false }
+        close(fd)
+        return true
     }
 }
