@@ -15,6 +15,10 @@ import Synchronization
 ///   is newer);
 /// - an answer whose version (a count of content changes) is older than one
 ///   seen shows that newer content (version, size, mtime).
+///
+/// A change made to a node that no answer here describes (a name of it
+/// removed: its link count and ctime) outdates the answers about it asked
+/// before: they are not cached, and the mount asks again (`isOutdated`).
 final class AttributeCache: Sendable {
     private struct Item {
         var attributes: NodeAttributes
@@ -33,6 +37,8 @@ final class AttributeCache: Sendable {
         var content: [NodeID: NodeContent] = [:]
         /// The last change made here to each node.
         var changes: [NodeID: Change] = [:]
+        /// When each node's answers were last outdated (the clock then).
+        var outdated: [NodeID: UInt64] = [:]
         /// Counts the changes made here.
         var clock: UInt64 = 0
     }
@@ -67,9 +73,25 @@ final class AttributeCache: Sendable {
         let expires = ContinuousClock.now + timeout()
         return state.withLock { state in
             let current = reconcile(attributes, asOf: stamp, &state)
-            cache(current, expires, &state)
+            if state.outdated[attributes.id, default: 0] <= stamp { cache(current, expires, &state) }
             return current
         }
+    }
+
+    /// A change was made to `node` that the answers about it asked for until
+    /// now may not show, and that no answer here describes: drops them.
+    func outdate(_ node: NodeID) {
+        state.withLock { state in
+            state.clock += 1
+            keep(state.clock, for: node, in: &state.outdated)
+            state.items.removeValue(forKey: node)
+        }
+    }
+
+    /// Whether an answer about `node` asked for at `stamp` may be older than
+    /// a change `outdate` was told of.
+    func isOutdated(_ node: NodeID, asOf stamp: UInt64) -> Bool {
+        state.withLock { $0.outdated[node, default: 0] > stamp }
     }
 
     /// Caches the answer to a change made here; answers asked for before now give way to it.

@@ -16,10 +16,32 @@ extension NetStoreVFS {
             if let cached = try cachedLookup(parent: parent, name: name) { return cached }
         }
         let seen = entries.seen
-        let stamp = attributes.stamp
-        let found = try await client.lookup(parent: node, name: name)
+        let (found, stamp) = try await currentAnswer { [client] () async throws(NetStoreError) in
+            try await client.lookup(parent: node, name: name)
+        }
         entries.put(parent: node, name: name, node: found.id, seen: seen)
         return entry(found, .answer(asOf: stamp))
+    }
+
+    /// The answer to `request` (a getattr or lookup) and the attribute
+    /// cache's stamp it was asked at, asked again (twice at most) while an
+    /// unlink made here may be missing from it (`mayMissUnlink`).
+    func currentAnswer(
+        _ request: () async throws(NetStoreError) -> NodeAttributes
+    ) async throws(NetStoreError) -> (attributes: NodeAttributes, stamp: UInt64) {
+        var tries = 0
+        while true {
+            let stamp = attributes.stamp
+            let answer = try await request()
+            tries += 1
+            if tries == 3 { return (answer, stamp) }
+            if await !mayMissUnlink(answer.id, asOf: stamp) { return (answer, stamp) }
+        }
+    }
+
+    /// `node`'s attributes from the server, as `currentAnswer`.
+    func currentAttributes(_ node: NodeID) async throws(NetStoreError) -> (attributes: NodeAttributes, stamp: UInt64) {
+        try await currentAnswer { [client] () async throws(NetStoreError) in try await client.getattr(node) }
     }
 
     /// Reads the first page of `directory`'s listing into the caches: names
@@ -29,7 +51,10 @@ extension NetStoreVFS {
         let seen = entries.seen
         let stamp = attributes.stamp
         guard let page = try? await client.readdir(directory) else { return }
-        for entry in page.entries { attributes.put(entry.attributes, asOf: stamp) }
+        // One whose unlink is staged here is left for a lookup to ask.
+        for entry in page.entries where staging?.isUnlinkPending(of: entry.attributes.id) != true {
+            attributes.put(entry.attributes, asOf: stamp)
+        }
         entries.listed(parent: directory, names: page.entries.map { ($0.name, $0.attributes.id) },
                        complete: page.isLast, seen: seen)
     }
@@ -58,8 +83,8 @@ extension NetStoreVFS {
     public func getattr(_ inode: UInt64) async throws(NetStoreError) -> NodeAttributes {
         if let cached = cachedGetattr(inode) { return cached }
         if let creation = unmadeFile(inode)?.creation { return present(creation.attributes, .changedHere) }
-        let stamp = attributes.stamp
-        return present(try await client.getattr(inodes.node(of: inode)), .answer(asOf: stamp))
+        let (answer, stamp) = try await currentAttributes(inodes.node(of: inode))
+        return present(answer, .answer(asOf: stamp))
     }
 
     /// `getattr`'s answer when the attribute cache holds it, found without waiting; else nil.
@@ -88,8 +113,8 @@ extension NetStoreVFS {
         rest.size = nil
         if rest == SetAttributes() {
             if let committed { return present(committed, .changedHere) }
-            let stamp = attributes.stamp
-            return present(try await client.getattr(node), .answer(asOf: stamp))
+            let (answer, stamp) = try await currentAttributes(node)
+            return present(answer, .answer(asOf: stamp))
         }
         return present(try await client.setattr(node, rest), .changedHere)
     }
@@ -223,7 +248,8 @@ extension NetStoreVFS {
         // own): the server's answer to the removal has them.
         if let directory { attributes.changedHere(directory) } else { attributes.remove(parent) }
         if let child = entries.removed(parent: parent, name: name) {
-            attributes.remove(child)
+            // Answers asked before that still arriving have its old link count and ctime.
+            attributes.outdate(child)
         } else {
             attributes.removeAll()
         }
@@ -336,7 +362,12 @@ extension NetStoreVFS {
         }
         for (i, entry) in listed.enumerated() where !isHidden(parent: directory.node, name: entry.name) {
             if recordEach { entries.put(parent: directory.node, name: entry.name, node: entry.attributes.id, seen: seen) }
-            items.append(DirectoryItem(name: entry.name, attributes: present(entry.attributes, cached ? .cache : .answer(asOf: stamp)), offset: Int64(first + i + 3)))
+            var shown = (attributes: entry.attributes, source: cached ? AttributeSource.cache : .answer(asOf: stamp))
+            if !cached, await mayMissUnlink(entry.attributes.id, asOf: stamp),
+               let fresh = try? await currentAttributes(entry.attributes.id) {
+                shown = (fresh.attributes, .answer(asOf: fresh.stamp))
+            }
+            items.append(DirectoryItem(name: entry.name, attributes: present(shown.attributes, shown.source), offset: Int64(first + i + 3)))
         }
         return items
     }

@@ -86,6 +86,15 @@ extension NetStoreVFS {
         await staging.drain()
     }
 
+    /// Whether an answer about `node` asked for at `stamp` may not show an
+    /// unlink made here of one of its names (another link stays): one staged
+    /// and not yet on the server, waited for now, or one the server made after
+    /// the answer was asked for. The caller asks again.
+    func mayMissUnlink(_ node: NodeID, asOf stamp: UInt64) async -> Bool {
+        if let staging, staging.isUnlinkPending(of: node) { await staging.drain() }
+        return attributes.isOutdated(node, asOf: stamp)
+    }
+
     /// Whether `name` in `parent` is removed here and not yet on the server.
     func isRemovalStaged(parent: NodeID, name: String) -> Bool {
         staging?.isRemovalPending(parent: parent, name: name) ?? false
@@ -98,7 +107,8 @@ extension NetStoreVFS {
     func stageRemoval(parent: NodeID, name: String, child: NodeID, isDirectory: Bool = false) -> Bool {
         guard let staging else { return false }
         do {
-            try staging.stage(.removal(StagedRemoval(sequence: 0, parent: parent, name: name, directory: isDirectory ? child : nil)))
+            try staging.stage(.removal(StagedRemoval(sequence: 0, parent: parent, name: name, directory: isDirectory ? child : nil)),
+                              unlinked: isDirectory ? nil : child)
         } catch {
             logger.warning("a removal could not be journaled; it is sent to the server now instead",
                            metadata: ["name": "\(name)", "error": "\(error)"])
@@ -246,6 +256,8 @@ extension NetStoreVFS {
                            metadata: ["removals": "\(removals.count)", "error": "\(retry)"])
             return .retry
         }
+        // Before the batch counts as settled, so that whoever waited for it asks again.
+        for node in batch.compactMap(\.unlinked) { attributes.outdate(node) }
         return .done
     }
 

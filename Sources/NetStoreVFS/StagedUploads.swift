@@ -22,6 +22,8 @@ final class StagedUploads: Sendable {
         /// this mount; nil for one recovered from a previous mount's journal.
         var inode: UInt64?
         var openFile: OpenFile?
+        /// The node an unlink staged by this mount removes a name of.
+        var unlinked: NodeID? = nil
     }
 
     fileprivate struct Name: Hashable {
@@ -54,6 +56,8 @@ final class StagedUploads: Sendable {
         var staged: Set<UInt64> = []
         /// Names with a removal not yet settled, with how many.
         var removals: [Name: Int] = [:]
+        /// Nodes with an unlink not yet settled, with how many.
+        var unlinked: [NodeID: Int] = [:]
         /// Directories with changes not yet settled, with how many.
         var parents: [NodeID: Int] = [:]
         var pendingBytes = 0
@@ -82,7 +86,7 @@ final class StagedUploads: Sendable {
     /// Journals `change` under the next sequence number and queues it; it is
     /// durable here when this returns. Returns the sequence number.
     @discardableResult
-    func stage(_ change: StagedChange, inode: UInt64? = nil, openFile: OpenFile? = nil) throws(NetStoreError) -> UInt64 {
+    func stage(_ change: StagedChange, inode: UInt64? = nil, openFile: OpenFile? = nil, unlinked: NodeID? = nil) throws(NetStoreError) -> UInt64 {
         let result = state.withLock { state -> Result<UInt64, NetStoreError> in
             // In the lock: journal order is queue order is sequence order.
             var change = change
@@ -92,7 +96,7 @@ final class StagedUploads: Sendable {
             } catch {
                 return .failure(error)
             }
-            state.queue(Entry(change: change, inode: inode, openFile: openFile))
+            state.queue(Entry(change: change, inode: inode, openFile: openFile, unlinked: unlinked))
             return .success(change.sequence)
         }
         return try result.get()
@@ -113,6 +117,11 @@ final class StagedUploads: Sendable {
     /// Whether a removal of `name` in `parent` is staged and not yet settled.
     func isRemovalPending(parent: NodeID, name: String) -> Bool {
         state.withLock { !$0.removals.isEmpty && $0.removals[Name(parent: parent, name: name)] != nil }
+    }
+
+    /// Whether an unlink of a name of `node` is staged and not yet settled.
+    func isUnlinkPending(of node: NodeID) -> Bool {
+        state.withLock { !$0.unlinked.isEmpty && $0.unlinked[node] != nil }
     }
 
     /// Whether a change in directory `parent` is staged and not yet settled.
@@ -220,6 +229,9 @@ final class StagedUploads: Sendable {
                     let name = Name(parent: removal.parent, name: removal.name)
                     if let count = state.removals[name], count > 1 { state.removals[name] = count - 1 } else { state.removals[name] = nil }
                 }
+                if let node = entry.unlinked {
+                    if let count = state.unlinked[node], count > 1 { state.unlinked[node] = count - 1 } else { state.unlinked[node] = nil }
+                }
                 let parent = entry.change.parent
                 if let count = state.parents[parent], count > 1 { state.parents[parent] = count - 1 } else { state.parents[parent] = nil }
             }
@@ -257,6 +269,7 @@ private extension StagedUploads.State {
         if let removal = entry.change.removal {
             removals[StagedUploads.Name(parent: removal.parent, name: removal.name), default: 0] += 1
         }
+        if let node = entry.unlinked { unlinked[node, default: 0] += 1 }
         parents[entry.change.parent, default: 0] += 1
         pendingBytes += entry.change.byteCount
         lastStaged = max(lastStaged, entry.change.sequence)

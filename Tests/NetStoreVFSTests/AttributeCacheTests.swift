@@ -52,4 +52,25 @@ struct AttributeCacheTests {
         #expect(cache.put(Self.file(version: 2, size: 5, mode: 0o640), asOf: after).mode == 0o640)
         #expect(cache.get(7)?.mode == 0o640)
     }
+
+    @Test("answers asked for before a node was outdated (a link of it removed) are not cached, and say so; later ones are")
+    func outdated() {
+        let cache = AttributeCache(timeout: { .seconds(30) })
+        var twoLinks = Self.file(version: 1, size: 10)
+        twoLinks.nlink = 2
+        cache.put(twoLinks, asOf: cache.stamp)
+        let before = cache.stamp
+        cache.outdate(7)
+        #expect(cache.get(7) == nil, "dropped")
+        #expect(cache.isOutdated(7, asOf: before))
+        #expect(!cache.isOutdated(8, asOf: before), "other nodes are not")
+        // A listing asked for before, handled after: shown as answered, not kept.
+        #expect(cache.put(twoLinks, asOf: before).nlink == 2)
+        #expect(cache.get(7) == nil)
+
+        let after = cache.stamp
+        #expect(!cache.isOutdated(7, asOf: after))
+        #expect(cache.put(Self.file(version: 1, size: 10), asOf: after).nlink == 1)
+        #expect(cache.get(7)?.nlink == 1)
+    }
 }
