@@ -39,6 +39,8 @@ final class AttributeCache: Sendable {
         var changes: [NodeID: Change] = [:]
         /// When each node's answers were last outdated (the clock then).
         var outdated: [NodeID: UInt64] = [:]
+        /// When every node's were (`removeAll`).
+        var allOutdated: UInt64 = 0
         /// Counts the changes made here.
         var clock: UInt64 = 0
     }
@@ -73,7 +75,7 @@ final class AttributeCache: Sendable {
         let expires = ContinuousClock.now + timeout()
         return state.withLock { state in
             let current = reconcile(attributes, asOf: stamp, &state)
-            if state.outdated[attributes.id, default: 0] <= stamp { cache(current, expires, &state) }
+            if state.allOutdated <= stamp, state.outdated[attributes.id, default: 0] <= stamp { cache(current, expires, &state) }
             return current
         }
     }
@@ -160,9 +162,14 @@ final class AttributeCache: Sendable {
         _ = state.withLock { $0.items.removeValue(forKey: node) }
     }
 
-    /// After a change whose effect on other nodes is not known (unlink, rename: link counts, ctimes).
+    /// After a change whose effect on other nodes is not known (unlink, rename:
+    /// link counts, ctimes); answers asked for before it are not cached either.
     func removeAll() {
-        state.withLock { $0.items.removeAll() }
+        state.withLock { state in
+            state.clock += 1
+            state.allOutdated = state.clock
+            state.items.removeAll()
+        }
     }
 }
 

@@ -72,5 +72,13 @@ struct AttributeCacheTests {
         #expect(!cache.isOutdated(7, asOf: after))
         #expect(cache.put(Self.file(version: 1, size: 10), asOf: after).nlink == 1)
         #expect(cache.get(7)?.nlink == 1)
+
+        // After a change whose effect is not known (a rename), no answer asked before it is kept.
+        let beforeRename = cache.stamp
+        cache.removeAll()
+        cache.put(twoLinks, asOf: beforeRename)
+        #expect(cache.get(7) == nil)
+        cache.put(twoLinks, asOf: cache.stamp)
+        #expect(cache.get(7)?.nlink == 2)
     }
 }
