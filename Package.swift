@@ -181,7 +181,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "NetStoreVFSTests", dependencies: [
-            "NetStoreVFS", "NetStoreServer", "NetStoreClient", "NetStoreCore",
+            "NetStoreVFS", "NetStoreServer", "NetStoreClient", "NetStoreCore", "NetStoreTestSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),

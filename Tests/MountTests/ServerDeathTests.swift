@@ -83,13 +83,3 @@ struct ServerDeathTests {
         }
     }
 }
-
-/// Polls `condition` until it holds or the deadline passes.
-func waitUntilTrue(timeout: Duration, _ condition: () -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if condition() { return true }
-        try await Task.sleep(for: .milliseconds(200))
-    }
-    return condition()
-}

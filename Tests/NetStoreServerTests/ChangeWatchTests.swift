@@ -5,6 +5,7 @@ import NetStoreClient
 import NetStoreCore
 import NetStoreProtocol
 import NetStoreServer
+import NetStoreTestSupport
 import Synchronization
 import Testing
 
@@ -15,8 +16,8 @@ import Testing
         let watcher = try await server.client("admin", WatchServer.password)
         let heard = Heard()
         watcher.watchChanges { heard.add($0) }
-        #expect(try await until { watcher.isWatchLive }, "the watch goes live")
-        #expect(try await until { heard.all.contains(.reset) }, "a fresh watch starts with a reset")
+        #expect(try await waitUntil { watcher.isWatchLive }, "the watch goes live")
+        #expect(try await waitUntil { heard.all.contains(.reset) }, "a fresh watch starts with a reset")
         let root = try await watcher.requireSession().user.rootNode
 
         // The watcher's own changes: nothing comes back for them.
@@ -31,13 +32,13 @@ import Testing
         // Another connection of the same account: told.
         let other = try await server.client("admin", WatchServer.password)
         let file = try await attributes(other.send(.create(parent: root, name: "b.txt", mode: 0o644, uid: 0, gid: 0)))
-        #expect(try await until { heard.all.contains(.entry(parent: root, name: "b.txt")) }, "a create elsewhere is told: \(heard.all)")
+        #expect(try await waitUntil { heard.all.contains(.entry(parent: root, name: "b.txt")) }, "a create elsewhere is told: \(heard.all)")
         _ = try await other.send(.commitInline(node: file.id, baseVersion: file.version, data: ByteBuffer(string: "new content")))
-        #expect(try await until { heard.all.contains(.node(file.id)) }, "a write elsewhere is told")
+        #expect(try await waitUntil { heard.all.contains(.node(file.id)) }, "a write elsewhere is told")
         _ = try await other.send(.rename(parent: root, name: "b.txt", newParent: root, newName: "c.txt", flags: []))
-        #expect(try await until { heard.all.contains(.entry(parent: root, name: "c.txt")) }, "a rename elsewhere is told")
+        #expect(try await waitUntil { heard.all.contains(.entry(parent: root, name: "c.txt")) }, "a rename elsewhere is told")
         _ = try await other.send(.unlink(parent: root, name: "c.txt"))
-        #expect(try await until { heard.count(.entry(parent: root, name: "c.txt")) >= 2 }, "an unlink elsewhere is told")
+        #expect(try await waitUntil { heard.count(.entry(parent: root, name: "c.txt")) >= 2 }, "an unlink elsewhere is told")
 
         // Everything told so far came after the watcher's and bob's changes on one ordered stream.
         let all = heard.all
@@ -64,16 +65,16 @@ import Testing
         let watcher = try await first.client("admin", WatchServer.password, thenOn: second)
         let heard = Heard()
         watcher.watchChanges { heard.add($0) }
-        #expect(try await until { watcher.isWatchLive })
+        #expect(try await waitUntil { watcher.isWatchLive })
         let resetsBefore = heard.count(.reset)
         await first.close()
-        #expect(try await until { heard.count(.reset) >= resetsBefore + 2 && watcher.isWatchLive },
+        #expect(try await waitUntil { heard.count(.reset) >= resetsBefore + 2 && watcher.isWatchLive },
                 "a reset when the watch ends, another when it is back: \(heard.all)")
         #expect(watcher.currentServer?.port == second.port)
         let root = try await watcher.requireSession().user.rootNode
         let other = try await second.client("admin", WatchServer.password)
         _ = try await other.send(.mkdir(parent: root, name: "after", mode: 0o755, uid: 0, gid: 0))
-        #expect(try await until { heard.all.contains(.entry(parent: root, name: "after")) }, "changes are told again")
+        #expect(try await waitUntil { heard.all.contains(.entry(parent: root, name: "after")) }, "changes are told again")
         await watcher.close(); await other.close()
         await second.close()
     }
@@ -82,16 +83,6 @@ import Testing
         guard case .attributes(let attributes) = response else { throw NetStoreError(.protocolError, "expected attributes, got \(response)") }
         return attributes
     }
-}
-
-/// Polls `condition` until it holds or `timeout` passes.
-func until(_ timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    return try await condition()
 }
 
 /// The notices a handler heard, in order.

@@ -15,7 +15,7 @@ struct ShutdownTests {
         for _ in 0..<8 {
             let server = try await WatchServer()
             let hammer = connectionHammer(port: server.port)
-            #expect(try await until { hammer.rounds > 20 })
+            #expect(try await waitUntil { hammer.rounds > 20 })
             await server.close()
             hammer.stop()
         }

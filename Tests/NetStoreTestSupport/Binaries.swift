@@ -93,13 +93,13 @@ public func connectLoopback(port: Int, timeoutSeconds: Int) throws -> Int32 {
 /// Polls `condition` until it holds or the deadline passes.
 public func waitUntil(
     timeout: Duration = .seconds(30), interval: Duration = .milliseconds(20),
-    _ condition: () throws -> Bool
+    _ condition: () async throws -> Bool
 ) async throws -> Bool {
     let clock = ContinuousClock()
     let deadline = clock.now + timeout
     while clock.now < deadline {
-        if try condition() { return true }
+        if try await condition() { return true }
         try await Task.sleep(for: interval)
     }
-    return try condition()
+    return try await condition()
 }

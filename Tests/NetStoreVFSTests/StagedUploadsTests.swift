@@ -1,5 +1,6 @@
 import Foundation
 import NetStoreCore
+import NetStoreTestSupport
 @testable import NetStoreVFS
 import Synchronization
 import Testing
@@ -48,7 +49,7 @@ struct StagedUploadsTests {
         var started: [String] { state.withLock { $0.started } }
 
         func waitUntilStarted(_ count: Int) async throws {
-            guard try await until(.seconds(10), { self.started.count >= count }) else {
+            guard try await waitUntil(timeout: .seconds(10), { self.started.count >= count }) else {
                 Issue.record("only \(started) started")
                 throw CancellationError()
             }

@@ -1,6 +1,7 @@
 import Foundation
 import NetStoreClient
 import NetStoreCore
+import NetStoreTestSupport
 import NetStoreVFS
 import Synchronization
 import Testing
@@ -16,7 +17,7 @@ struct WatchTests {
         #expect(h.vfs.cacheTimeout == 1, "short before the watch is live")
         let kernel = Invalidations()
         h.vfs.startWatching { kernel.add($0) }
-        #expect(try await until { h.client.isWatchLive })
+        #expect(try await waitUntil { h.client.isWatchLive })
         #expect(h.vfs.cacheTimeout == 30)
 
         let inode = try await h.writeFile("f", [1, 2, 3])
@@ -32,11 +33,11 @@ struct WatchTests {
         let node = h.vfs.inodes.node(of: inode)
         let content = try await other.getContent(node)
         _ = try await other.send(.commitInline(node: node, baseVersion: content.version, data: .init(bytes: [9, 9, 9, 9, 9])))
-        #expect(try await until { try await h.vfs.getattr(inode).size == 5 }, "the new size is seen at once, not after 30 s")
-        #expect(try await until { kernel.all.contains(.inode(inode)) }, "the kernel is told to drop the inode")
+        #expect(try await waitUntil { try await h.vfs.getattr(inode).size == 5 }, "the new size is seen at once, not after 30 s")
+        #expect(try await waitUntil { kernel.all.contains(.inode(inode)) }, "the kernel is told to drop the inode")
 
         _ = try await other.send(.create(parent: h.vfs.inodes.rootNode, name: "g", mode: 0o644, uid: 0, gid: 0))
-        #expect(try await until { kernel.all.contains(.entry(parent: 1, name: "g")) }, "the kernel is told of the new name")
+        #expect(try await waitUntil { kernel.all.contains(.entry(parent: 1, name: "g")) }, "the kernel is told of the new name")
         #expect(try await h.vfs.lookup(parent: 1, name: "g").kind == .file)
 
         // Own changes are not told back.
@@ -44,7 +45,7 @@ struct WatchTests {
         _ = try await h.writeFile("mine", [1])
         try await h.vfs.unlink(parent: 1, name: "mine")
         _ = try await other.send(.mkdir(parent: h.vfs.inodes.rootNode, name: "marker", mode: 0o755, uid: 0, gid: 0))
-        #expect(try await until { kernel.all.contains(.entry(parent: 1, name: "marker")) })
+        #expect(try await waitUntil { kernel.all.contains(.entry(parent: 1, name: "marker")) })
         #expect(!kernel.all[before...].contains(.entry(parent: 1, name: "mine")), "\(kernel.all[before...])")
     }
 
@@ -53,7 +54,7 @@ struct WatchTests {
         let h = try await VFSHarness(watchedAttributeTimeout: 30)
         defer { Task { await h.close() } }
         h.vfs.startWatching { _ in }
-        #expect(try await until { h.client.isWatchLive })
+        #expect(try await waitUntil { h.client.isWatchLive })
         let inode = try await h.writeFile("f", [1, 2])
         let handle = try await h.vfs.opendir(1)
         _ = try await h.vfs.readdir(1, handle: handle, offset: 0, limit: 100)
@@ -77,7 +78,7 @@ struct WatchTests {
         let node = h.vfs.inodes.node(of: inode)
         let content = try await other.getContent(node)
         _ = try await other.send(.commitInline(node: node, baseVersion: content.version, data: .init(bytes: [7, 7, 7])))
-        #expect(try await until { try await h.vfs.lookup(parent: 1, name: "f").size == 3 }, "a change elsewhere still drops it")
+        #expect(try await waitUntil { try await h.vfs.lookup(parent: 1, name: "f").size == 3 }, "a change elsewhere still drops it")
     }
 
     @Test("a reset drops every cached attribute and name and every inode the kernel holds")
@@ -99,13 +100,4 @@ final class Invalidations: Sendable {
     private let items = Mutex<[KernelInvalidation]>([])
     func add(_ work: [KernelInvalidation]) { items.withLock { $0 += work } }
     var all: [KernelInvalidation] { items.withLock { $0 } }
-}
-
-func until(_ timeout: Duration = .seconds(5), _ condition: () async throws -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(10))
-    }
-    return try await condition()
 }
