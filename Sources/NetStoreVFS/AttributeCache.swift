@@ -85,6 +85,8 @@ final class AttributeCache: Sendable {
     func outdate(_ node: NodeID) {
         state.withLock { state in
             state.clock += 1
+            // Forgetting the other nodes' marks outdates every answer asked before.
+            if state.outdated.count >= capacity { state.allOutdated = state.clock }
             keep(state.clock, for: node, in: &state.outdated)
             state.items.removeValue(forKey: node)
         }

@@ -24,6 +24,8 @@ extension NetStoreVFS {
         let writable = flags & O_ACCMODE != O_RDONLY
         let truncate = writable && flags & O_TRUNC != 0
         let node = inodes.node(of: inode)
+        // Its commits' answers are shown as they come.
+        await settleUnlinks(of: node)
         let file: OpenFile
         if let existing = retainOpenFile(inode) ?? reopenStaged(inode) {
             file = existing

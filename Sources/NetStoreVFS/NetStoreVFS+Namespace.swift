@@ -99,6 +99,7 @@ extension NetStoreVFS {
     public func setattr(_ inode: UInt64, _ changes: SetAttributes) async throws(NetStoreError) -> NodeAttributes {
         try await makeUnmadeFile(inode)
         let node = inodes.node(of: inode)
+        await settleUnlinks(of: node)
         attributes.remove(node)
         guard let file = openFile(inode) else {
             return present(try await client.setattr(node, changes), .changedHere)
@@ -161,6 +162,7 @@ extension NetStoreVFS {
     public func link(_ inode: UInt64, newParent: UInt64, newName: String) async throws(NetStoreError) -> NodeAttributes {
         try await makeUnmadeFile(inode)
         try await makeUnmadeFile(parent: newParent, name: newName)
+        await settleUnlinks(of: inodes.node(of: inode))
         attributes.remove(inodes.node(of: inode))
         return try await made(in: newParent, name: newName) { [client, inodes] () async throws(NetStoreError) in
             try await client.link(inodes.node(of: inode), newParent: inodes.node(of: newParent), newName: newName)

@@ -91,8 +91,15 @@ extension NetStoreVFS {
     /// and not yet on the server, waited for now, or one the server made after
     /// the answer was asked for. The caller asks again.
     func mayMissUnlink(_ node: NodeID, asOf stamp: UInt64) async -> Bool {
-        if let staging, staging.isUnlinkPending(of: node) { await staging.drain() }
+        await settleUnlinks(of: node)
         return attributes.isOutdated(node, asOf: stamp)
+    }
+
+    /// Waits for the staged unlinks of names of `node`, if there are any
+    /// (before a change to it, whose answer tells its link count).
+    func settleUnlinks(of node: NodeID) async {
+        guard let staging, staging.isUnlinkPending(of: node) else { return }
+        await staging.drain()
     }
 
     /// Whether `name` in `parent` is removed here and not yet on the server.
