@@ -225,15 +225,9 @@ final class StagedUploads: Sendable {
             if let index = state.inFlight.firstIndex(where: { $0.last == last }) { state.inFlight[index].settled = true }
             for entry in batch {
                 if let inode = entry.inode { state.staged.remove(inode) }
-                if let removal = entry.change.removal {
-                    let name = Name(parent: removal.parent, name: removal.name)
-                    if let count = state.removals[name], count > 1 { state.removals[name] = count - 1 } else { state.removals[name] = nil }
-                }
-                if let node = entry.unlinked {
-                    if let count = state.unlinked[node], count > 1 { state.unlinked[node] = count - 1 } else { state.unlinked[node] = nil }
-                }
-                let parent = entry.change.parent
-                if let count = state.parents[parent], count > 1 { state.parents[parent] = count - 1 } else { state.parents[parent] = nil }
+                if let removal = entry.change.removal { state.removals.countDown(Name(parent: removal.parent, name: removal.name)) }
+                if let node = entry.unlinked { state.unlinked.countDown(node) }
+                state.parents.countDown(entry.change.parent)
             }
             // Settled in staging order: up to the first batch still out.
             var through: UInt64?
@@ -276,5 +270,12 @@ private extension StagedUploads.State {
         let wake = wake
         self.wake = nil
         wake?.resume()
+    }
+}
+
+private extension Dictionary where Value == Int {
+    /// One fewer of `key` (a count of changes not yet settled); none is no entry.
+    mutating func countDown(_ key: Key) {
+        if let count = self[key], count > 1 { self[key] = count - 1 } else { self[key] = nil }
     }
 }
